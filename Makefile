@@ -1,0 +1,47 @@
+# Babelscope: `make run` starts the app, `make test` runs every test. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# A stamp per requirements file: a second run installs nothing unless a file changed.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+APT_PACKAGES := chromium fonts-noto-core fonts-noto-cjk espeak-ng
+
+.PHONY: run test install install-dev system-deps clean
+
+run: install
+	BABELSCOPE_PROFILE=$${BABELSCOPE_PROFILE:-offline} $(PY) app.py
+
+test: install-dev system-deps
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(RUNTIME_STAMP)
+install-dev: $(DEV_STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch is pinned inside requirements.txt, in the same pip call, so pip takes the CPU wheel.
+$(RUNTIME_STAMP): requirements.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+# Debian's chromium for Playwright (its own browser download cannot work offline), fonts so
+# every script renders in screenshots, espeak-ng to synthesise test speech.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "apt-get install:$$missing"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Babelscope's backend: pure Python, no gradio. Usable from notebooks, scripts and tests."""

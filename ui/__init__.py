@@ -1,0 +1,1 @@
+"""Babelscope's Gradio front end: thin handlers over ``backend``."""

@@ -1,0 +1,28 @@
+"""Event handlers: validate, call the backend, format. Each is wrapped by ``user_facing``."""
+from __future__ import annotations
+
+import gradio as gr
+
+from backend.similarity import compare_models, similarity_from_text
+from ui import formatting as fmt
+from ui.errors import progress_callback, user_facing
+
+NO_COMPARISON = "none"
+
+
+def make_similarity_handler(registry):
+    @user_facing
+    def on_similarity_compute(text, model, compare_with, progress=gr.Progress()):
+        model_ids = [model] + ([compare_with] if compare_with and compare_with != NO_COMPARISON else [])
+        sentences, results = similarity_from_text(text, registry, model_ids, progress_callback(progress))
+        main, other = results[0], (results[1] if len(results) > 1 else None)
+        cmp = compare_models(main, other) if other else None
+        return (
+            fmt.similarity_heatmap(main, main.model_id),
+            gr.update(value=fmt.similarity_heatmap(other, other.model_id) if other else None, visible=bool(other)),
+            fmt.comparison_markdown(cmp, main.sentences, main.languages) if cmp else "",
+            fmt.similarity_pairs_table(main),
+            fmt.similarity_json(main, [s.lang_source for s in sentences], other, cmp),
+        )
+
+    return on_similarity_compute
