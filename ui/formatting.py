@@ -131,3 +131,430 @@ def similarity_json(result: SimilarityResult, sources: list[str], other: Similar
 def matrix_list(matrix: np.ndarray) -> list[list[float]]:
     """A matrix as nested lists, 7 decimals (the API promises at least 6)."""
     return np.round(np.asarray(matrix, dtype=np.float64), 7).tolist()
+
+
+# ---------------------------------------------------------------- corpus and search
+
+def corpus_markdown(summary: dict) -> str:
+    langs = ", ".join(f"{escape_markdown(k)} {v:,}" for k, v in list(summary["languages"].items())[:30])
+    more = " …" if len(summary["languages"]) > 30 else ""
+    return (f"**{escape_markdown(summary['name'])}**: `{escape_html(summary['corpus_id'])}` · "
+            f"{summary['n_rows']:,} rows · {summary['n_meanings']:,} meanings · "
+            f"{len(summary['languages'])} languages ({langs}{more})")
+
+
+HIT_COLUMNS = ["rank", "score", "cosine", "lang", "text", "meaning id", "translation of the query"]
+
+
+def search_hits_table(result) -> pd.DataFrame:
+    def mark(hit) -> str:
+        return "" if hit.same_meaning is None else ("✓ yes" if hit.same_meaning else "")
+
+    rows = [[h.rank, round(h.score, 4), round(h.cosine, 4), h.lang, h.text, h.id, mark(h)] for h in result.hits]
+    return pd.DataFrame(rows, columns=HIT_COLUMNS)
+
+
+def index_markdown(result) -> str:
+    info = result.index
+    where = "GPU" if info.on_gpu else "CPU"
+    built = "loaded from disk" if info.loaded_from_disk else f"built in {info.build_seconds:.2f} s"
+    meaning = (f" · the query is corpus meaning `{escape_html(result.query_meaning)}`: its translations are marked"
+               if result.query_meaning else "")
+    return (f"Index **{escape_html(info.factory)}** over {info.n:,} × {info.dim} vectors on {where} ({built}) · "
+            f"query language **{escape_html(result.query_lang)}** · scoring **{'CSLS' if result.csls else 'cosine'}**"
+            f"{meaning}")
+
+
+def search_json(result) -> dict:
+    """The ``search`` API contract."""
+    return {
+        "query": result.query, "query_lang": result.query_lang, "query_meaning": result.query_meaning,
+        "scoring": "csls" if result.csls else "cosine",
+        "index": {"factory": result.index.factory, "n": result.index.n, "on_gpu": result.index.on_gpu},
+        "hits": [{"rank": h.rank, "id": h.id, "lang": h.lang, "text": h.text, "score": round(h.score, 7),
+                  "cosine": round(h.cosine, 7), "same_meaning": h.same_meaning} for h in result.hits],
+    }
+
+
+# ---------------------------------------------------------------- bitext diagnostics
+
+def _nan_to_none(matrix: np.ndarray, decimals: int = 6) -> list[list[float | None]]:
+    return [[None if np.isnan(v) else round(float(v), decimals) for v in row] for row in np.asarray(matrix, float)]
+
+
+def bitext_heatmap(result) -> go.Figure:
+    langs = [escape_html(x) for x in result.languages]
+    text = [[("" if i == j else f"{result.p_at_1[i, j]:.2f}") for j in range(len(langs))] for i in range(len(langs))]
+    hover = [[("" if i == j else
+               f"{langs[i]} → {langs[j]}<br>P@1 {result.p_at_1[i, j]:.3f} (n={result.n[i, j]})<br>"
+               f"95% CI {result.ci_low[i, j]:.3f}–{result.ci_high[i, j]:.3f}")
+              for j in range(len(langs))] for i in range(len(langs))]
+    fig = go.Figure(go.Heatmap(
+        z=result.p_at_1, x=langs, y=langs, zmin=0, zmax=1, colorscale="Viridis", text=text,
+        texttemplate="%{text}" if len(langs) <= 16 else None, hovertext=hover, hoverinfo="text",
+        colorbar=dict(title="P@1", thickness=12),
+    ))
+    fig.update_layout(
+        title=dict(text=f"Bitext P@1 · {escape_html(result.model_id)} · {result.scoring} "
+                        f"(mean {np.nanmean(result.p_at_1):.3f})", x=0.5, font=dict(size=14)),
+        xaxis=dict(title="target language", side="bottom"), yaxis=dict(title="source language", autorange="reversed"),
+        margin=dict(l=10, r=10, t=40, b=10), height=520,
+    )
+    return fig
+
+
+LANGUAGE_COLUMNS = ["lang", "mean P@1", "hub skewness (N10)", "tokens / word", "tokens vs English", "top hub"]
+
+
+def bitext_language_table(result) -> pd.DataFrame:
+    rows = [[d.lang, d.mean_p_at_1, d.hub_skewness, d.tokens_per_word, d.token_ratio_to_english,
+             f"{shorten(d.top_hubs[0][0], 60)} (×{d.top_hubs[0][1]})" if d.top_hubs else ""]
+            for d in result.per_language]
+    return pd.DataFrame(rows, columns=LANGUAGE_COLUMNS)
+
+
+CONFUSION_COLUMNS = ["source → target", "sentence", "retrieved instead", "true translation", "score gap"]
+
+
+def bitext_confusions_table(result) -> pd.DataFrame:
+    rows = [[f"{c.source_lang} → {c.target_lang}", shorten(c.source), shorten(c.matched), shorten(c.expected),
+             round(c.score_gap, 4)] for c in result.confusions]
+    return pd.DataFrame(rows, columns=CONFUSION_COLUMNS)
+
+
+def bitext_warnings_markdown(result) -> str:
+    if not result.warnings:
+        return "No tokenizer-fertility warnings: no language is both finely split and poorly aligned."
+    return "**Tokenizer fertility warnings**\n" + "\n".join(f"- {escape_markdown(w)}" for w in result.warnings)
+
+
+def bitext_json(result) -> dict:
+    """The ``bitext`` API contract."""
+    return {
+        "model": result.model_id, "scoring": result.scoring, "languages": list(result.languages),
+        "p_at_1": _nan_to_none(result.p_at_1), "n": result.n.tolist(),
+        "ci_low": _nan_to_none(result.ci_low), "ci_high": _nan_to_none(result.ci_high),
+        "mean_p_at_1": round(float(np.nanmean(result.p_at_1)), 6),
+        "per_language": [{"lang": d.lang, "mean_p_at_1": d.mean_p_at_1, "hub_skewness": d.hub_skewness,
+                          "tokens_per_word": d.tokens_per_word, "token_ratio_to_english": d.token_ratio_to_english,
+                          "top_hubs": [{"text": t, "k_occurrence": c} for t, c in d.top_hubs]}
+                         for d in result.per_language],
+        "confusions": [{"source_lang": c.source_lang, "target_lang": c.target_lang, "source": c.source,
+                        "matched": c.matched, "expected": c.expected, "score_gap": round(c.score_gap, 6)}
+                       for c in result.confusions],
+        "warnings": list(result.warnings),
+    }
+
+
+# --- Speech and Image tabs -------------------------------------------------------------------
+
+NEAREST_COLUMNS = ["rank", "sentence", "lang", "cosine", "meaning id"]
+
+
+def nearest_table(hits) -> pd.DataFrame:
+    """Nearest corpus sentences (backend.retrieval.Hit), best first. Shown as plain text."""
+    return pd.DataFrame([[h.rank, h.text, h.lang, round(h.cosine, 4), h.id] for h in hits], columns=NEAREST_COLUMNS)
+
+
+def nearest_json(hits) -> list[dict]:
+    return [{"rank": h.rank, "id": h.id, "lang": h.lang, "text": h.text, "cosine": round(h.cosine, 7)} for h in hits]
+
+
+def segments_table(segments) -> pd.DataFrame:
+    return pd.DataFrame([[f"{s.start:.2f}", f"{s.end:.2f}", s.text] for s in segments],
+                        columns=["start (s)", "end (s)", "text"])
+
+
+def speech_languages_markdown(analysis) -> str:
+    """Spoken language (Whisper) next to the written language of the transcript (text language ID)."""
+    t, w = analysis.transcription, analysis.written_language
+    agree = "they agree" if t.language == w.lang else "they disagree: the transcript may be rough"
+    return (f"**Spoken language** (Whisper): {escape_markdown(language_label(t.language))}, "
+            f"probability {t.language_probability:.2f} · **Written language of the transcript** "
+            f"(text language ID): {escape_markdown(language_label(w.lang))}, {w.probability:.2f} · {agree}. "
+            f"{t.duration_s:.1f} s of audio, model {escape_markdown(t.model_id)}.")
+
+
+def speech_json(analysis) -> dict:
+    """The ``transcribe`` API contract (documented in README: keep keys stable)."""
+    t, w = analysis.transcription, analysis.written_language
+    return {
+        "text": t.text,
+        "language": t.language,
+        "language_probability": round(t.language_probability, 4),
+        "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in t.segments],
+        "written_language": {"lang": w.lang, "probability": round(w.probability, 4)},
+        "duration_s": t.duration_s,
+        "model": t.model_id,
+        "hits": nearest_json(analysis.hits),
+    }
+
+
+def caption_similarity_table(result: SimilarityResult | None) -> pd.DataFrame:
+    """The caption (sentence 0) against each sentence the user typed, most similar first."""
+    columns = ["sentence", "lang", "cosine to caption", "rank among caption's neighbours"]
+    if result is None:
+        return pd.DataFrame([], columns=columns)
+    pairs = sorted((p for p in result.pairs if p.i == 0), key=lambda p: -p.cosine)
+    return pd.DataFrame([[result.sentences[p.j], result.languages[p.j], round(p.cosine, 4), p.rank_i_to_j]
+                         for p in pairs], columns=columns)
+
+
+def caption_markdown(analysis) -> str:
+    g = analysis.caption_language
+    return (f"**Caption** ({escape_markdown(language_label(g.lang))}, by {escape_markdown(analysis.model_id)}): "
+            f"“{escape_markdown(analysis.caption)}”")
+
+
+def caption_json(analysis) -> dict:
+    """The ``caption`` API contract (documented in README: keep keys stable)."""
+    sim = analysis.similarity
+    return {
+        "caption": analysis.caption,
+        "model": analysis.model_id,
+        "caption_language": analysis.caption_language.lang,
+        "hits": nearest_json(analysis.hits),
+        "similarity": None if sim is None else [
+            {"sentence": sim.sentences[p.j], "lang": sim.languages[p.j], "cosine": round(p.cosine, 7),
+             "rank": p.rank_i_to_j} for p in sim.pairs if p.i == 0
+        ],
+    }
+
+
+# --- sentiment, transfer lab, distillation lab ---------------------------------------------
+
+_SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
+
+
+def sentiment_bar_chart(result) -> go.Figure:
+    """Stacked horizontal bars: each sentence's probability of each label."""
+    from backend.sentiment import LABELS
+
+    ticks = [f"{i + 1}·{p.lang}" for i, p in enumerate(result.predictions)]
+    safe = [escape_html(shorten(p.text, 70)) for p in result.predictions]
+    fig = go.Figure()
+    for k, label in enumerate(LABELS):
+        values = [p.probabilities[k] for p in result.predictions]
+        fig.add_trace(go.Bar(
+            y=ticks, x=values, name=label, orientation="h", marker_color=_SENTIMENT_COLOURS[label],
+            hovertext=[f"{t} {s}<br>{label}: {v:.3f}" for t, s, v in zip(ticks, safe, values)], hoverinfo="text",
+        ))
+    fig.update_layout(
+        barmode="stack", title=dict(text=escape_html(result.model_id), x=0.5, font=dict(size=14)),
+        xaxis=dict(range=[0, 1], title="probability"), yaxis=dict(autorange="reversed"),
+        height=max(260, 26 * len(ticks) + 110), margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"),
+    )
+    return fig
+
+
+SENTIMENT_COLUMNS = ["#", "sentence", "lang", "label", "P(negative)", "P(neutral)", "P(positive)", "VADER label",
+                     "meaning"]
+
+
+def sentiment_table(result) -> pd.DataFrame:
+    rows = [[i + 1, shorten(p.text), p.lang, p.label, *(round(v, 3) for v in p.probabilities),
+             p.baseline_label or "", p.meaning_id or ""] for i, p in enumerate(result.predictions)]
+    return pd.DataFrame(rows, columns=SENTIMENT_COLUMNS)
+
+
+def sentiment_consistency_markdown(result) -> str:
+    """Per meaning: the label each translation got; meanings where languages disagree are flagged."""
+    if not result.meanings:
+        return ("*Consistency across translations*: start lines with `id|lang|text` (e.g. `m1|de|Das war toll.`) "
+                "to group translations of one meaning.")
+    lines = [f"**Consistency across translations**: {sum(m.agree for m in result.meanings)} of "
+             f"{len(result.meanings)} meanings get one label in every language "
+             f"(score {result.consistency:.2f})."]
+    for m in result.meanings:
+        labels = ", ".join(f"{lang}: {label}" for lang, label in zip(m.langs, m.labels))
+        flag = "" if m.agree else "⚠️ **languages disagree**: "
+        lines.append(f"- {flag}`{escape_html(m.meaning_id[:40])}`: {escape_markdown(labels)}")
+    return "\n".join(lines)
+
+
+def sentiment_json(result) -> dict:
+    """The ``sentiment`` API contract (documented in README: keep keys stable)."""
+    from backend.sentiment import LABELS
+
+    return {
+        "model": result.model_id,
+        "baseline": result.baseline_id,
+        "results": [
+            {"text": p.text, "lang": p.lang, "language_source": p.lang_source, "meaning_id": p.meaning_id,
+             "label": p.label, "scores": dict(zip(LABELS, p.probabilities)),
+             "baseline": None if p.baseline_label is None else
+             {"label": p.baseline_label, "scores": dict(zip(LABELS, p.baseline_scores))}}
+            for p in result.predictions
+        ],
+        "consistency": None if not result.meanings else {
+            "score": round(result.consistency, 4),
+            "meanings": [{"id": m.meaning_id, "langs": list(m.langs), "labels": list(m.labels),
+                          "positive_minus_negative": list(m.positive_minus_negative), "agree": m.agree}
+                         for m in result.meanings],
+        },
+    }
+
+
+def sentiment_eval_figure(evaluations) -> go.Figure:
+    """Accuracy per language for each model, with 95% Wilson intervals."""
+    fig = go.Figure()
+    for ev in evaluations:
+        if ev.error:
+            continue
+        langs = [a.lang for a in ev.per_language]
+        acc = [a.accuracy for a in ev.per_language]
+        fig.add_trace(go.Bar(
+            x=langs, y=acc, name=escape_html(ev.model_id),
+            error_y=dict(type="data", symmetric=False, array=[a.high - a.accuracy for a in ev.per_language],
+                         arrayminus=[a.accuracy - a.low for a in ev.per_language]),
+            hovertext=[f"{escape_html(ev.model_id)} {a.lang}: {a.correct}/{a.n} = {a.accuracy:.2f} "
+                       f"(95% CI {a.low:.2f}–{a.high:.2f})" for a in ev.per_language], hoverinfo="text",
+        ))
+    fig.add_hline(y=1 / 3, line_dash="dot", annotation_text="chance (3 balanced labels)")
+    fig.update_layout(barmode="group", yaxis=dict(range=[0, 1], title="accuracy"), height=360,
+                      title=dict(text="Accuracy per language on the labelled set", x=0.5, font=dict(size=14)),
+                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"))
+    return fig
+
+
+def sentiment_eval_table(evaluations) -> pd.DataFrame:
+    rows = []
+    for ev in evaluations:
+        if ev.error:
+            rows.append([ev.model_id, "—", 0, None, "", ev.error])
+            continue
+        rows += [[ev.model_id, a.lang, a.n, round(a.accuracy, 3), f"{a.low:.2f}–{a.high:.2f}", ""]
+                 for a in ev.per_language]
+    return pd.DataFrame(rows, columns=["model", "lang", "n", "accuracy", "95% interval", "note"])
+
+
+def sentiment_eval_json(evaluations, dataset: str) -> dict:
+    return {
+        "dataset": dataset,
+        "models": [
+            {"model": ev.model_id, "error": ev.error,
+             "consistency": None if ev.consistency is None else round(ev.consistency, 4),
+             "per_language": [{"lang": a.lang, "n": a.n, "correct": a.correct, "accuracy": round(a.accuracy, 4),
+                               "interval": [round(a.low, 4), round(a.high, 4)]} for a in ev.per_language]}
+            for ev in evaluations
+        ],
+    }
+
+
+def transfer_heatmap(result) -> go.Figure:
+    """Train language (rows) × test language (columns) accuracy; the diagonal is in-language."""
+    z = np.asarray(result.accuracy, dtype=np.float64)
+    text = [[f"{v:.2f}" for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(result.languages), y=list(result.languages), text=text, texttemplate="%{text}",
+        zmin=0, zmax=1, colorscale="Viridis", colorbar=dict(title="accuracy", thickness=12),
+        hovertemplate="train %{y} → test %{x}: %{z:.3f}<extra></extra>",
+    ))
+    fig.update_layout(
+        title=dict(text=f"{escape_html(result.model_id)} (chance {result.chance:.2f})", x=0.5, font=dict(size=14)),
+        xaxis=dict(title="test language"), yaxis=dict(title="training language", autorange="reversed"),
+        height=420, margin=dict(l=10, r=10, t=40, b=10),
+    )
+    return fig
+
+
+def few_shot_figure(results) -> go.Figure:
+    """Accuracy on the test language as k test-language examples are added (mean ± sd over seeds)."""
+    fig = go.Figure()
+    for r in results:
+        c = r.few_shot
+        fig.add_trace(go.Scatter(x=list(c.used), y=list(c.mean), error_y=dict(type="data", array=list(c.sd)),
+                                 mode="lines+markers", name=escape_html(r.model_id)))
+    if results:
+        c = results[0].few_shot
+        fig.add_hline(y=results[0].chance, line_dash="dot", annotation_text="chance")
+        title = f"Train {c.train_lang} + k {c.test_lang} examples → test {c.test_lang}"
+    else:
+        title = ""
+    fig.update_layout(title=dict(text=escape_html(title), x=0.5, font=dict(size=14)), height=360,
+                      xaxis=dict(title="k target-language training examples"),
+                      yaxis=dict(range=[0, 1], title="accuracy"), margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def transfer_json(results) -> dict:
+    """The ``transfer`` API contract: the first model's answer, the others under ``comparison``."""
+    def one(r) -> dict:
+        c = r.few_shot
+        return {
+            "model": r.model_id, "dataset": r.dataset, "languages": list(r.languages),
+            "accuracy": matrix_list(r.accuracy), "n_per_language": list(r.n_per_language),
+            "chance": round(r.chance, 4),
+            "few_shot": {"train_lang": c.train_lang, "test_lang": c.test_lang, "k": list(c.sizes),
+                         "k_used": list(c.used), "mean": [round(v, 4) for v in c.mean],
+                         "sd": [round(v, 4) for v in c.sd]},
+        }
+
+    payload = one(results[0])
+    payload["comparison"] = [one(r) for r in results[1:]]
+    return payload
+
+
+def transfer_markdown(results) -> str:
+    lines = []
+    for r in results:
+        z = np.asarray(r.accuracy)
+        off = z[~np.eye(len(z), dtype=bool)]
+        lines.append(f"- **{escape_markdown(r.model_id)}**: in-language (diagonal) mean "
+                     f"{np.nanmean(np.diag(z)):.2f}, cross-language (off-diagonal) mean {np.nanmean(off):.2f}, "
+                     f"chance {r.chance:.2f}.")
+    return "\n".join(lines)
+
+
+def distill_figure(result) -> go.Figure:
+    temps = [r.temperature for r in result.runs]
+    fig = go.Figure([
+        go.Scatter(x=temps, y=[r.accuracy for r in result.runs], mode="lines+markers", name="student accuracy"),
+        go.Scatter(x=temps, y=[r.agreement for r in result.runs], mode="lines+markers", name="agreement with teacher"),
+    ])
+    fig.add_hline(y=result.teacher_accuracy, line_dash="dash", annotation_text="teacher accuracy")
+    fig.add_hline(y=result.chance_agreement, line_dash="dot", annotation_text="chance agreement")
+    fig.update_layout(title=dict(text=f"Student for {escape_html(result.target_lang)} vs temperature T", x=0.5,
+                                 font=dict(size=14)),
+                      xaxis=dict(title="temperature T", type="log"), yaxis=dict(range=[0, 1]), height=360,
+                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"))
+    return fig
+
+
+def distill_markdown(result) -> str:
+    b = result.best
+    return (
+        f"**Best T = {b.temperature:g}**: the student agrees with the teacher on {b.agreement:.0%} of "
+        f"{result.n_test} {escape_markdown(result.target_lang)} test sentences (always answering the teacher's "
+        f"most frequent label: {result.chance_agreement:.0%}); accuracy {b.accuracy:.0%} "
+        f"(teacher {result.teacher_accuracy:.0%}).\n\n"
+        f"**Speed**: student {result.student_per_s:,.0f} sentences/s vs teacher {result.teacher_per_s:,.0f} "
+        f"(×{result.speedup:,.0f}, measured now on this machine). **Size**: student "
+        f"{result.student_bytes / 1e6:.1f} MB vs teacher {result.teacher_bytes / 1e6:.1f} MB."
+    )
+
+
+def distill_table(result) -> pd.DataFrame:
+    rows = [[s.lang, s.n, round(s.agreement, 3), round(s.accuracy, 3), round(s.teacher_accuracy, 3)]
+            for s in result.per_language]
+    return pd.DataFrame(rows, columns=["lang", "n", "agreement with teacher", "student accuracy", "teacher accuracy"])
+
+
+def distill_json(result) -> dict:
+    """The ``distill`` API contract."""
+    b = result.best
+    return {
+        "teacher": result.teacher_id, "target_lang": result.target_lang, "seed": result.seed,
+        "n_unlabelled": result.n_unlabelled, "n_gold": result.n_gold, "n_test": result.n_test,
+        "best_temperature": b.temperature, "agreement": round(b.agreement, 4), "accuracy": round(b.accuracy, 4),
+        "chance_agreement": round(result.chance_agreement, 4), "teacher_accuracy": round(result.teacher_accuracy, 4),
+        "speedup": round(result.speedup, 2),
+        "speed": {"teacher_sentences_per_s": round(result.teacher_per_s, 1),
+                  "student_sentences_per_s": round(result.student_per_s, 1)},
+        "size": {"teacher_bytes": result.teacher_bytes, "student_bytes": result.student_bytes},
+        "temperatures": [{"T": r.temperature, "agreement": round(r.agreement, 4), "accuracy": round(r.accuracy, 4)}
+                         for r in result.runs],
+        "per_language": [{"lang": s.lang, "n": s.n, "agreement": round(s.agreement, 4),
+                          "accuracy": round(s.accuracy, 4), "teacher_accuracy": round(s.teacher_accuracy, 4)}
+                         for s in result.per_language],
+    }

@@ -4,7 +4,14 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.config import Settings
+from ui.handlers.corpus import make_corpus_handlers
+from ui.tabs.diagnostics_tab import render_diagnostics_tab
+from ui.tabs.search_tab import render_search_tab
+from ui.tabs.image_tab import render_image_tab
+from ui.tabs.labs_tab import render_labs_tab
+from ui.tabs.sentiment_tab import render_sentiment_tab
 from ui.tabs.similarity_tab import render_similarity_tab
+from ui.tabs.speech_tab import render_speech_tab
 
 CSS = """
 .gradio-container { max-width: 1400px !important; }
@@ -21,7 +28,14 @@ def build_app(registry) -> gr.Blocks:
     with gr.Blocks(title="Babelscope") as demo:
         gr.Markdown(HEADER, elem_id="babelscope-header")
         with gr.Tabs():
-            render_similarity_tab(registry)
+            similarity_text = render_similarity_tab(registry)
+            render_sentiment_tab(registry)
+            render_labs_tab(registry)
+            corpus_handlers = make_corpus_handlers(registry)
+            render_search_tab(registry, corpus_handlers)
+            render_diagnostics_tab(registry, corpus_handlers)
+            render_speech_tab(registry, similarity_text)
+            render_image_tab(registry)
         gr.Markdown(
             f"Profile **{registry.settings.profile}** · models load on first use · "
             "[API](?view=api) · source and docs in the repository README",

@@ -5,12 +5,13 @@ import gradio as gr
 
 from backend.config import REPO_ROOT
 from backend.examples import similarity_example_sets
-from ui.handlers import NO_COMPARISON, make_similarity_handler
+from ui.handlers.similarity import NO_COMPARISON, make_similarity_handler
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "similarity.md").read_text(encoding="utf-8")
 
 
-def render_similarity_tab(registry) -> None:
+def render_similarity_tab(registry) -> gr.Textbox:
+    """Render the tab; returns its sentences box, so other tabs can send text to it."""
     settings = registry.settings
     models = [(spec.label, spec.id) for spec in settings.allowed("embeddings")]
     examples = similarity_example_sets()
@@ -47,3 +48,4 @@ def render_similarity_tab(registry) -> None:
             button.click(lambda t=example.text: t, outputs=text, api_visibility="private", queue=False)
         run.click(make_similarity_handler(registry), inputs=[text, model, compare],
                   outputs=[heat_a, heat_b, summary, table, payload], api_name="similarity")
+    return text

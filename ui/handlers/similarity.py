@@ -1,4 +1,4 @@
-"""Event handlers: validate, call the backend, format. Each is wrapped by ``user_facing``."""
+"""Similarity tab handlers."""
 from __future__ import annotations
 
 import gradio as gr

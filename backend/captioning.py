@@ -1,0 +1,159 @@
+"""Image captioning with Hub or local image-to-text models, feeding the cross-lingual text features.
+
+No captioning model ships offline; ``config.caption_specs`` says which are allowed and
+``config.CAPTION_GUIDANCE`` how to enable one. The image processor, ``generate`` and the tokenizer
+are called directly: ``pipeline("image-to-text")`` is broken in transformers 5.23.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from backend.config import ModelSpec, Settings
+from backend.errors import BackendError, InvalidInput, LimitExceeded, ModelUnavailable
+from backend.language_id import LanguageGuess
+from backend.retrieval import Hit, nearest_sentences
+from backend.similarity import SimilarityResult, compare_sentences
+
+# model_type in config.json -> transformers class. Only these architectures load; nothing runs
+# code from a model repo (trust_remote_code is never set).
+CAPTION_MODEL_CLASSES = {
+    "vision-encoder-decoder": "VisionEncoderDecoderModel",
+    "blip": "BlipForConditionalGeneration",
+}
+MAX_NEW_TOKENS = 30
+
+
+@dataclass(frozen=True)
+class CaptionAnalysis:
+    caption: str
+    model_id: str
+    caption_language: LanguageGuess
+    hits: tuple[Hit, ...]  # nearest corpus sentences to the caption
+    similarity: SimilarityResult | None  # caption (index 0) against the sentences the user typed
+
+
+def decode_image(path: str | os.PathLike | None, settings: Settings):
+    """An RGB PIL image from ``path``. The pixel count is checked from the header before any
+    pixel is decoded, so a decompression bomb costs nothing; corrupt files raise InvalidInput."""
+    from PIL import Image, UnidentifiedImageError
+
+    if path is None or str(path) == "":
+        raise InvalidInput("No image was given. Upload a PNG, JPEG or WebP picture.")
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise InvalidInput("The image file is empty or missing. Upload the picture again.")
+    cap = settings.limits.max_image_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                width, height = img.size
+                if width * height > cap:
+                    raise LimitExceeded(
+                        f"The image is {width:,}×{height:,} pixels ({width * height / 1e6:.0f} MP); the limit is "
+                        f"{cap / 1e6:.0f} MP. Resize it and upload it again."
+                    )
+                img.load()
+                return img.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise LimitExceeded(f"The image declares far more pixels than can be decoded safely (a decompression "
+                            f"bomb); the limit is {cap / 1e6:.0f} MP. Resize it and upload it again.") from exc
+    except UnidentifiedImageError as exc:
+        raise InvalidInput("The file is not an image Pillow can read (corrupt or unsupported). Upload a PNG or JPEG.") from exc
+    except (OSError, SyntaxError, ValueError) as exc:  # truncated data, broken chunks
+        raise InvalidInput("The image data is corrupt or truncated. Upload the picture again.") from exc
+
+
+class Captioner:
+    """An image-to-text model with its image processor and tokenizer."""
+
+    def __init__(self, spec: ModelSpec, model, image_processor, tokenizer, device):
+        self.spec = spec
+        self._model = model
+        self._processor = image_processor
+        self._tokenizer = tokenizer
+        self._device = device
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.spec.id
+
+    def caption(self, image) -> str:
+        """One caption (plain text) for an RGB PIL image."""
+        import torch
+
+        inputs = self._processor(images=image, return_tensors="pt")
+        pixels = inputs["pixel_values"].to(self._device.name)
+        if self._device.fp16:
+            pixels = pixels.half()
+        with self._lock, torch.inference_mode():
+            ids = self._model.generate(pixel_values=pixels, max_new_tokens=MAX_NEW_TOKENS, num_beams=1,
+                                       do_sample=False)
+        return self._tokenizer.batch_decode(ids, skip_special_tokens=True)[0].strip()
+
+
+def load_captioner(spec: ModelSpec, settings: Settings) -> Captioner:
+    """The registry's loader for the ``captioning`` capability: a Hub id or a local directory."""
+    import transformers
+    from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
+
+    from backend.devices import pick_device
+
+    cache = str(settings.cache_dir / "hf")
+    try:
+        config = AutoConfig.from_pretrained(spec.source, cache_dir=cache, trust_remote_code=False)
+        class_name = CAPTION_MODEL_CLASSES.get(config.model_type)
+        if class_name is None:
+            raise ModelUnavailable(
+                f"{spec.id!r} is a {config.model_type!r} model; captioning supports "
+                f"{', '.join(CAPTION_MODEL_CLASSES)} models."
+            )
+        model = getattr(transformers, class_name).from_pretrained(spec.source, cache_dir=cache,
+                                                                  trust_remote_code=False)
+        processor = AutoImageProcessor.from_pretrained(spec.source, cache_dir=cache, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(spec.source, cache_dir=cache, trust_remote_code=False)
+    except BackendError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to fetch/parse a model is "unavailable"
+        raise ModelUnavailable(
+            f"Could not load the captioning model {spec.id!r}: {type(exc).__name__}. A Hub id needs network "
+            "access (unset HF_HUB_OFFLINE); a local path must hold a saved model, image processor and tokenizer."
+        ) from exc
+    device = pick_device()
+    model = model.to(device.name).eval()
+    if device.fp16:
+        model = model.half()
+    return Captioner(spec, model, processor, tokenizer, device)
+
+
+def analyse_image(registry, path: str | os.PathLike | None, compare_text: str | None = None,
+                  search_languages: Sequence[str] | None = None, k: int = 5, caption_model: str | None = None,
+                  embedding_model: str | None = None, progress=None) -> CaptionAnalysis:
+    """Caption the image at ``path``, find the caption's nearest corpus sentences in other
+    languages, and compare it with the sentences in ``compare_text`` (one per line, optional)."""
+    from backend.sentences import parse_sentences
+
+    image = decode_image(path, registry.settings)
+    typed = []
+    if compare_text and compare_text.strip():
+        typed = parse_sentences(compare_text, registry.settings, registry.get("langid"))
+    captioner = registry.get("captioning", caption_model, progress)
+    caption = captioner.caption(image)
+    if not caption:
+        raise InvalidInput(f"The model {captioner.model_id!r} produced an empty caption for this image.")
+    guess = registry.get("langid").identify(caption)
+    hits = nearest_sentences(registry, caption, search_languages, k, embedding_model,
+                             exclude_language=guess.lang, progress=progress)
+    similarity = None
+    if typed:
+        texts = [caption] + [s.text for s in typed]
+        langs = [guess.lang] + [s.lang for s in typed]
+        model_id = embedding_model or registry.settings.default_model("embeddings")
+        similarity = compare_sentences(registry.embed(texts, model_id, progress), texts, langs, model_id)
+    return CaptionAnalysis(caption, captioner.model_id, guess, hits, similarity)

@@ -1,0 +1,337 @@
+"""Corpora: the bundled parallel corpus, the CLDR name atlas, and user uploads.
+
+A corpus is rows of (meaning id, language, text). Every corpus has an id: fixed for the bundled
+ones ("bundled", "cldr"), a content hash for uploads. Uploads are parsed with well-kept libraries
+(pandas, defusedxml, polib), normalised, and stored under the cache directory by id, so any
+endpoint can take a corpus id and the API stays stateless.
+"""
+from __future__ import annotations
+
+import collections
+import csv
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.config import ASSETS_DIR, Settings
+from backend.errors import InvalidInput, LimitExceeded
+
+BUNDLED_ID = "bundled"
+CLDR_ID = "cldr"
+_UPLOAD_ID = re.compile(r"^u[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    corpus_id: str
+    name: str
+    ids: tuple[str, ...]  # meaning id per row ("" when unknown)
+    langs: tuple[str, ...]
+    texts: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @functools.cached_property
+    def language_counts(self) -> dict[str, int]:
+        return dict(collections.Counter(self.langs).most_common())
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A content hash (id + rows): caches on disk are keyed by it, never by name alone."""
+        digest = hashlib.sha256(self.corpus_id.encode())
+        for row in zip(self.ids, self.langs, self.texts):
+            digest.update("\t".join(row).encode("utf-8") + b"\n")
+        return f"{_slug_id(self.corpus_id)}-{digest.hexdigest()[:16]}"
+
+    def meaning_of(self, text: str) -> str | None:
+        """The meaning id of a row with exactly this text, if any."""
+        row = self._row_of_text.get(text)
+        return self.ids[row] or None if row is not None else None
+
+    @functools.cached_property
+    def _row_of_text(self) -> dict[str, int]:
+        return {t: i for i, t in reversed(list(enumerate(self.texts)))}
+
+    @property
+    def n_meanings(self) -> int:
+        return len({i for i in self.ids if i})
+
+    @property
+    def has_meanings(self) -> bool:
+        return self.n_meanings > 0
+
+    def summary(self) -> dict:
+        """The ``load_corpus`` API contract."""
+        return {"corpus_id": self.corpus_id, "name": self.name, "n_rows": len(self),
+                "languages": self.language_counts, "n_meanings": self.n_meanings}
+
+
+def _slug_id(corpus_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", corpus_id)[:40]
+
+
+def _read_tsv_rows(path: Path) -> list[tuple[str, str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [(r["id"], r["lang"], r["text"]) for r in csv.DictReader(handle, delimiter="\t")]
+
+
+@functools.cache
+def bundled_corpus() -> Corpus:
+    """220 meanings × 8 languages in 4 scripts, written by the Babelscope team (CC0)."""
+    rows = [row for path in sorted((ASSETS_DIR / "corpus").glob("part*.tsv")) for row in _read_tsv_rows(path)]
+    ids, langs, texts = zip(*rows)
+    return Corpus(BUNDLED_ID, "Bundled parallel corpus (220 meanings × 8 languages)", ids, langs, texts)
+
+
+# CLDR locales used for the atlas: base languages (no region) with enough translated names.
+_MIN_NAMES_PER_LOCALE = 300
+
+
+@functools.cache
+def cldr_corpus() -> Corpus:
+    """Territory and language names from the CLDR data that babel ships: real translators' work.
+
+    Meaning id "territory:FR" or "language:sw"; one row per (locale, name). Built at run time,
+    in about a second; nothing generated is committed.
+    """
+    from babel import Locale
+    from babel.localedata import locale_identifiers
+
+    ids: list[str] = []
+    langs: list[str] = []
+    texts: list[str] = []
+    for ident in sorted(locale_identifiers()):
+        if "_" in ident or ident == "root":
+            continue
+        try:
+            locale = Locale.parse(ident)
+        except (ValueError, Exception):  # noqa: BLE001 - a broken locale entry is skipped
+            continue
+        names = [(f"territory:{code}", name) for code, name in locale.territories.items() if code.isalpha()]
+        names += [(f"language:{code}", name) for code, name in locale.languages.items() if "_" not in code]
+        if len(names) < _MIN_NAMES_PER_LOCALE:
+            continue
+        for meaning, name in names:
+            ids.append(meaning)
+            langs.append(ident.replace("_", "-"))
+            texts.append(name)
+    return Corpus(CLDR_ID, f"CLDR name atlas ({len(set(langs))} locales)", tuple(ids), tuple(langs), tuple(texts))
+
+
+# ---------------------------------------------------------------- uploads
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InvalidInput(f"{name} looks binary (it contains NUL bytes). Upload a UTF-8 text file.")
+    for encoding in ("utf-8-sig", "utf-16"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            if encoding == "utf-8-sig" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+                break
+    raise InvalidInput(f"{name} is not valid UTF-8. Save it as UTF-8 and upload again.")
+
+
+def _from_table(text: str, fmt: str, name: str) -> list[tuple[str, str, str]]:
+    import pandas as pd
+
+    try:
+        if fmt == "jsonl":
+            frame = pd.read_json(io.StringIO(text), lines=True, dtype=str)
+        else:
+            frame = pd.read_csv(io.StringIO(text), sep="\t" if fmt == "tsv" else ",", dtype=str,
+                                keep_default_na=False, on_bad_lines="error")
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InvalidInput(f"{name} could not be parsed as {fmt.upper()}: {str(exc)[:200]}") from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if "text" not in frame.columns:
+        raise InvalidInput(f"{name} has no 'text' column (columns: {', '.join(map(str, frame.columns))[:200]}). "
+                           "Add columns text, and optionally lang and id.")
+    frame = frame.fillna("")
+    ids = frame["id"].astype(str) if "id" in frame.columns else [""] * len(frame)
+    langs = frame["lang"].astype(str) if "lang" in frame.columns else [""] * len(frame)
+    return list(zip(ids, langs, frame["text"].astype(str)))
+
+
+def _from_txt(text: str) -> list[tuple[str, str, str]]:
+    return [("", "", line.strip()) for line in text.splitlines() if line.strip()]
+
+
+def _from_tmx(data: bytes, name: str) -> list[tuple[str, str, str]]:
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        root = ElementTree.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise InvalidInput(f"{name} declares a DTD or entities ({type(exc).__name__}); TMX files "
+                           "must not. Export the TMX again without a DOCTYPE.") from exc
+    except ElementTree.ParseError as exc:
+        raise InvalidInput(f"{name} is not well-formed XML: {exc}. Fix the file and upload again.") from exc
+    if root.tag != "tmx":
+        raise InvalidInput(f"{name}: the root element is <{root.tag}>, not <tmx>.")
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    rows = []
+    for n, tu in enumerate(root.iter("tu"), start=1):
+        meaning = tu.get("tuid") or f"tu{n}"
+        for tuv in tu.iter("tuv"):
+            lang = tuv.get(xml_lang) or tuv.get("lang")
+            seg = tuv.find("seg")
+            if not lang or seg is None:
+                raise InvalidInput(f"{name}: <tu> number {n} has a <tuv> without xml:lang or <seg>.")
+            rows.append((meaning, lang, "".join(seg.itertext()).strip()))
+    return rows
+
+
+def _from_po(data: bytes, name: str, binary: bool) -> list[tuple[str, str, str]]:
+    import polib
+
+    with tempfile.NamedTemporaryFile(suffix=".mo" if binary else ".po", delete=False) as tmp:
+        tmp.write(data)
+    try:
+        catalog = polib.mofile(tmp.name) if binary else polib.pofile(tmp.name, encoding="utf-8")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        detail = str(exc).replace(tmp.name, name)[:200]  # name the user's file, not our temp copy
+        raise InvalidInput(f"{name} could not be parsed as gettext {'MO' if binary else 'PO'}: {detail}") from exc
+    finally:
+        os.unlink(tmp.name)
+    lang = (catalog.metadata.get("Language") or "").strip().replace("_", "-")
+    if not lang:
+        raise InvalidInput(f"{name} has no 'Language:' in its header, so the translations' language "
+                           "is unknown. Add e.g. 'Language: fr' to the header.")
+    rows = []
+    for n, entry in enumerate(catalog, start=1):
+        if entry.msgid and entry.msgstr and not getattr(entry, "obsolete", False):
+            meaning = f"po{n}"
+            rows += [(meaning, "en", entry.msgid), (meaning, lang, entry.msgstr)]
+    return rows
+
+
+def _format_of(name: str, data: bytes) -> str:
+    """The format by content first (magic numbers, XML root), the extension second."""
+    if data[:4] in (b"\xde\x12\x04\x95", b"\x95\x04\x12\xde"):
+        return "mo"
+    head = data[:512].lstrip().lower()
+    if head.startswith(b"<?xml") or head.startswith(b"<tmx") or head.startswith(b"<!doctype"):
+        return "tmx"
+    ext = Path(name).suffix.lower().lstrip(".")
+    if ext in {"csv", "tsv", "jsonl", "txt", "po", "tmx"}:
+        return ext
+    raise InvalidInput(f"{name}: unsupported file type. Upload CSV, TSV, JSONL, TXT, TMX, PO or MO.")
+
+
+class CorpusStore:
+    """Bundled corpora plus uploads, by id. Uploads are normalised to TSV under the cache dir."""
+
+    def __init__(self, settings: Settings, identify_language=None):
+        self.settings = settings
+        self._dir = settings.cache_dir / "corpora"
+        self._identify = identify_language  # callable(text) -> code, for rows with no language
+        self._loaded: dict[str, Corpus] = {}
+        self._lock = threading.Lock()
+
+    def get(self, corpus_id: str) -> Corpus:
+        corpus_id = (corpus_id or "").strip()
+        if corpus_id == BUNDLED_ID:
+            return bundled_corpus()
+        if corpus_id == CLDR_ID:
+            return cldr_corpus()
+        if corpus_id in self._loaded:
+            return self._loaded[corpus_id]
+        path = self._dir / f"{corpus_id}.tsv"
+        if not _UPLOAD_ID.match(corpus_id) or not path.with_suffix(".json").exists():
+            raise InvalidInput(f"Unknown corpus id {corpus_id[:60]!r}. Use 'bundled', 'cldr', or the "
+                               "corpus_id that load_corpus returned for your upload.")
+        rows = _read_tsv_rows(path)
+        corpus = self._make(corpus_id, json.loads(path.with_suffix(".json").read_text())["name"], rows)
+        with self._lock:
+            self._loaded[corpus_id] = corpus
+        return corpus
+
+    def load_upload(self, path: str | os.PathLike, name: str | None = None) -> Corpus:
+        """Parse an uploaded file and store it; the same bytes always give the same id."""
+        path = Path(path)
+        name = name or path.name
+        size = path.stat().st_size
+        if size == 0:
+            raise InvalidInput(f"{name} is empty. Upload a file with at least one sentence.")
+        if size > self.settings.limits.max_upload_bytes:
+            raise LimitExceeded(f"{name} is {size:,} bytes; the limit is {self.settings.limits.max_upload_bytes:,}.")
+        data = path.read_bytes()
+        corpus_id = "u" + hashlib.sha256(data).hexdigest()[:16]
+        if (self._dir / f"{corpus_id}.json").exists():
+            return self.get(corpus_id)
+        fmt = _format_of(name, data)
+        if fmt == "tmx":
+            rows = _from_tmx(data, name)
+        elif fmt in ("po", "mo"):
+            rows = _from_po(data, name, binary=fmt == "mo")
+        else:
+            text = _decode(data, name)
+            rows = _from_txt(text) if fmt == "txt" else _from_table(text, fmt, name)
+        rows = self._clean(rows, name)
+        corpus = self._make(corpus_id, name, rows)
+        self._save(corpus)
+        with self._lock:
+            self._loaded[corpus_id] = corpus
+        return corpus
+
+    def _clean(self, rows, name: str) -> list[tuple[str, str, str]]:
+        from backend.sentences import check_characters
+
+        limits = self.settings.limits
+        rows = [(str(i).strip(), str(lang).strip(), str(t).strip()) for i, lang, t in rows if str(t).strip()]
+        if not rows:
+            raise InvalidInput(f"{name} has no non-empty text rows.")
+        if len(rows) > limits.max_corpus_rows:
+            raise LimitExceeded(f"{name} has {len(rows):,} rows; the limit is {limits.max_corpus_rows:,}. "
+                                "Upload a sample.")
+        cleaned = []
+        for n, (meaning, lang, text) in enumerate(rows, start=1):
+            check_characters(text, n, what="Row")
+            if len(text) > limits.max_chars_per_sentence:
+                raise LimitExceeded(f"{name}: row {n} has {len(text):,} characters; the limit is "
+                                    f"{limits.max_chars_per_sentence:,}.")
+            if not lang:
+                lang = self._identify(text) if self._identify else "und"
+            cleaned.append((meaning, lang, text))
+        return cleaned
+
+    @staticmethod
+    def _make(corpus_id: str, name: str, rows) -> Corpus:
+        ids, langs, texts = zip(*rows)
+        return Corpus(corpus_id, name, tuple(ids), tuple(langs), tuple(texts))
+
+    def _save(self, corpus: Corpus) -> None:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+        writer.writerow(["id", "lang", "text"])
+        writer.writerows(zip(corpus.ids, corpus.langs, corpus.texts))
+        # the .json is written last: a .tsv without it is never trusted (see get)
+        atomic_write(self._dir / f"{corpus.corpus_id}.tsv", buffer.getvalue().encode("utf-8"))
+        atomic_write(self._dir / f"{corpus.corpus_id}.json", json.dumps({"name": corpus.name}).encode())
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same directory, fsync, then rename: a crash leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

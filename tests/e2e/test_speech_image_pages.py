@@ -1,0 +1,49 @@
+"""A person in headless Chromium: upload a WAV to the Speech tab; see the Image tab's offline state."""
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from tests.speech_audio import MEANING, corpus_text, speak
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+OTHER_LANGUAGES = ["ar (Arabic)", "de (German)", "es (Spanish)", "fr (French)", "hi (Hindi)", "ru (Russian)",
+                   "zh (Chinese)"]
+
+
+def test_speech_upload_transcribe_and_send_to_similarity(page: Page, app_url, screenshots_dir, tmp_path):
+    clip = speak(tmp_path, "de", corpus_text(MEANING, "de"))
+    page.goto(app_url)
+    page.get_by_role("tab", name="Speech").click()
+    expect(page.locator("#speech-explanation")).to_contain_text("What am I looking at?")
+    page.locator("#speech-audio input[type=file]").set_input_files(str(clip))
+    for label in OTHER_LANGUAGES:  # search English only: keeps the corpus small for the test
+        page.locator("#speech-languages").get_by_label(label).uncheck()
+    page.get_by_role("button", name="Transcribe and search").click()
+
+    transcript = page.locator("#speech-transcript textarea")
+    expect(transcript).not_to_have_value("", timeout=180_000)
+    expect(page.locator("#speech-summary")).to_contain_text("Spoken language")
+    expect(page.locator("#speech-summary")).to_contain_text("de (German)")
+    expect(page.locator("#speech-hits")).to_contain_text(corpus_text(MEANING, "en"))
+    expect(page.locator("#speech-segments")).to_contain_text("start (s)")
+    page.screenshot(path=str(screenshots_dir / "speech.png"), full_page=True)
+
+    text = transcript.input_value()
+    page.get_by_role("button", name="Send the transcript to the Similarity tab").click()
+    page.get_by_role("tab", name="Similarity").click()
+    expect(page.get_by_label("Sentences, one per line, in any languages")).to_have_value(text)
+
+
+def test_image_tab_offline_says_how_to_enable_captioning(page: Page, app_url, screenshots_dir, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (120, 80), (30, 140, 90)).save(photo)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Image").click()
+    status = page.locator("#image-status")
+    expect(status).to_contain_text("Captioning is off")
+    expect(status).to_contain_text("Captioning needs a model: set BABELSCOPE_CAPTION_MODEL to a Hub id")
+    page.locator("#image-input input[type=file]").set_input_files(str(photo))
+    page.get_by_role("button", name="Caption and compare").click()
+    toast = page.get_by_text("Captioning needs a model: set BABELSCOPE_CAPTION_MODEL")
+    expect(toast.last).to_be_visible(timeout=60_000)
+    page.screenshot(path=str(screenshots_dir / "image.png"), full_page=True)

@@ -1,0 +1,46 @@
+"""Corpus, search and bitext-diagnostics handlers."""
+from __future__ import annotations
+
+import gradio as gr
+
+from backend.diagnostics import run_bitext
+from backend.errors import InvalidInput
+from backend.search_index import search_corpus
+from ui import formatting as fmt
+from ui.errors import progress_callback, user_facing
+
+
+def corpus_choices(registry, extra: str | None = None) -> list[tuple[str, str]]:
+    choices = [("Bundled parallel corpus (220 meanings × 8 languages)", "bundled"),
+               ("CLDR name atlas (territory and language names, 150+ locales)", "cldr")]
+    return choices + ([(f"Upload {extra}", extra)] if extra and extra not in ("bundled", "cldr") else [])
+
+
+def make_corpus_handlers(registry):
+    @user_facing
+    def on_search_load_corpus(file, progress=gr.Progress()):
+        if file is None:
+            raise InvalidInput("No file was uploaded. Choose a CSV, TSV, JSONL, TXT, TMX, PO or MO file.")
+        corpus = registry.corpora.load_upload(file, name=getattr(file, "orig_name", None))
+        summary = corpus.summary()
+        return summary, fmt.corpus_markdown(summary), gr.update(
+            choices=corpus_choices(registry, corpus.corpus_id), value=corpus.corpus_id)
+
+    @user_facing
+    def on_search_corpus_change(corpus_id):
+        summary = registry.corpora.get(corpus_id).summary()
+        return fmt.corpus_markdown(summary), gr.update(choices=list(summary["languages"]), value=[])
+
+    @user_facing
+    def on_search_run(corpus, query, k, languages, model, csls, progress=gr.Progress()):
+        result = search_corpus(registry, corpus, query, k, languages or [], model, bool(csls),
+                               progress_callback(progress))
+        return fmt.index_markdown(result), fmt.search_hits_table(result), fmt.search_json(result)
+
+    @user_facing
+    def on_diagnostics_run(corpus, model, languages, scoring, progress=gr.Progress()):
+        result = run_bitext(registry, corpus, model, languages or "", scoring, progress_callback(progress))
+        return (fmt.bitext_heatmap(result), fmt.bitext_warnings_markdown(result), fmt.bitext_language_table(result),
+                fmt.bitext_confusions_table(result), fmt.bitext_json(result))
+
+    return on_search_load_corpus, on_search_corpus_change, on_search_run, on_diagnostics_run

@@ -1,0 +1,52 @@
+"""Transfer lab and distillation lab handlers."""
+from __future__ import annotations
+
+import gradio as gr
+
+from backend.errors import InvalidInput
+from backend.labs import distill, parse_temperatures, transfer_lab
+from backend.sentences import split_lines
+from backend.sentiment import load_labelled_upload
+from ui import formatting as fmt
+from ui.errors import progress_callback, user_facing
+
+NO_COMPARISON = "none"
+
+
+def _seed(value) -> int:
+    try:
+        return int(value if value not in (None, "") else 0)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"The seed must be a whole number, got {str(value)[:20]!r}.") from exc
+
+
+def make_transfer_handler(registry):
+    @user_facing
+    def on_transfer_run(upload, model, compare_with, train_lang, test_lang, seed, progress=gr.Progress()):
+        data = load_labelled_upload(upload, registry.settings)
+        model_ids = [model] + ([compare_with] if compare_with and compare_with not in (NO_COMPARISON, model) else [])
+        results = transfer_lab(data, registry, model_ids, train_lang, test_lang, _seed(seed), progress_callback(progress))
+        other = results[1] if len(results) > 1 else None
+        return (
+            fmt.transfer_heatmap(results[0]),
+            gr.update(value=fmt.transfer_heatmap(other) if other else None, visible=bool(other)),
+            fmt.few_shot_figure(results),
+            fmt.transfer_markdown(results),
+            fmt.transfer_json(results),
+        )
+
+    return on_transfer_run
+
+
+def make_distill_handler(registry):
+    @user_facing
+    def on_distill_run(target_lang, temperatures, n_gold, seed, unlabelled, progress=gr.Progress()):
+        texts = None
+        if unlabelled and unlabelled.strip():
+            texts = [line for _, line in split_lines(unlabelled, registry.settings)]
+        result = distill(registry, target_lang, parse_temperatures(temperatures, registry.settings), _seed(seed),
+                         int(n_gold or 0), texts, progress=progress_callback(progress))
+        return (fmt.distill_figure(result), fmt.distill_markdown(result), fmt.distill_table(result),
+                fmt.distill_json(result))
+
+    return on_distill_run

@@ -1,0 +1,32 @@
+"""Speech tab handlers."""
+from __future__ import annotations
+
+import gradio as gr
+
+from backend.speech import analyse_speech
+from ui import formatting as fmt
+from ui.errors import progress_callback, user_facing
+
+
+def make_speech_handler(registry):
+    @user_facing
+    def on_speech_transcribe(audio, languages, progress=gr.Progress()):
+        analysis = analyse_speech(registry, audio, languages or None, progress=progress_callback(progress))
+        return (
+            analysis.transcription.text,
+            fmt.speech_languages_markdown(analysis),
+            fmt.segments_table(analysis.transcription.segments),
+            fmt.nearest_table(analysis.hits),
+            fmt.speech_json(analysis),
+        )
+
+    return on_speech_transcribe
+
+
+def on_speech_send(transcript, current):
+    """Append the transcript to the Similarity tab's box, one sentence per line."""
+    if not transcript or not transcript.strip():
+        raise gr.Error("There is no transcript yet. Transcribe a recording first.", print_exception=False)
+    current = (current or "").rstrip("\n")
+    gr.Info("The transcript was added to the Similarity tab's box.")
+    return f"{current}\n{transcript.strip()}" if current else transcript.strip()

@@ -1,0 +1,66 @@
+"""The Labs tab: the cross-lingual transfer lab and the distillation lab."""
+from __future__ import annotations
+
+import gradio as gr
+
+from backend.config import REPO_ROOT
+from backend.sentiment import bundled_eval_set
+from ui.handlers.labs import NO_COMPARISON, make_distill_handler, make_transfer_handler
+
+EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "labs.md").read_text(encoding="utf-8")
+
+
+def render_labs_tab(registry) -> None:
+    settings = registry.settings
+    embedders = [(spec.label, spec.id) for spec in settings.allowed("embeddings")]
+    langs = list(bundled_eval_set().languages)
+    with gr.Tab("Labs", id="labs"):
+        gr.Markdown(EXPLANATION, elem_id="labs-explanation")
+        gr.Markdown("## Transfer lab: train on one language, test on another")
+        with gr.Row():
+            with gr.Column():
+                upload = gr.File(label="Labelled set (CSV/TSV with columns text, label, lang; empty = bundled)",
+                                 file_types=[".csv", ".tsv", ".txt"], type="filepath", elem_id="transfer-upload")
+                seed = gr.Number(value=0, precision=0, label="Seed", elem_id="transfer-seed")
+            with gr.Column():
+                model = gr.Dropdown(embedders, value=settings.default_model("embeddings"), label="Embedding model",
+                                    elem_id="transfer-model", allow_custom_value=True)
+                compare = gr.Dropdown(embedders + [("No comparison", NO_COMPARISON)], value=settings.contrast_model(),
+                                      label="Compare with", elem_id="transfer-compare", allow_custom_value=True)
+            with gr.Column():
+                train_lang = gr.Dropdown(langs, value="en", label="Training language", elem_id="transfer-train-lang",
+                                         allow_custom_value=True)
+                test_lang = gr.Dropdown(langs, value="de", label="Test language", elem_id="transfer-test-lang",
+                                        allow_custom_value=True)
+                run = gr.Button("Run transfer experiment", variant="primary", elem_id="transfer-run")
+        with gr.Row():
+            heat_a = gr.Plot(label="Zero-shot transfer", elem_id="transfer-heatmap")
+            heat_b = gr.Plot(label="Comparison model", elem_id="transfer-heatmap-compare")
+        few_shot = gr.Plot(label="Few-shot curve", elem_id="transfer-few-shot")
+        summary = gr.Markdown(elem_id="transfer-summary")
+        with gr.Accordion("JSON (the API's answer)", open=False):
+            payload = gr.JSON(label="transfer", elem_id="transfer-json")
+
+        gr.Markdown("## Distillation lab: a small student for one language")
+        with gr.Row():
+            with gr.Column():
+                target = gr.Dropdown(langs, value="de", label="Target language",
+                                     elem_id="distill-lang", allow_custom_value=True)
+                temps = gr.Textbox(value="1, 2, 4", label="Temperatures T (comma-separated, > 0)",
+                                   elem_id="distill-temperatures")
+            with gr.Column():
+                n_gold = gr.Slider(0, 24, value=0, step=1, label="Gold labels per fold", elem_id="distill-gold")
+                d_seed = gr.Number(value=0, precision=0, label="Seed", elem_id="distill-seed")
+                d_run = gr.Button("Distil the student", variant="primary", elem_id="distill-run")
+            unlabelled = gr.Textbox(label="Unlabelled target-language text (optional, one per line; "
+                                          "empty = the bundled corpus)", lines=6, elem_id="distill-unlabelled")
+        d_plot = gr.Plot(label="Accuracy and agreement vs T", elem_id="distill-chart")
+        d_summary = gr.Markdown(elem_id="distill-summary")
+        d_table = gr.Dataframe(label="The best student on each language", elem_id="distill-table")
+        with gr.Accordion("JSON (the API's answer)", open=False):
+            d_payload = gr.JSON(label="distill", elem_id="distill-json")
+
+        run.click(make_transfer_handler(registry), inputs=[upload, model, compare, train_lang, test_lang, seed],
+                  outputs=[heat_a, heat_b, few_shot, summary, payload], api_name="transfer")
+        d_run.click(make_distill_handler(registry), inputs=[target, temps, n_gold, d_seed, unlabelled],
+                    outputs=[d_plot, d_summary, d_table, d_payload], api_name="distill")
