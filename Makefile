@@ -10,6 +10,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-cjk espeak-ng
 
 .PHONY: run test install install-dev system-deps clean
+.PHONY: bench bench-quick
 
 run: install
 	BABELSCOPE_PROFILE=$${BABELSCOPE_PROFILE:-offline} $(PY) app.py
@@ -45,3 +46,12 @@ system-deps:
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
+
+# Benchmarks (bench/): ratios against a baseline measured in the same run, merged into
+# bench/results/latest.json. Never part of `make test`; nothing asserts a timing.
+BENCH_SCRIPTS := bench/encode.py bench/search.py bench/umap.py bench/app.py
+bench: install
+	set -e; for s in $(BENCH_SCRIPTS); do HF_HUB_OFFLINE=1 $(PY) $$s; done
+
+bench-quick: install
+	set -e; for s in $(BENCH_SCRIPTS); do HF_HUB_OFFLINE=1 $(PY) $$s --quick; done

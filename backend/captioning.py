@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from backend.config import ModelSpec, Settings
-from backend.errors import BackendError, InvalidInput, LimitExceeded, ModelUnavailable
+from backend.errors import BackendError, InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
 from backend.language_id import LanguageGuess
 from backend.retrieval import Hit, nearest_sentences
 from backend.similarity import SimilarityResult, compare_sentences
@@ -121,10 +121,8 @@ def load_captioner(spec: ModelSpec, settings: Settings) -> Captioner:
     except BackendError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure to fetch/parse a model is "unavailable"
-        raise ModelUnavailable(
-            f"Could not load the captioning model {spec.id!r}: {type(exc).__name__}. A Hub id needs network "
-            "access (unset HF_HUB_OFFLINE); a local path must hold a saved model, image processor and tokenizer."
-        ) from exc
+        raise model_load_failed(spec.id, spec.source, exc, "A local path must hold a saved model, image "
+                                "processor and tokenizer; no captioning model ships offline.") from exc
     device = pick_device()
     model = model.to(device.name).eval()
     if device.fp16:

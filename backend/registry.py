@@ -1,11 +1,15 @@
 """Lazy, thread-safe model loading: each (capability, model id) is loaded once, on first use.
 
 Importing this module, or building a registry, loads nothing. Loads of different models may run
-concurrently; two requests for the same model wait on one load.
+concurrently; two requests for the same model wait on one load. When the loaded models' estimated
+size (``ModelSpec.approx_mb``) passes ``settings.model_memory_budget_mb``, the least recently used
+are dropped; a request still holding one finishes with it, and the next use loads it again.
 """
 from __future__ import annotations
 
+import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -13,6 +17,9 @@ from backend.config import ModelSpec, Settings
 from backend.errors import ModelUnavailable
 
 ProgressFn = Callable[[float, str], None]
+log = logging.getLogger("babelscope")
+# Used by nearly every request and cheap to keep: never evicted.
+PINNED_CAPABILITIES = frozenset({"langid"})
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,8 @@ class ModelRegistry:
     def __init__(self, settings: Settings, capabilities: dict[str, Capability]):
         self.settings = settings
         self._capabilities = capabilities
-        self._models: dict[tuple[str, str], Any] = {}
+        self._models: OrderedDict[tuple[str, str], Any] = OrderedDict()  # least recently used first
+        self._sizes: dict[tuple[str, str], int] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()
         # Shared services, set by build_registry: the embedding cache, corpora, FAISS indexes.
@@ -45,26 +53,49 @@ class ModelRegistry:
             raise ModelUnavailable(f"Unknown capability {capability!r}.")
         spec = self._spec(capability, model_id)
         key = (capability, spec.id)
-        model = self._models.get(key)
-        if model is not None:
-            return model
         with self._guard:
+            model = self._models.get(key)
+            if model is not None:
+                self._models.move_to_end(key)
+                return model
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            model = self._models.get(key)
+            with self._guard:
+                model = self._models.get(key)
             if model is None:
                 if progress:
                     progress(0.0, f"Loading {spec.label} (first use only)…")
                 model = self._capabilities[capability].loader(spec, self.settings)
-                self._models[key] = model
+                with self._guard:
+                    self._models[key] = model
+                    self._sizes[key] = spec.approx_mb
+                    self._evict_over_budget(keep=key)
                 if progress:
                     progress(1.0, f"Loaded {spec.label}")
         return model
 
+    def loaded_mb(self) -> int:
+        """The estimated resident size of the loaded models, in MB."""
+        with self._guard:
+            return sum(self._sizes.get(key, 0) for key in self._models)
+
+    def _evict_over_budget(self, keep: tuple[str, str]) -> None:
+        """Drop least-recently-used models (never ``keep`` or a pinned one) until within budget.
+        Called with ``_guard`` held."""
+        budget = self.settings.model_memory_budget_mb
+        for key in list(self._models):
+            if sum(self._sizes.get(k, 0) for k in self._models) <= budget:
+                return
+            if key == keep or key[0] in PINNED_CAPABILITIES:
+                continue
+            del self._models[key]
+            log.info("evicted %s model %s (estimated %d MB) to stay within %d MB",
+                     key[0], key[1], self._sizes.pop(key, 0), budget)
+
     def _spec(self, capability: str, model_id: str | None) -> ModelSpec:
         if capability == "langid":  # one built-in model, restricted to the app's languages
             return ModelSpec("lingua", "langid", "lingua", "packaged:lingua", "lingua language detector", True,
-                             ", ".join(self.settings.languages))
+                             ", ".join(self.settings.languages), approx_mb=0)
         return self.settings.resolve(capability, model_id or self.settings.default_model(capability))
 
     def embed(self, texts, model_id: str | None = None, progress: ProgressFn | None = None):
@@ -76,7 +107,8 @@ class ModelRegistry:
         return (capability, model_id) in self._models
 
     def loaded(self) -> list[tuple[str, str]]:
-        return sorted(self._models)
+        with self._guard:
+            return sorted(self._models)
 
 
 def build_registry(settings: Settings | None = None) -> ModelRegistry:

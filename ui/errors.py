@@ -11,6 +11,13 @@ from backend.errors import BackendError
 log = logging.getLogger("babelscope")
 
 
+def as_toast_text(message: str) -> str:
+    """The browser's toast renders a message as HTML, and messages quote the user's input: "<"
+    becomes "&lt;", so "<img src=x onerror=…>" is shown as text and never becomes an element.
+    Only "<" can open a tag; "> 0" and quotes stay as they are for API clients."""
+    return message.replace("<", "&lt;")
+
+
 def user_facing(fn):
     """BackendError -> gr.Error with its specific message; anything else is logged with its
     traceback and shown as a generic error, so the server keeps serving."""
@@ -22,7 +29,7 @@ def user_facing(fn):
         except gr.Error:
             raise
         except BackendError as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            raise gr.Error(as_toast_text(str(exc)), print_exception=False) from exc
         except Exception as exc:  # noqa: BLE001 - the UI must survive any bug
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(

@@ -9,6 +9,7 @@ from ui.tabs.diagnostics_tab import render_diagnostics_tab
 from ui.tabs.search_tab import render_search_tab
 from ui.tabs.image_tab import render_image_tab
 from ui.tabs.labs_tab import render_labs_tab
+from ui.tabs.map_tab import render_map_tab
 from ui.tabs.sentiment_tab import render_sentiment_tab
 from ui.tabs.similarity_tab import render_similarity_tab
 from ui.tabs.speech_tab import render_speech_tab
@@ -25,15 +26,18 @@ languages and scripts and see what a multilingual model treats as "the same mean
 
 
 def build_app(registry) -> gr.Blocks:
-    with gr.Blocks(title="Babelscope") as demo:
+    # delete_cache: Gradio removes uploaded temp files periodically, so a public demo's disk stays bounded.
+    with gr.Blocks(title="Babelscope", delete_cache=registry.settings.upload_cleanup_seconds) as demo:
         gr.Markdown(HEADER, elem_id="babelscope-header")
         with gr.Tabs():
+            # Sentence-level views first, then corpus-level, then the experiments and other inputs.
             similarity_text = render_similarity_tab(registry)
-            render_sentiment_tab(registry)
-            render_labs_tab(registry)
             corpus_handlers = make_corpus_handlers(registry)
             render_search_tab(registry, corpus_handlers)
+            render_map_tab(registry)
             render_diagnostics_tab(registry, corpus_handlers)
+            render_sentiment_tab(registry)
+            render_labs_tab(registry)
             render_speech_tab(registry, similarity_text)
             render_image_tab(registry)
         gr.Markdown(

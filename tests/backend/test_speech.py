@@ -97,3 +97,14 @@ def test_packaged_whisper_is_joined_atomically_and_repaired(tmp_path):
         fh.truncate(1000)
     prepare_packaged_whisper(target)
     assert model.stat().st_size == size
+
+
+def test_sentiment_of_spoken_negative_and_positive_sentences(registry, tmp_path):
+    """The transcript feeds the sentiment model: a spoken complaint is negative, praise positive."""
+    from tests.speech_audio import speak
+
+    negative = speak(tmp_path, "en", "This hotel was terrible. The room was dirty and the staff were rude.")
+    analysis = analyse_speech(registry, negative, ["de"], k=1)
+    assert analysis.sentiment.label == "negative", analysis.transcription.text
+    positive = speak(tmp_path, "en", "What a wonderful day. The food was delicious and everyone was so kind.")
+    assert analyse_speech(registry, positive, ["de"], k=1).sentiment.label == "positive"

@@ -8,6 +8,7 @@ from backend.errors import InvalidInput
 from backend.search_index import search_corpus
 from ui import formatting as fmt
 from ui.errors import progress_callback, user_facing
+from ui.zerogpu import gpu
 
 
 def corpus_choices(registry, extra: str | None = None) -> list[tuple[str, str]]:
@@ -31,12 +32,14 @@ def make_corpus_handlers(registry):
         summary = registry.corpora.get(corpus_id).summary()
         return fmt.corpus_markdown(summary), gr.update(choices=list(summary["languages"]), value=[])
 
+    @gpu
     @user_facing
     def on_search_run(corpus, query, k, languages, model, csls, progress=gr.Progress()):
         result = search_corpus(registry, corpus, query, k, languages or [], model, bool(csls),
                                progress_callback(progress))
         return fmt.index_markdown(result), fmt.search_hits_table(result), fmt.search_json(result)
 
+    @gpu(duration=120)
     @user_facing
     def on_diagnostics_run(corpus, model, languages, scoring, progress=gr.Progress()):
         result = run_bitext(registry, corpus, model, languages or "", scoring, progress_callback(progress))

@@ -6,9 +6,11 @@ import gradio as gr
 from backend.captioning import analyse_image
 from ui import formatting as fmt
 from ui.errors import progress_callback, user_facing
+from ui.zerogpu import gpu
 
 
 def make_image_handler(registry):
+    @gpu
     @user_facing
     def on_image_caption(image, sentences, languages, progress=gr.Progress()):
         analysis = analyse_image(registry, image, sentences, languages or None,

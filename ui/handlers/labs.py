@@ -9,18 +9,26 @@ from backend.sentences import split_lines
 from backend.sentiment import load_labelled_upload
 from ui import formatting as fmt
 from ui.errors import progress_callback, user_facing
+from ui.zerogpu import gpu
 
 NO_COMPARISON = "none"
 
 
+MAX_SEED = 2**32 - 1  # numpy and scikit-learn take seeds in [0, 2**32)
+
+
 def _seed(value) -> int:
     try:
-        return int(value if value not in (None, "") else 0)
-    except (TypeError, ValueError) as exc:
+        seed = int(value if value not in (None, "") else 0)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidInput(f"The seed must be a whole number, got {str(value)[:20]!r}.") from exc
+    if not 0 <= seed <= MAX_SEED:
+        raise InvalidInput(f"The seed must be between 0 and {MAX_SEED:,}, got {seed:.3g}.")
+    return seed
 
 
 def make_transfer_handler(registry):
+    @gpu(duration=120)
     @user_facing
     def on_transfer_run(upload, model, compare_with, train_lang, test_lang, seed, progress=gr.Progress()):
         data = load_labelled_upload(upload, registry.settings)
@@ -39,6 +47,7 @@ def make_transfer_handler(registry):
 
 
 def make_distill_handler(registry):
+    @gpu(duration=120)
     @user_facing
     def on_distill_run(target_lang, temperatures, n_gold, seed, unlabelled, progress=gr.Progress()):
         texts = None

@@ -6,11 +6,13 @@ import gradio as gr
 from backend.sentiment import bundled_eval_set, evaluate_models, sentiment_from_text
 from ui import formatting as fmt
 from ui.errors import progress_callback, user_facing
+from ui.zerogpu import gpu
 
 NO_BASELINE = "none"
 
 
 def make_sentiment_handler(registry):
+    @gpu
     @user_facing
     def on_sentiment_classify(text, model, baseline, progress=gr.Progress()):
         baseline = None if not baseline or baseline == NO_BASELINE else baseline
@@ -26,6 +28,7 @@ def make_sentiment_handler(registry):
 
 
 def make_sentiment_eval_handler(registry):
+    @gpu(duration=120)
     @user_facing
     def on_sentiment_evaluate(progress=gr.Progress()):
         model_ids = [spec.id for spec in registry.settings.allowed("sentiment")]

@@ -6,11 +6,13 @@ import gradio as gr
 from backend.similarity import compare_models, similarity_from_text
 from ui import formatting as fmt
 from ui.errors import progress_callback, user_facing
+from ui.zerogpu import gpu
 
 NO_COMPARISON = "none"
 
 
 def make_similarity_handler(registry):
+    @gpu
     @user_facing
     def on_similarity_compute(text, model, compare_with, progress=gr.Progress()):
         model_ids = [model] + ([compare_with] if compare_with and compare_with != NO_COMPARISON else [])

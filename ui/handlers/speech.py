@@ -6,9 +6,11 @@ import gradio as gr
 from backend.speech import analyse_speech
 from ui import formatting as fmt
 from ui.errors import progress_callback, user_facing
+from ui.zerogpu import gpu
 
 
 def make_speech_handler(registry):
+    @gpu
     @user_facing
     def on_speech_transcribe(audio, languages, progress=gr.Progress()):
         analysis = analyse_speech(registry, audio, languages or None, progress=progress_callback(progress))

@@ -6,6 +6,7 @@ import gradio as gr
 from backend.config import REPO_ROOT
 from backend.sentiment import bundled_eval_set
 from ui.handlers.labs import NO_COMPARISON, make_distill_handler, make_transfer_handler
+from ui.inputs import NumberInput, SliderInput
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "labs.md").read_text(encoding="utf-8")
 
@@ -21,7 +22,7 @@ def render_labs_tab(registry) -> None:
             with gr.Column():
                 upload = gr.File(label="Labelled set (CSV/TSV with columns text, label, lang; empty = bundled)",
                                  file_types=[".csv", ".tsv", ".txt"], type="filepath", elem_id="transfer-upload")
-                seed = gr.Number(value=0, precision=0, label="Seed", elem_id="transfer-seed")
+                seed = NumberInput(value=0, precision=0, label="Seed", elem_id="transfer-seed")
             with gr.Column():
                 model = gr.Dropdown(embedders, value=settings.default_model("embeddings"), label="Embedding model",
                                     elem_id="transfer-model", allow_custom_value=True)
@@ -49,8 +50,8 @@ def render_labs_tab(registry) -> None:
                 temps = gr.Textbox(value="1, 2, 4", label="Temperatures T (comma-separated, > 0)",
                                    elem_id="distill-temperatures")
             with gr.Column():
-                n_gold = gr.Slider(0, 24, value=0, step=1, label="Gold labels per fold", elem_id="distill-gold")
-                d_seed = gr.Number(value=0, precision=0, label="Seed", elem_id="distill-seed")
+                n_gold = SliderInput(0, 24, value=0, step=1, label="Gold labels per fold", elem_id="distill-gold")
+                d_seed = NumberInput(value=0, precision=0, label="Seed", elem_id="distill-seed")
                 d_run = gr.Button("Distil the student", variant="primary", elem_id="distill-run")
             unlabelled = gr.Textbox(label="Unlabelled target-language text (optional, one per line; "
                                           "empty = the bundled corpus)", lines=6, elem_id="distill-unlabelled")

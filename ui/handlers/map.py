@@ -1,0 +1,44 @@
+"""Language map handlers: draw the map, redraw it (lines, marks) from the session's result."""
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from backend.projection import project_map
+from ui import formatting as fmt
+from ui.errors import progress_callback, user_facing
+
+
+def _marked(text: str | None) -> tuple[str, ...]:
+    return tuple(x.strip() for x in re.split(r"[,\n]", text or "") if x.strip())
+
+
+def _csv_file(result) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"map-{result.corpus_id}-{result.model_id}-{result.method}")
+    path = Path(tempfile.mkdtemp(prefix="babelscope-map-")) / f"{name}{'-centred' if result.centered else ''}.csv"
+    fmt.map_points_table(result).to_csv(path, index=False)
+    return str(path)
+
+
+def make_map_handlers(registry):
+    @user_facing
+    def on_map_run(corpus, model, method, languages, center, max_points, progress=gr.Progress()):
+        result = project_map(registry, corpus, model, method, languages or [], bool(center), max_points,
+                             progress_callback(progress))
+        return (result, fmt.map_figure(result), fmt.map_scores_markdown(result), fmt.map_clusters_table(result),
+                _csv_file(result), fmt.map_json(result))
+
+    @user_facing
+    def on_map_redraw(result, lines, marked):
+        if result is None:
+            return gr.update()
+        return fmt.map_figure(result, lines=bool(lines), marked=_marked(marked))
+
+    @user_facing
+    def on_map_corpus_change(corpus_id):
+        return gr.update(choices=list(registry.corpora.get(corpus_id).language_counts), value=[])
+
+    return on_map_run, on_map_redraw, on_map_corpus_change
