@@ -1,6 +1,6 @@
 """Map layout: the app's UMAP fast path (backend.projection) against ``umap.UMAP()`` defaults.
 
-    .venv/bin/python bench/umap.py                  # n = 10k, 30k, 100k (the defaults take minutes)
+    .venv/bin/python bench/umap.py                  # n = 10k, 30k, 100k (the defaults take ~6 min at 100k)
     .venv/bin/python bench/umap.py --quick          # n = 10k
     .venv/bin/python bench/umap.py --sizes 30k
 
