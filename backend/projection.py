@@ -120,6 +120,15 @@ def center_by_language(vectors: np.ndarray, langs: Sequence[str]) -> np.ndarray:
     return l2_normalise(out)
 
 
+def _random_meaning_rank(ids_arr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per row, the rank of its meaning in one random order of meanings (all translations of a
+    meaning share it); rows without a meaning rank last (inf)."""
+    meanings, meaning_of = np.unique(ids_arr, return_inverse=True)
+    rank = rng.permutation(len(meanings))[meaning_of].astype(np.float64)
+    rank[ids_arr == ""] = np.inf
+    return rank
+
+
 def stratified_sample(langs: Sequence[str], ids: Sequence[str], max_points: int, seed: int = 0) -> np.ndarray:
     """Sorted row indices, at most ``max_points``, allocated to languages in proportion to their size
     (largest remainder; every language keeps at least one row). Within a language, rows are taken in
@@ -129,9 +138,7 @@ def stratified_sample(langs: Sequence[str], ids: Sequence[str], max_points: int,
     if n <= max_points:
         return np.arange(n)
     rng = np.random.default_rng(seed)
-    meanings, meaning_of = np.unique(ids_arr, return_inverse=True)
-    meaning_rank = rng.permutation(len(meanings))[meaning_of].astype(np.float64)
-    meaning_rank[ids_arr == ""] = np.inf  # rows without a meaning come last, in random order
+    meaning_rank = _random_meaning_rank(ids_arr, rng)
     tiebreak = rng.random(n)
     codes, lang_of, counts = np.unique(langs_arr, return_inverse=True, return_counts=True)
     exact = counts * (max_points / n)
@@ -248,9 +255,7 @@ def score_sample(ids: Sequence[str], size: int = SCORE_SAMPLE, seed: int = 0) ->
     if n <= size:
         return np.arange(n)
     rng = np.random.default_rng(seed)
-    meanings, meaning_of = np.unique(ids_arr, return_inverse=True)
-    rank = rng.permutation(len(meanings))[meaning_of].astype(np.float64)
-    rank[ids_arr == ""] = np.inf
+    rank = _random_meaning_rank(ids_arr, rng)
     return np.sort(np.lexsort((rng.random(n), rank))[:size])
 
 

@@ -5,6 +5,7 @@ import gradio as gr
 
 from backend.config import REPO_ROOT
 from backend.corpus import BUNDLED_ID
+from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "diagnostics.md").read_text(encoding="utf-8")
 
@@ -14,7 +15,7 @@ def render_diagnostics_tab(registry, handlers) -> None:
 
     on_bitext = handlers[3]
     settings = registry.settings
-    models = [(spec.label, spec.id) for spec in settings.allowed("embeddings")]
+    models = model_choices(settings)
     with gr.Tab("Diagnostics", id="diagnostics"):
         with gr.Row():
             with gr.Column(scale=3):

@@ -7,13 +7,14 @@ from backend.config import REPO_ROOT
 from backend.sentiment import bundled_eval_set
 from ui.handlers.labs import NO_COMPARISON, make_distill_handler, make_transfer_handler
 from ui.inputs import NumberInput, SliderInput
+from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "labs.md").read_text(encoding="utf-8")
 
 
 def render_labs_tab(registry) -> None:
     settings = registry.settings
-    embedders = [(spec.label, spec.id) for spec in settings.allowed("embeddings")]
+    embedders = model_choices(settings)
     langs = list(bundled_eval_set().languages)
     with gr.Tab("Labs", id="labs"):
         gr.Markdown(EXPLANATION, elem_id="labs-explanation")

@@ -7,6 +7,7 @@ from backend.config import REPO_ROOT
 from backend.corpus import BUNDLED_ID, bundled_corpus
 from backend.projection import METHODS
 from ui.handlers.map import make_map_handlers
+from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "map.md").read_text(encoding="utf-8")
 METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE (small sets)"}
@@ -18,7 +19,7 @@ def render_map_tab(registry) -> None:
     on_run, on_redraw, on_corpus_change = make_map_handlers(registry)
     settings = registry.settings
     cap = settings.limits.max_map_points
-    models = [(spec.label, spec.id) for spec in settings.allowed("embeddings")]
+    models = model_choices(settings)
     with gr.Tab("Language map", id="map"):
         with gr.Row():
             with gr.Column(scale=3):

@@ -6,6 +6,7 @@ import gradio as gr
 from backend.config import REPO_ROOT
 from backend.corpus import BUNDLED_ID, bundled_corpus
 from ui.inputs import SliderInput
+from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "search.md").read_text(encoding="utf-8")
 UPLOAD_TYPES = [".csv", ".tsv", ".jsonl", ".txt", ".tmx", ".po", ".mo"]
@@ -16,7 +17,7 @@ def render_search_tab(registry, handlers) -> None:
 
     on_load, on_corpus_change, on_search, _ = handlers
     settings = registry.settings
-    models = [(spec.label, spec.id) for spec in settings.allowed("embeddings")]
+    models = model_choices(settings)
     with gr.Tab("Search", id="search"):
         with gr.Row():
             with gr.Column(scale=3):

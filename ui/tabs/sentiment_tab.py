@@ -6,6 +6,7 @@ import gradio as gr
 from backend.config import REPO_ROOT, SENTIMENT_BASELINE
 from backend.sentiment import bundled_eval_set
 from ui.handlers.sentiment import NO_BASELINE, make_sentiment_eval_handler, make_sentiment_handler
+from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "sentiment.md").read_text(encoding="utf-8")
 EXAMPLE_MEANINGS = ("s001", "s017", "s033", "s009")  # negative, neutral, positive, negative (a negation)
@@ -20,7 +21,7 @@ def example_text() -> str:
 
 def render_sentiment_tab(registry) -> None:
     settings = registry.settings
-    models = [(spec.label, spec.id) for spec in settings.allowed("sentiment")]
+    models = model_choices(settings, "sentiment")
     with gr.Tab("Sentiment", id="sentiment"):
         with gr.Row():
             with gr.Column(scale=3):

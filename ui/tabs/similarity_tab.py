@@ -6,6 +6,7 @@ import gradio as gr
 from backend.config import REPO_ROOT
 from backend.examples import similarity_example_sets
 from ui.handlers.similarity import NO_COMPARISON, make_similarity_handler
+from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "similarity.md").read_text(encoding="utf-8")
 
@@ -13,7 +14,7 @@ EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "similarity.md").read_text(encoding
 def render_similarity_tab(registry) -> gr.Textbox:
     """Render the tab; returns its sentences box, so other tabs can send text to it."""
     settings = registry.settings
-    models = [(spec.label, spec.id) for spec in settings.allowed("embeddings")]
+    models = model_choices(settings)
     examples = similarity_example_sets()
     with gr.Tab("Similarity", id="similarity"):
         with gr.Row():
