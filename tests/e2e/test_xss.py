@@ -64,6 +64,12 @@ def test_typed_injections_are_inert_and_literal(page: Page, app_url):
     expect(page.locator("#search-index-info")).to_contain_text("query language", timeout=120_000)
     _assert_inert(page, dialogs)
 
+    page.get_by_role("tab", name="Language map").click()
+    page.get_by_label("Mark meanings (ids, comma-separated)").fill(f"{IMG}, {SVG}")
+    page.get_by_role("button", name="Draw the map").click()
+    expect(page.locator("#map-plot .js-plotly-plot")).to_be_visible(timeout=180_000)
+    _assert_inert(page, dialogs)
+
     # Error messages that quote the user's text are shown as text, too.
     page.get_by_role("tab", name="Diagnostics").click()
     page.get_by_label("Languages (comma list; empty = all)").fill(IMG)

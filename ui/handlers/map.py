@@ -7,23 +7,30 @@ from pathlib import Path
 
 import gradio as gr
 
+from backend.atomic_files import atomic_write
 from backend.projection import project_map
 from ui import formatting as fmt
 from ui.errors import progress_callback, user_facing
+from ui.zerogpu import gpu
 
 
 def _marked(text: str | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in re.split(r"[,\n]", text or "") if x.strip())
 
 
+EXPORT_DIR = Path(tempfile.gettempdir()) / "babelscope-map-exports"
+
+
 def _csv_file(result) -> str:
+    """One file per (corpus, model, method, centering), rewritten atomically: exports don't pile up."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"map-{result.corpus_id}-{result.model_id}-{result.method}")
-    path = Path(tempfile.mkdtemp(prefix="babelscope-map-")) / f"{name}{'-centred' if result.centered else ''}.csv"
-    fmt.map_points_table(result).to_csv(path, index=False)
+    path = EXPORT_DIR / f"{name}{'-centred' if result.centered else ''}.csv"
+    atomic_write(path, fmt.map_points_table(result).to_csv(index=False).encode("utf-8"))
     return str(path)
 
 
 def make_map_handlers(registry):
+    @gpu(duration=120)
     @user_facing
     def on_map_run(corpus, model, method, languages, center, max_points, progress=gr.Progress()):
         result = project_map(registry, corpus, model, method, languages or [], bool(center), max_points,

@@ -7,6 +7,7 @@ from backend.config import REPO_ROOT
 from backend.corpus import BUNDLED_ID, bundled_corpus
 from backend.projection import METHODS
 from ui.handlers.map import make_map_handlers
+from ui.inputs import NumberInput
 from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "map.md").read_text(encoding="utf-8")
@@ -32,7 +33,7 @@ def render_map_tab(registry) -> None:
                 with gr.Row():
                     method = gr.Radio([(METHOD_LABELS[m], m) for m in METHODS], value="umap", label="Projection",
                                       elem_id="map-method")
-                    max_points = gr.Number(value=cap, precision=0, label="Max points", elem_id="map-max-points",
+                    max_points = NumberInput(value=cap, precision=0, label="Max points", elem_id="map-max-points",
                                            info=f"At most {cap:,}; above it, points are sampled by language. "
                                                 f"t-SNE: at most {settings.limits.max_tsne_points:,}.")
                 languages = gr.Dropdown(list(bundled_corpus().language_counts), multiselect=True, value=[],
