@@ -115,7 +115,7 @@ def cldr_corpus() -> Corpus:
             continue
         try:
             locale = Locale.parse(ident)
-        except (ValueError, Exception):  # noqa: BLE001 - a broken locale entry is skipped
+        except Exception:  # noqa: BLE001 - a locale babel lists but cannot parse is skipped
             continue
         names = [(f"territory:{code}", name) for code, name in locale.territories.items() if code.isalpha()]
         names += [(f"language:{code}", name) for code, name in locale.languages.items() if "_" not in code]

