@@ -25,6 +25,8 @@ ENV GRADIO_SERVER_NAME=0.0.0.0 \
     BABELSCOPE_PROFILE=offline \
     BABELSCOPE_CACHE_DIR=/home/babelscope/app/.cache \
     HF_HOME=/home/babelscope/app/.cache/hf
+# The packaged models' one-time files (OpenVINO graph, joined Whisper) baked into the image.
+RUN make prepare PYTHON=python3.11
 EXPOSE 7860
 # make's stamp file from the layer above is newer than requirements.txt: nothing is reinstalled.
 CMD ["make", "run", "PYTHON=python3.11"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -129,12 +130,16 @@ def load_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
                 "pick another model."
             ) from exc
     if spec.kind == "sentence-transformers":
+        from backend.devices import pick_device, surely_cpu_only
+
+        source = resolve_source(spec)
+        if settings.encode_backend != "torch" and surely_cpu_only() and Path(source).is_dir():
+            fast = _openvino_encoder(spec, settings, model_dir=Path(source))  # no torch once exported
+            if fast is not None:
+                return fast
         from sentence_transformers import SentenceTransformer
 
-        from backend.devices import pick_device
-
         device = pick_device()
-        source = resolve_source(spec)
         try:
             # Never trust_remote_code: a model repo must not run code on our host.
             model = SentenceTransformer(source, device=device.name, trust_remote_code=False,
@@ -145,25 +150,29 @@ def load_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
         if device.fp16:
             model = model.half()
         if device.name == "cpu" and settings.encode_backend != "torch":
-            fast = _openvino_encoder(spec, model, settings)
+            fast = _openvino_encoder(spec, settings, st_model=model)
             if fast is not None:
                 return fast
         return SentenceTransformerEncoder(spec, model)
     raise ModelUnavailable(f"No loader for model kind {spec.kind!r}.")
 
 
-def _openvino_encoder(spec: ModelSpec, model, settings: Settings) -> Encoder | None:
-    """The OpenVINO fast path (backend.fast_encode), or None where it cannot serve this model and
-    the backend is "auto". With BABELSCOPE_ENCODE_BACKEND=openvino a failure is an error."""
+def _openvino_encoder(spec: ModelSpec, settings: Settings, *, model_dir: Path | None = None,
+                      st_model=None) -> Encoder | None:
+    """The OpenVINO fast path (backend.fast_encode) for a model directory or a loaded model, or
+    None where it cannot serve this model and the backend is "auto". With
+    BABELSCOPE_ENCODE_BACKEND=openvino a failure is an error."""
     import logging
 
     try:
-        from backend.fast_encode import OpenVINOEncoder, cpu_has_bf16
+        from backend.fast_encode import OpenVINOEncoder, cpu_has_bf16, encoder_from_directory
 
         # Without bf16 the compiled fp32 graph measured 0.94x torch: no reason to switch.
         if settings.encode_backend == "auto" and not cpu_has_bf16():
             return None
-        return OpenVINOEncoder(spec, model, settings)
+        if model_dir is not None:
+            return encoder_from_directory(spec, model_dir, settings)
+        return OpenVINOEncoder.from_sentence_transformer(spec, st_model, settings)
     except Exception as exc:  # noqa: BLE001 - any failure means: keep the plain model
         if settings.encode_backend == "openvino":
             raise ModelUnavailable(f"The OpenVINO encoder could not load {spec.id!r}: {exc}. "

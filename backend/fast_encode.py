@@ -1,22 +1,33 @@
 """A faster CPU path for sentence-transformers models: the same network, compiled by OpenVINO.
 
 Where the CPU has bf16 arithmetic (AVX512-BF16 or AMX), OpenVINO runs the matrix products in bf16
-with fp32 accumulation. On all-MiniLM-L6-v2 that is ~2-4x plain ``SentenceTransformer.encode`` at
+with fp32 accumulation. On all-MiniLM-L6-v2 that is ~2x plain ``SentenceTransformer.encode`` at
 fp32 with a cosine to the fp32 vectors >= 0.9999 (bench/encode.py, docs/performance.md). Without
 bf16 the compiled fp32 graph is exact but no faster (0.94x), so "auto" keeps torch there. int8
 paths were tried first and lose too much (../shared/MODELS.md: a min cosine of 0.96 at best).
 
 Only the common shape is handled: Transformer -> mean Pooling -> (Normalize). Anything else
 raises ``FastPathUnavailable`` and the caller keeps the plain model. The compiled graph is an
-OpenVINO IR (``.xml`` + ``.bin``, no pickle) under ``<cache_dir>/openvino/<key>/``, keyed by a
-hash of the weights and the library versions, and written to a temp directory then renamed.
+OpenVINO IR (``.xml`` + ``.bin``, no pickle) under ``<cache_dir>/openvino/<key>/``, written to a
+temp directory then renamed.
+
+Two ways in:
+- ``encoder_from_directory``: a sentence-transformers model on disk (the packaged models, a local
+  path). Once its graph is exported, loading needs neither torch nor sentence-transformers: the
+  IR, ``tokenizer.json`` (the Rust ``tokenizers`` library) and the JSON configs are enough. That
+  is most of the app's cold start (importing torch + sentence-transformers takes ~4 s here).
+  ``python -m backend.prepare`` (run by ``make``) exports the packaged models at install time.
+- ``OpenVINOEncoder.from_sentence_transformer``: a model already loaded (a Hub id).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
+import warnings
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -26,6 +37,8 @@ from backend.config import ModelSpec, Settings
 from backend.embeddings import Encoder
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_ST_MODULES = "sentence_transformers.models."
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
 class FastPathUnavailable(RuntimeError):
@@ -38,36 +51,110 @@ def cpu_has_bf16() -> bool:
     return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def _parts(st_model):
-    """(hf_model, tokenizer, max_length) for Transformer -> mean Pooling -> (Normalize), else raise."""
-    modules = list(st_model)
-    names = [type(m).__name__ for m in modules]
-    if names[:2] != ["Transformer", "Pooling"] or any(n != "Normalize" for n in names[2:]):
-        raise FastPathUnavailable(f"unsupported module stack {names}")
-    pooling = modules[1].get_config_dict()
-    mode = pooling.get("pooling_mode")
-    if mode not in ("mean", ("mean",), ["mean"]) or not pooling.get("include_prompt", True):
-        raise FastPathUnavailable(f"pooling {pooling} is not plain mean pooling")
-    hf_model = getattr(modules[0], "auto_model", None)
-    if hf_model is None:
-        raise FastPathUnavailable("the Transformer module has no auto_model")
-    return hf_model, st_model.tokenizer, int(st_model.max_seq_length or 512)
-
-
-def _cache_key(hf_model) -> str:
-    digest = hashlib.sha256()
+def _versions_digest(digest) -> None:
+    # the export depends on these libraries; a new version re-exports (metadata: no imports)
     for lib in ("openvino", "torch", "transformers"):
-        digest.update(f"{lib}={metadata.version(lib)};".encode())
+        try:
+            digest.update(f"{lib}={metadata.version(lib)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{lib}=none;".encode())
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the fast path needs from a sentence-transformers model directory."""
+
+    transformer_dir: Path  # config.json, weights, tokenizer.json
+    max_length: int
+    do_lower_case: bool
+    dim: int
+    files: tuple[Path, ...]  # everything the exported graph depends on (the cache key)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FastPathUnavailable(f"cannot read {path.name}: {exc}") from exc
+
+
+def _is_mean_pooling(config: dict) -> bool:
+    if "pooling_mode" in config:  # newer sentence-transformers
+        return config["pooling_mode"] in ("mean", ["mean"]) and config.get("include_prompt", True)
+    modes = {k: v for k, v in config.items() if k.startswith("pooling_mode_")}
+    return modes.get("pooling_mode_mean_tokens") is True and not any(
+        v for k, v in modes.items() if k != "pooling_mode_mean_tokens")
+
+
+def _layout(model_dir: Path) -> _Layout:
+    """Check ``model_dir`` is Transformer -> mean Pooling -> (Normalize) and read its settings."""
+    modules = _read_json(model_dir / "modules.json")
+    types = [m.get("type", "").removeprefix(_ST_MODULES) for m in modules]
+    if types[:2] != ["Transformer", "Pooling"] or any(t != "Normalize" for t in types[2:]):
+        raise FastPathUnavailable(f"unsupported module stack {types}")
+    transformer_dir = model_dir / modules[0].get("path", "")
+    pooling_file = model_dir / modules[1]["path"] / "config.json"
+    pooling = _read_json(pooling_file)
+    if not _is_mean_pooling(pooling):
+        raise FastPathUnavailable(f"pooling {pooling} is not plain mean pooling")
+    st_config_file = transformer_dir / "sentence_bert_config.json"
+    st_config = _read_json(st_config_file)
+    weights = [transformer_dir / name for name in _WEIGHT_FILES if (transformer_dir / name).exists()]
+    tokenizer = transformer_dir / "tokenizer.json"
+    if not weights or not tokenizer.exists() or not st_config.get("max_seq_length"):
+        raise FastPathUnavailable("needs model weights, tokenizer.json and a max_seq_length")
+    dim = pooling.get("word_embedding_dimension") or _read_json(transformer_dir / "config.json")["hidden_size"]
+    files = (model_dir / "modules.json", pooling_file, st_config_file, transformer_dir / "config.json",
+             tokenizer, weights[0])
+    return _Layout(transformer_dir, int(st_config["max_seq_length"]), bool(st_config.get("do_lower_case")),
+                   int(dim), files)
+
+
+def _directory_key(layout: _Layout) -> str:
+    digest = hashlib.sha256(b"directory;")
+    _versions_digest(digest)
+    for path in layout.files:  # ~0.1 s for all-MiniLM-L6-v2's 90 MB
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
+    return digest.hexdigest()[:20]
+
+
+def _model_key(hf_model) -> str:
+    digest = hashlib.sha256()
+    _versions_digest(digest)
     for name, tensor in hf_model.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:20]
 
 
-def _export(hf_model, tokenizer, input_names: tuple[str, ...], target: Path) -> None:
+def _st_parts(st_model):
+    """(hf_model, hf_tokenizer, max_length) of a loaded Transformer -> mean Pooling -> (Normalize)."""
+    modules = list(st_model)
+    names = [type(m).__name__ for m in modules]
+    if names[:2] != ["Transformer", "Pooling"] or any(n != "Normalize" for n in names[2:]):
+        raise FastPathUnavailable(f"unsupported module stack {names}")
+    if not _is_mean_pooling(modules[1].get_config_dict()):
+        raise FastPathUnavailable(f"pooling {modules[1].get_config_dict()} is not plain mean pooling")
+    hf_model = getattr(modules[0], "auto_model", None)
+    if hf_model is None:
+        raise FastPathUnavailable("the Transformer module has no auto_model")
+    return hf_model, st_model.tokenizer, int(st_model.max_seq_length or 512)
+
+
+def _input_names(hf_tokenizer) -> tuple[str, ...]:
+    accepted = set(getattr(hf_tokenizer, "model_input_names", _INPUTS))
+    return tuple(n for n in _INPUTS if n in accepted)
+
+
+def _export(hf_model, hf_tokenizer, target: Path) -> None:
     """Trace the model to OpenVINO IR in ``target`` (a directory), atomically."""
     import openvino as ov
     import torch
+
+    input_names = _input_names(hf_tokenizer)
 
     class _Keywords(torch.nn.Module):  # transformers 5 needs keyword arguments when traced
         def __init__(self, model):
@@ -80,9 +167,10 @@ def _export(hf_model, tokenizer, input_names: tuple[str, ...], target: Path) -> 
                 kwargs["token_type_ids"] = token_type_ids
             return self.model(**kwargs).last_hidden_state
 
-    example = tokenizer(["a short example", "a second, slightly longer example sentence"],
-                        padding=True, return_tensors="pt")
-    with torch.inference_mode():
+    example = hf_tokenizer(["a short example", "a second, slightly longer example sentence"],
+                           padding=True, return_tensors="pt")
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # the traced shapes are symbolic in OV
         graph = ov.convert_model(_Keywords(hf_model.eval()),
                                  example_input={k: example[k] for k in input_names})
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -98,33 +186,70 @@ def _export(hf_model, tokenizer, input_names: tuple[str, ...], target: Path) -> 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _batch_tokenizer(tokenizer, max_length: int, pad_token: str | None):
+    """A copy of a ``tokenizers.Tokenizer`` that pads to the longest text and truncates as
+    sentence-transformers does (tokenizer.json files often carry fixed padding of their own)."""
+    from tokenizers import Tokenizer
+
+    batch = Tokenizer.from_str(tokenizer.to_str())
+    batch.enable_truncation(max_length=max_length, strategy="longest_first")
+    pad_id = batch.token_to_id(pad_token) if pad_token else None
+    if pad_id is None:
+        pad_token, pad_id = "[PAD]", 0  # masked out before pooling: any id gives the same vector
+    batch.enable_padding(pad_id=pad_id, pad_token=pad_token)
+    counting = Tokenizer.from_str(tokenizer.to_str())
+    counting.no_truncation()
+    counting.no_padding()
+    return batch, counting
+
+
 class OpenVINOEncoder(Encoder):
     """A sentence-transformers model compiled by OpenVINO; same vectors to ~1e-4 cosine."""
 
-    def __init__(self, spec: ModelSpec, st_model, settings: Settings, precision: str | None = None,
-                 batch_size: int = 64):
+    def __init__(self, spec: ModelSpec, ir_dir: Path, tokenizer, max_length: int, dim: int,
+                 pad_token: str | None = None, do_lower_case: bool = False,
+                 precision: str | None = None, batch_size: int = 64):
+        """``tokenizer``: a ``tokenizers.Tokenizer``; ``ir_dir`` holds the exported model.xml/.bin."""
         try:
             import openvino as ov
         except ImportError as exc:
             raise FastPathUnavailable("openvino is not installed") from exc
-        hf_model, self._tokenizer, self._max_length = _parts(st_model)
         self.spec = spec
         self._batch_size = batch_size
-        dimension = getattr(st_model, "get_embedding_dimension", None) or st_model.get_sentence_embedding_dimension
-        self._dim = int(dimension())
-        accepted = set(getattr(self._tokenizer, "model_input_names", _INPUTS))
-        self._inputs = tuple(n for n in _INPUTS if n in accepted)
-        path = settings.cache_dir / "openvino" / _cache_key(hf_model)
-        if not (path / "model.xml").exists():
-            _export(hf_model, self._tokenizer, self._inputs, path)
-        core = ov.Core()
+        self._dim = dim
+        self._lower = do_lower_case
+        self._tokenizer, self._counter = _batch_tokenizer(tokenizer, max_length, pad_token)
         self.precision = precision or ("bf16" if cpu_has_bf16() else "f32")
-        self._compiled = core.compile_model(str(path / "model.xml"), "CPU", {
+        core = ov.Core()
+        model = core.read_model(str(ir_dir / "model.xml"))
+        traced = {port.get_any_name() for port in model.inputs}  # what the export traced
+        self._inputs = tuple(n for n in _INPUTS if n in traced)
+        if len(self._inputs) != len(traced):
+            raise FastPathUnavailable(f"unexpected graph inputs {sorted(traced)}")
+        self._compiled = core.compile_model(model, "CPU", {
             "INFERENCE_PRECISION_HINT": self.precision, "PERFORMANCE_HINT": "LATENCY"})
+
+    @classmethod
+    def from_sentence_transformer(cls, spec: ModelSpec, st_model, settings: Settings,
+                                  precision: str | None = None) -> OpenVINOEncoder:
+        """From a loaded ``SentenceTransformer`` (exported on first use, keyed by its weights)."""
+        hf_model, hf_tokenizer, max_length = _st_parts(st_model)
+        backend = getattr(hf_tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise FastPathUnavailable("the model has no fast (Rust) tokenizer")
+        path = settings.cache_dir / "openvino" / _model_key(hf_model)
+        if not (path / "model.xml").exists():
+            _export(hf_model, hf_tokenizer, path)
+        dimension = getattr(st_model, "get_embedding_dimension", None) or st_model.get_sentence_embedding_dimension
+        lower = bool(getattr(st_model[0], "do_lower_case", False))
+        return cls(spec, path, backend, max_length, int(dimension()), hf_tokenizer.pad_token, lower, precision)
 
     @property
     def dim(self) -> int:
         return self._dim
+
+    def _tokens(self, texts: list[str]):
+        return self._tokenizer.encode_batch([t.lower() for t in texts] if self._lower else texts)
 
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
         # Sorted by length so each batch pads little, as sentence-transformers does.
@@ -133,12 +258,39 @@ class OpenVINOEncoder(Encoder):
         request = self._compiled.create_infer_request()  # one per call: calls may run concurrently
         for start in range(0, len(texts), self._batch_size):
             rows = order[start:start + self._batch_size]
-            batch = self._tokenizer([texts[i] for i in rows], padding=True, truncation="longest_first",
-                                    max_length=self._max_length, return_tensors="np")
-            hidden = request.infer({k: batch[k] for k in self._inputs})[0]
-            mask = batch["attention_mask"][..., None].astype(np.float32)
+            encodings = self._tokens([texts[i] for i in rows])
+            arrays = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                      "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                      "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+            hidden = request.infer({k: arrays[k] for k in self._inputs})[0]
+            mask = arrays["attention_mask"][..., None].astype(np.float32)
             out[rows] = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         return out
 
     def token_counts(self, texts) -> list[int]:
-        return [len(ids) for ids in self._tokenizer([self.spec.prefix + t for t in texts])["input_ids"]]
+        texts = [self.spec.prefix + t for t in texts]
+        return [len(e.ids) for e in self._counter.encode_batch([t.lower() for t in texts] if self._lower
+                                                               else texts)]
+
+
+def encoder_from_directory(spec: ModelSpec, model_dir: Path, settings: Settings,
+                           precision: str | None = None) -> OpenVINOEncoder:
+    """The fast path for a sentence-transformers model on disk. Needs torch only to export it the
+    first time (``python -m backend.prepare`` does that at install time for the packaged models)."""
+    from tokenizers import Tokenizer
+
+    layout = _layout(model_dir)
+    path = settings.cache_dir / "openvino" / _directory_key(layout)
+    if not (path / "model.xml").exists():
+        from sentence_transformers import SentenceTransformer
+
+        st_model = SentenceTransformer(str(model_dir), device="cpu", trust_remote_code=False)
+        hf_model, hf_tokenizer, _ = _st_parts(st_model)
+        _export(hf_model, hf_tokenizer, path)
+    tokenizer = Tokenizer.from_file(str(layout.transformer_dir / "tokenizer.json"))
+    config = _read_json(layout.transformer_dir / "tokenizer_config.json") \
+        if (layout.transformer_dir / "tokenizer_config.json").exists() else {}
+    pad = config.get("pad_token")
+    pad = pad.get("content") if isinstance(pad, dict) else pad
+    return OpenVINOEncoder(spec, path, tokenizer, layout.max_length, layout.dim, pad, layout.do_lower_case,
+                           precision)

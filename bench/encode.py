@@ -67,13 +67,12 @@ def main() -> None:
     }
 
     if not args.quick and type(ours).__name__ == "OpenVINOEncoder":
-        from backend.fast_encode import OpenVINOEncoder
-        from sentence_transformers import SentenceTransformer
+        from pathlib import Path
 
         from backend.embeddings import resolve_source
+        from backend.fast_encode import encoder_from_directory
 
-        exact = OpenVINOEncoder(spec, SentenceTransformer(resolve_source(spec), device="cpu"), settings,
-                                precision="f32")
+        exact = encoder_from_directory(spec, Path(resolve_source(spec)), settings, precision="f32")
         exact.encode(texts[:64])
         exact_s, base_s = [], []
         for _ in range(2):

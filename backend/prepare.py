@@ -1,0 +1,65 @@
+"""Build the packaged models' one-time files ahead of the first request.
+
+    python -m backend.prepare        # run by `make run` / `make test` after installing requirements
+
+Two things are derived from pip packages the first time they are used, and would otherwise land
+in the first user's wait:
+- the OpenVINO graph of each packaged sentence-transformers model (backend.fast_encode; the
+  export needs torch, ~5 s); afterwards the model loads in ~0.5 s without importing torch;
+- the packaged Whisper base, joined from its two parts (backend.speech, a 145 MB file).
+
+Both go to the cache directory (``BABELSCOPE_CACHE_DIR``, default ``.cache/``), atomically, and
+are skipped when already there, so a second run takes well under a second. The app still builds
+them itself if this was never run (a Docker image or a Space runs it at build time).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+from backend.config import Settings, load_settings
+
+log = logging.getLogger("babelscope.prepare")
+
+
+def prepare(settings: Settings) -> list[str]:
+    """Prepare every packaged model of the offline profile that has a one-time step; what was done."""
+    from backend.embeddings import resolve_source
+    from backend.fast_encode import FastPathUnavailable, cpu_has_bf16, encoder_from_directory
+    from backend.speech import packaged_whisper_dir, prepare_packaged_whisper
+
+    offline = load_settings({"BABELSCOPE_PROFILE": "offline"})
+    # the same rule as backend.embeddings.load_encoder: without bf16, "auto" keeps torch
+    openvino = settings.encode_backend == "openvino" or (settings.encode_backend == "auto" and cpu_has_bf16())
+    done = []
+    for spec in offline.allowed("embeddings"):
+        if openvino and spec.kind == "sentence-transformers" and spec.source.startswith("packaged:"):
+            start = time.perf_counter()
+            try:
+                encoder_from_directory(spec, Path(resolve_source(spec)), settings)
+            except FastPathUnavailable as exc:
+                log.warning("%s: no OpenVINO graph (%s); the app will use torch", spec.id, exc)
+                continue
+            done.append(f"{spec.id}: OpenVINO graph ({time.perf_counter() - start:.1f} s)")
+    for spec in offline.allowed("speech"):
+        if spec.source.startswith("packaged:"):
+            start = time.perf_counter()
+            prepare_packaged_whisper(packaged_whisper_dir(settings))
+            done.append(f"{spec.id}: joined ({time.perf_counter() - start:.1f} s)")
+    return done
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    log.setLevel(logging.INFO)
+    settings = load_settings()
+    for line in prepare(settings):
+        log.info("prepared %s", line)
+    log.info("model files ready in %s", settings.cache_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
