@@ -48,6 +48,12 @@ def build_app(registry) -> gr.Blocks:
     return demo
 
 
+# Soft's own font (a bundled Montserrat) draws a capital E like the letter Ɛ (U+0190, used in
+# Ewe, Akan, Dinka...): wrong for a tool about languages. Noto covers every script the app shows
+# (the Makefile installs it for the browser tests); the rest are common system fallbacks.
+TEXT_FONTS = ("Noto Sans", "Segoe UI", "Helvetica Neue", "Arial", "sans-serif")
+
+
 def queue_options(settings: Settings) -> dict:
     return {"max_size": settings.queue_max_size, "default_concurrency_limit": settings.concurrency_limit}
 
@@ -55,7 +61,7 @@ def queue_options(settings: Settings) -> dict:
 def launch_options(settings: Settings) -> dict:
     """Shared by app.py and the tests, so both serve the same app."""
     return {
-        "theme": gr.themes.Soft(),
+        "theme": gr.themes.Soft(font=TEXT_FONTS),
         "css": CSS,
         "max_file_size": settings.limits.max_upload_bytes,
         "ssr_mode": False,

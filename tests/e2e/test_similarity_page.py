@@ -52,3 +52,13 @@ def test_user_text_is_shown_literally(page: Page, app_url):
     expect(page.locator("#similarity-summary")).to_contain_text("Cross-language matches")
     assert page.locator("img[src='x']").count() == 0  # nothing the user typed became an element
     assert dialogs == []
+
+
+def test_text_is_set_in_noto_sans(page: Page, app_url):
+    """The theme's bundled Montserrat draws "E" like "Ɛ" (a letter of its own in Ewe, Akan...):
+    the page must render text in Noto Sans, which covers every script the app shows."""
+    page.goto(app_url)
+    box = page.get_by_label("Sentences, one per line, in any languages")
+    expect(box).to_be_visible()
+    family = box.evaluate("el => getComputedStyle(el).fontFamily")
+    assert family.split(",")[0].strip().strip('"') == "Noto Sans", family

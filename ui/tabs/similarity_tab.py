@@ -41,7 +41,9 @@ def render_similarity_tab(registry) -> gr.Textbox:
             heat_b = gr.Plot(label="Comparison model", elem_id="similarity-heatmap-compare")
         summary = gr.Markdown(label="Where the two models disagree", elem_id="similarity-summary")
         table = gr.Dataframe(label="Pairs, most confident match first (ratio margin)",
-                             elem_id="similarity-pairs", wrap=True, max_height=420)
+                             elem_id="similarity-pairs", wrap=True, max_height=420,
+                             # the two sentences get the room; codes and numbers stay on one line
+                             column_widths=["4%", "25%", "6%", "25%", "6%", "7%", "7%", "7%", "6%", "7%"])
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="similarity", elem_id="similarity-json")
 
