@@ -41,6 +41,15 @@ def test_bundled_map_renders_webgl_with_legend_and_translation_lines(page: Page,
     page.locator("#map-plot").screenshot(path=str(screenshots_dir / "map.png"))
     page.get_by_label("Translation lines").uncheck()
     expect(legend).not_to_contain_text("translation lines", timeout=60_000)
+    # marks typed but not yet submitted are drawn by the next run (after its plain figure)
+    marks = page.get_by_label("Mark meanings (ids, comma-separated)")
+    marks.fill("")
+    marks.press("Enter")
+    expect(legend).not_to_contain_text("marked meanings", timeout=60_000)
+    marks.fill("c006")
+    page.get_by_role("button", name="Draw the map").click()
+    expect(legend).to_contain_text("marked meanings (8 points)", timeout=300_000)
+    expect(legend).not_to_contain_text("translation lines")
 
 
 # The one atlas-scale test: the whole CLDR atlas (111,210 rows, 74,797 distinct names), embedded

@@ -44,8 +44,15 @@ def make_map_handlers(registry):
             return gr.update()
         return fmt.map_figure(result, lines=bool(lines), marked=_marked(marked))
 
+    def on_map_overlays(result, lines, marked):
+        """After a run: redraw only when lines or marks are asked for. The run already sent the
+        plain figure (6 MB at 111k points); sending it again would double the transfer and render."""
+        if not lines and not _marked(marked):
+            return gr.update()
+        return on_map_redraw(result, lines, marked)
+
     @user_facing
     def on_map_corpus_change(corpus_id):
         return gr.update(choices=list(registry.corpora.get(corpus_id).language_counts), value=[])
 
-    return on_map_run, on_map_redraw, on_map_corpus_change
+    return on_map_run, on_map_redraw, on_map_overlays, on_map_corpus_change

@@ -17,7 +17,7 @@ METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE (small sets)"}
 def render_map_tab(registry) -> None:
     from ui.handlers.corpus import corpus_choices
 
-    on_run, on_redraw, on_corpus_change = make_map_handlers(registry)
+    on_run, on_redraw, on_overlays, on_corpus_change = make_map_handlers(registry)
     settings = registry.settings
     cap = settings.limits.max_map_points
     models = model_choices(settings)
@@ -60,6 +60,6 @@ def render_map_tab(registry) -> None:
         corpus.change(on_corpus_change, inputs=corpus, outputs=languages, api_visibility="private")
         run.click(on_run, inputs=[corpus, model, method, languages, center, max_points],
                   outputs=[state, plot, scores, clusters, export, payload], api_name="project_map").then(
-            on_redraw, inputs=[state, lines, marked], outputs=plot, api_visibility="private")
+            on_overlays, inputs=[state, lines, marked], outputs=plot, api_visibility="private")
         lines.change(on_redraw, inputs=[state, lines, marked], outputs=plot, api_visibility="private")
         marked.submit(on_redraw, inputs=[state, lines, marked], outputs=plot, api_visibility="private")
