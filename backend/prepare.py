@@ -15,8 +15,10 @@ them itself if this was never run (a Docker image or a Space runs it at build ti
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from backend.config import Settings, load_settings
@@ -52,6 +54,10 @@ def prepare(settings: Settings) -> list[str]:
 
 
 def main() -> int:
+    # one line per prepared model: not transformers' progress bars and deprecation notes
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     log.setLevel(logging.INFO)
     settings = load_settings()
