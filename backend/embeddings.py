@@ -165,10 +165,9 @@ def _openvino_encoder(spec: ModelSpec, settings: Settings, *, model_dir: Path | 
     import logging
 
     try:
-        from backend.fast_encode import OpenVINOEncoder, cpu_has_bf16, encoder_from_directory
+        from backend.fast_encode import OpenVINOEncoder, encoder_from_directory, openvino_wanted
 
-        # Without bf16 the compiled fp32 graph measured 0.94x torch: no reason to switch.
-        if settings.encode_backend == "auto" and not cpu_has_bf16():
+        if not openvino_wanted(settings):
             return None
         if model_dir is not None:
             return encoder_from_directory(spec, model_dir, settings)

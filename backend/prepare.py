@@ -29,12 +29,11 @@ log = logging.getLogger("babelscope.prepare")
 def prepare(settings: Settings) -> list[str]:
     """Prepare every packaged model of the offline profile that has a one-time step; what was done."""
     from backend.embeddings import resolve_source
-    from backend.fast_encode import FastPathUnavailable, cpu_has_bf16, encoder_from_directory
+    from backend.fast_encode import FastPathUnavailable, encoder_from_directory, openvino_wanted
     from backend.speech import packaged_whisper_dir, prepare_packaged_whisper
 
     offline = load_settings({"BABELSCOPE_PROFILE": "offline"})
-    # the same rule as backend.embeddings.load_encoder: without bf16, "auto" keeps torch
-    openvino = settings.encode_backend == "openvino" or (settings.encode_backend == "auto" and cpu_has_bf16())
+    openvino = openvino_wanted(settings)  # the rule backend.embeddings.load_encoder follows
     done = []
     for spec in offline.allowed("embeddings"):
         if openvino and spec.kind == "sentence-transformers" and spec.source.startswith("packaged:"):

@@ -66,6 +66,9 @@ def similarity_heatmap(result: SimilarityResult, label: str) -> go.Figure:
 
 PAIR_COLUMNS = ["#", "sentence A", "lang A", "sentence B", "lang B", "cosine",
                 "rank of B for A", "rank of A for B", "margin", "mutual NN"]
+# the two sentences get the room; codes and numbers stay on one line
+PAIR_COLUMN_WIDTHS = ["4%", "25%", "6%", "25%", "6%", "7%", "7%", "7%", "6%", "7%"]
+assert len(PAIR_COLUMN_WIDTHS) == len(PAIR_COLUMNS)
 
 
 def similarity_pairs_table(result: SimilarityResult, limit: int = 200) -> pd.DataFrame:

@@ -5,6 +5,7 @@ import gradio as gr
 
 from backend.config import REPO_ROOT
 from backend.examples import similarity_example_sets
+from ui import formatting as fmt
 from ui.handlers.similarity import NO_COMPARISON, make_similarity_handler
 from ui.tabs import model_choices
 
@@ -42,8 +43,7 @@ def render_similarity_tab(registry) -> gr.Textbox:
         summary = gr.Markdown(label="Where the two models disagree", elem_id="similarity-summary")
         table = gr.Dataframe(label="Pairs, most confident match first (ratio margin)",
                              elem_id="similarity-pairs", wrap=True, max_height=420,
-                             # the two sentences get the room; codes and numbers stay on one line
-                             column_widths=["4%", "25%", "6%", "25%", "6%", "7%", "7%", "7%", "6%", "7%"])
+                             column_widths=fmt.PAIR_COLUMN_WIDTHS)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="similarity", elem_id="similarity-json")
 
