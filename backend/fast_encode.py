@@ -234,6 +234,8 @@ class OpenVINOEncoder(Encoder):
         self._lower = do_lower_case
         self._tokenizer, self._counter = _batch_tokenizer(tokenizer, max_length, pad_token)
         self.precision = precision or ("bf16" if cpu_has_bf16() else "f32")
+        self.engine = f"openvino-{self.precision}"
+        self.engine_version = f"ov{ov.__version__}-{ir_dir.name}"  # ir_dir is keyed by the weights
         core = ov.Core()
         model = core.read_model(str(ir_dir / "model.xml"))
         traced = {port.get_any_name() for port in model.inputs}  # what the export traced

@@ -7,6 +7,7 @@ nothing that a later run trusts.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import threading
@@ -31,10 +32,12 @@ def _slug(text: str) -> str:
 
 def corpus_embeddings(registry, corpus: Corpus, model_id: str, progress=None) -> np.ndarray:
     """float32 (n, d), L2-normalised embeddings of every row, computed once and kept on disk."""
-    path = registry.settings.cache_dir / "embeddings" / f"{corpus.fingerprint}__{_slug(model_id)}.npy"
+    encoder = registry.get("embeddings", model_id, progress)
+    # Keyed by the encoder's fingerprint (engine and version too): an upgrade never serves stale vectors.
+    key = hashlib.sha256(encoder.fingerprint.encode()).hexdigest()[:12]
+    path = registry.settings.cache_dir / "embeddings" / f"{corpus.fingerprint}__{_slug(model_id)}__{key}.npy"
     if path.exists():
         return np.load(path, allow_pickle=False, mmap_mode="r")
-    encoder = registry.get("embeddings", model_id, progress)
     # Encode each distinct text once: the CLDR atlas repeats a third of its names across locales.
     texts, inverse = np.unique(np.asarray(corpus.texts, dtype=object), return_inverse=True)
     chunks = []
