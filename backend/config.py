@@ -225,14 +225,14 @@ class Limits:
     embedding_cache_entries: int = 200_000
     max_lab_rows: int = 20_000  # transfer / distillation uploads (rows of labelled text)
     max_distill_temperatures: int = 8
-    max_corpus_rows: int = 200_000
+    max_corpus_rows: int = 1_000_000  # above index_hnsw_max, so the IVF-PQ tier is reachable
     max_search_k: int = 100
     max_bitext_languages: int = 24
-    # FAISS index type by corpus size (index-factory strings): exact below flat_max, HNSW below
-    # hnsw_max, IVF-PQ above. HNSW efSearch is tuned for recall@10 >= 0.95 (bench/search.py).
+    # FAISS index type by corpus size (index-factory strings): exact up to flat_max, HNSW up to
+    # hnsw_max, IVF-PQ above, up to max_corpus_rows (load_settings checks the order). efSearch or
+    # nprobe is calibrated per index at build time to recall@10 >= 0.95 (search_index.calibrate_search).
     index_flat_max: int = 20_000
     index_hnsw_max: int = 500_000
-    hnsw_ef_search: int = 128
     max_audio_seconds: int = 120  # Whisper runs ~0.1-0.5 s per audio second on 2 CPU cores
     max_image_pixels: int = 40_000_000  # checked from the header, before decoding (decompression bombs)
 
@@ -249,6 +249,11 @@ class Settings:
     # Loaded models past this estimate (ModelSpec.approx_mb) are evicted least-recently-used.
     # CPU basic Spaces have 16 GB; the packaged models take ~0.5 GB, the hub profile's all ~6 GB.
     model_memory_budget_mb: int = 4_000
+    # FAISS indexes (with their vectors) and uploaded corpora kept in memory; past these the least
+    # recently used are dropped and re-read from the cache dir on next use.
+    index_memory_budget_mb: int = 2_000
+    warm_up: bool = True  # BABELSCOPE_WARMUP: app.py loads the default models in the background at launch
+    corpus_memory_budget_mb: int = 500
     # The whole process's resident memory that a deployment should plan for; the fuzz and load
     # tests hold the app to it.
     max_rss_mb: int = 6_000
@@ -342,6 +347,14 @@ def _encode_backend(env: Mapping[str, str]) -> str:
     return value
 
 
+def check_index_tiers(limits: Limits) -> None:
+    """Flat, then HNSW, then IVF-PQ: each tier must be reachable below the corpus row cap."""
+    if not 0 < limits.index_flat_max < limits.index_hnsw_max < limits.max_corpus_rows:
+        raise ValueError(
+            "Index tiers must satisfy 0 < index_flat_max < index_hnsw_max < max_corpus_rows; got "
+            f"{limits.index_flat_max:,} / {limits.index_hnsw_max:,} / {limits.max_corpus_rows:,}.")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment. ``BABELSCOPE_PROFILE`` picks offline (default) or hub;
     on a Hugging Face Space (``SPACE_ID`` set) the default is hub."""
@@ -360,6 +373,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_audio_seconds=_int_env(env, "BABELSCOPE_MAX_AUDIO_SECONDS", base.max_audio_seconds),
         max_image_pixels=_int_env(env, "BABELSCOPE_MAX_IMAGE_PIXELS", base.max_image_pixels),
     )
+    check_index_tiers(limits)
     cache_dir = Path(env.get("BABELSCOPE_CACHE_DIR", str(REPO_ROOT / ".cache")))
     base_settings = Settings()
     return Settings(profile=profile, limits=limits, cache_dir=cache_dir,
@@ -368,5 +382,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                     concurrency_limit=_int_env(env, "BABELSCOPE_CONCURRENCY", base_settings.concurrency_limit),
                     model_memory_budget_mb=_int_env(env, "BABELSCOPE_MODEL_MEMORY_MB",
                                                     base_settings.model_memory_budget_mb),
+                    index_memory_budget_mb=_int_env(env, "BABELSCOPE_INDEX_MEMORY_MB",
+                                                    base_settings.index_memory_budget_mb),
+                    corpus_memory_budget_mb=_int_env(env, "BABELSCOPE_CORPUS_MEMORY_MB",
+                                                     base_settings.corpus_memory_budget_mb),
                     max_rss_mb=_int_env(env, "BABELSCOPE_MAX_RSS_MB", base_settings.max_rss_mb),
+                    warm_up=env.get("BABELSCOPE_WARMUP", "1").strip().lower() not in {"0", "false", "no", "off"},
                     encode_backend=_encode_backend(env))

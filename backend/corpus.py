@@ -23,6 +23,7 @@ from pathlib import Path
 
 from backend.atomic_files import atomic_write
 from backend.config import ASSETS_DIR, Settings
+from backend.memory import BoundedLRU
 from backend.errors import InvalidInput, LimitExceeded
 
 BUNDLED_ID = "bundled"
@@ -230,6 +231,12 @@ def _format_of(name: str, data: bytes) -> str:
     raise InvalidInput(f"{name}: unsupported file type. Upload CSV, TSV, JSONL, TXT, TMX, PO or MO.")
 
 
+def _corpus_bytes(corpus: Corpus) -> int:
+    """Approximate resident bytes of a corpus: its strings (CPython str ~ 50 B + 1-4 B a char) and tuples."""
+    chars = sum(len(t) for t in corpus.texts) + sum(len(i) + len(lang) for i, lang in zip(corpus.ids, corpus.langs))
+    return 2 * chars + 3 * 60 * len(corpus)
+
+
 class CorpusStore:
     """Bundled corpora plus uploads, by id. Uploads are normalised to TSV under the cache dir."""
 
@@ -237,8 +244,9 @@ class CorpusStore:
         self.settings = settings
         self._dir = settings.cache_dir / "corpora"
         self._identify = identify_language  # callable(text) -> code, for rows with no language
-        self._loaded: dict[str, Corpus] = {}
-        self._lock = threading.Lock()
+        # Uploaded corpora in memory, bounded: a dropped one is re-read from its TSV on next use.
+        self._loaded: BoundedLRU[str, Corpus] = BoundedLRU(settings.corpus_memory_budget_mb * 2**20,
+                                                           _corpus_bytes)
 
     def get(self, corpus_id: str) -> Corpus:
         corpus_id = (corpus_id or "").strip()
@@ -246,16 +254,16 @@ class CorpusStore:
             return bundled_corpus()
         if corpus_id == CLDR_ID:
             return cldr_corpus()
-        if corpus_id in self._loaded:
-            return self._loaded[corpus_id]
+        corpus = self._loaded.get(corpus_id)
+        if corpus is not None:
+            return corpus
         path = self._dir / f"{corpus_id}.tsv"
         if not _UPLOAD_ID.match(corpus_id) or not path.with_suffix(".json").exists():
             raise InvalidInput(f"Unknown corpus id {corpus_id[:60]!r}. Use 'bundled', 'cldr', or the "
                                "corpus_id that load_corpus returned for your upload.")
         rows = _read_tsv_rows(path)
         corpus = self._make(corpus_id, json.loads(path.with_suffix(".json").read_text())["name"], rows)
-        with self._lock:
-            self._loaded[corpus_id] = corpus
+        self._loaded.put(corpus_id, corpus)
         return corpus
 
     def load_upload(self, path: str | os.PathLike, name: str | None = None) -> Corpus:
@@ -282,8 +290,7 @@ class CorpusStore:
         rows = self._clean(rows, name)
         corpus = self._make(corpus_id, name, rows)
         self._save(corpus)
-        with self._lock:
-            self._loaded[corpus_id] = corpus
+        self._loaded.put(corpus_id, corpus)
         return corpus
 
     def _clean(self, rows, name: str) -> list[tuple[str, str, str]]:

