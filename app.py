@@ -6,6 +6,12 @@ registry = build_registry()  # loads nothing: models load on first use
 demo = build_app(registry)
 
 if __name__ == "__main__":
-    demo.queue(**queue_options(registry.settings)).launch(
-        server_port=7860, **launch_options(registry.settings)
+    settings = registry.settings
+    # The Similarity tab's two default models and the language detector, loaded in the background while
+    # the server starts (a worker process builds Lingua's models on the other core): the first answer
+    # then waits on none of them. Set BABELSCOPE_WARMUP=0 to load everything on first use instead.
+    if settings.warm_up:
+        registry.warm_up((settings.default_model("embeddings"), settings.contrast_model()))
+    demo.queue(**queue_options(settings)).launch(
+        server_port=7860, **launch_options(settings)
     )

@@ -55,14 +55,14 @@ class ModelRegistry:
         key = (capability, spec.id)
         with self._guard:
             model = self._models.get(key)
-            if model is not None:
+            if model is not None and getattr(model, "alive", True):
                 self._models.move_to_end(key)
                 return model
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             with self._guard:
                 model = self._models.get(key)
-            if model is None:
+            if model is None or not getattr(model, "alive", True):  # a worker process that died is restarted
                 if progress:
                     progress(0.0, f"Loading {spec.label} (first use only)…")
                 model = self._capabilities[capability].loader(spec, self.settings)
@@ -102,6 +102,22 @@ class ModelRegistry:
         """float32 (n, d) L2-normalised embeddings of ``texts``, through the shared cache."""
         encoder = self.get("embeddings", model_id, progress)
         return self.embedding_cache.encode(encoder, texts)
+
+    def warm_up(self, embedding_models: tuple[str, ...] = ()) -> threading.Thread:
+        """Load the language identifier (its worker process builds Lingua's models on another core)
+        and ``embedding_models`` in a background thread, so the first request finds them ready.
+        Returns the thread; failures are logged, and the first request then loads as usual."""
+        def run() -> None:
+            try:
+                self.get("langid")
+                for model_id in embedding_models:
+                    self.get("embeddings", model_id)
+            except Exception:  # noqa: BLE001 - a warm-up is an optimisation; the request path reports errors
+                log.exception("warm-up failed; models will load on first use")
+
+        thread = threading.Thread(target=run, name="babelscope-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def is_loaded(self, capability: str, model_id: str) -> bool:
         return (capability, model_id) in self._models

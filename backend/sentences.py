@@ -114,6 +114,8 @@ def parse_sentences(text: str | None, settings: Settings, identifier: LanguageId
                 f"Line {number} asks for language {code!r}, which this app does not support. "
                 f"Supported codes: {', '.join(identifier.languages)}. Remove the prefix to auto-detect."
             )
-        guess = identifier.identify(line)
-        sentences.append(Sentence(line, guess.lang, guess.probability, guess.source))
+        sentences.append(Sentence(line, "", 0.0, "detected"))  # its language is filled in below
+    detect = [i for i, s in enumerate(sentences) if s.lang_source == "detected"]
+    for i, guess in zip(detect, identifier.identify_many([sentences[i].text for i in detect])):
+        sentences[i] = Sentence(sentences[i].text, guess.lang, guess.probability, guess.source)
     return sentences

@@ -19,7 +19,7 @@ from backend.audio import SILENCE_RMS, DecodedAudio, load_audio
 from backend.atomic_files import atomic_write
 from backend.config import ModelSpec, Settings
 from backend.errors import InvalidInput, ModelUnavailable, model_load_failed
-from backend.language_id import LanguageGuess
+from backend.language_id import LanguageGuess, canonical_language
 from backend.retrieval import Hit, nearest_sentences
 from backend.sentiment import SentimentPrediction, classify_sentiment
 
@@ -40,7 +40,7 @@ class Segment:
 @dataclass(frozen=True)
 class Transcription:
     text: str
-    language: str  # Whisper's spoken-language code
+    language: str  # Whisper's spoken-language code, in the app's scheme (canonical_language: "no" -> "nb")
     language_probability: float
     segments: tuple[Segment, ...]
     duration_s: float  # audio seconds transcribed
@@ -55,6 +55,11 @@ class SpeechAnalysis:
     written_language: LanguageGuess  # of the transcript, by the app's text language ID
     hits: tuple[Hit, ...]  # nearest corpus sentences in other languages
     sentiment: SentimentPrediction  # of the transcript, with the profile's default sentiment model
+
+    @property
+    def languages_agree(self) -> bool:
+        """Whisper's spoken language and the transcript's written language name the same language."""
+        return canonical_language(self.transcription.language) == canonical_language(self.written_language.lang)
 
 
 def packaged_whisper_dir(settings: Settings) -> Path:
@@ -131,7 +136,7 @@ class SpeechRecognizer:
         text = " ".join(s.text for s in kept).strip()
         if not text:  # Whisper drops segments it judges to be no speech (no_speech_prob > 0.6)
             raise InvalidInput(NO_SPEECH)
-        return Transcription(text, info.language, float(info.language_probability), kept,
+        return Transcription(text, canonical_language(info.language), float(info.language_probability), kept,
                              round(audio.duration_s, 3), self.spec.id)
 
 

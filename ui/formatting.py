@@ -271,7 +271,7 @@ def segments_table(segments) -> pd.DataFrame:
 def speech_languages_markdown(analysis) -> str:
     """Spoken language (Whisper) next to the written language of the transcript (text language ID)."""
     t, w = analysis.transcription, analysis.written_language
-    agree = "they agree" if t.language == w.lang else "they disagree: the transcript may be rough"
+    agree = "they agree" if analysis.languages_agree else "they disagree: the transcript may be rough"
     return (f"**Spoken language** (Whisper): {escape_markdown(language_label(t.language))}, "
             f"probability {t.language_probability:.2f} · **Written language of the transcript** "
             f"(text language ID): {escape_markdown(language_label(w.lang))}, {w.probability:.2f} · {agree}. "
@@ -289,6 +289,7 @@ def speech_json(analysis) -> dict:
         "language_probability": round(t.language_probability, 4),
         "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in t.segments],
         "written_language": {"lang": w.lang, "probability": round(w.probability, 4)},
+        "languages_agree": analysis.languages_agree,
         "duration_s": t.duration_s,
         "model": t.model_id,
         "hits": nearest_json(analysis.hits),

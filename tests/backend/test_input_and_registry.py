@@ -142,3 +142,46 @@ def test_hub_model_offline_is_unavailable_not_a_crash(tmp_path):
     reg = build_registry(load_settings({"BABELSCOPE_PROFILE": "hub", "BABELSCOPE_CACHE_DIR": str(tmp_path)}))
     with pytest.raises(ModelUnavailable, match="could not load|Could not load"):
         reg.get("embeddings", "sentence-transformers/LaBSE")
+
+
+def test_language_id_runs_in_a_worker_process_and_is_restarted_if_it_dies(registry):
+    """Lingua holds the GIL for seconds while it builds a script's models: in a worker process that
+    load cannot freeze the server. A worker that died is replaced on the next use."""
+    import os
+
+    langid = registry.get("langid")
+    assert langid._proc.pid != os.getpid() and langid.alive
+    assert [g.lang for g in langid.identify_many(["Der Hund schläft im Garten.", "Мы вчера были в этом городе.",
+                                                  "12345"])] == ["de", "ru", "und"]
+    langid.close()
+    assert not langid.alive
+    fresh = registry.get("langid")
+    assert fresh is not langid and fresh.alive
+    assert fresh.identify("Il cane dorme nel giardino.").lang == "it"
+
+
+def test_the_server_thread_keeps_running_while_the_worker_loads(registry):
+    """A fresh worker builds the Latin models (seconds); meanwhile this thread is never blocked."""
+    import threading
+    import time
+
+    from backend.language_id import LanguageIdentifier
+
+    ticks, stop = [], threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=tick)
+    thread.start()
+    worker = LanguageIdentifier(registry.settings.languages)
+    try:
+        assert worker.identify("The weather is lovely today.").lang == "en"
+    finally:
+        stop.set()
+        thread.join()
+        worker.close()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 10 and gaps.max() < 2.0  # in-process Lingua stalled every thread for 4-12 s

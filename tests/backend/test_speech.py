@@ -108,3 +108,20 @@ def test_sentiment_of_spoken_negative_and_positive_sentences(registry, tmp_path)
     assert analysis.sentiment.label == "negative", analysis.transcription.text
     positive = speak(tmp_path, "en", "What a wonderful day. The food was delicious and everyone was so kind.")
     assert analyse_speech(registry, positive, ["de"], k=1).sentiment.label == "positive"
+
+
+def test_whisper_and_text_language_codes_are_compared_in_one_scheme():
+    """Whisper says "no" for Norwegian, Lingua "nb": the same language, so they agree."""
+    from backend.language_id import LanguageGuess, canonical_language
+    from backend.speech import SpeechAnalysis, Transcription
+
+    assert canonical_language("no") == canonical_language("nb") == "nb"
+    assert canonical_language("iw") == "he" and canonical_language("zh-Hant") == "zh"
+    assert canonical_language("pt_BR") == "pt" and canonical_language("") == "und"
+
+    def analysis(spoken: str, written: str) -> SpeechAnalysis:
+        return SpeechAnalysis(Transcription("Hunden sover.", spoken, 0.9, (), 1.0, "whisper-base"),
+                              LanguageGuess(written, 0.9, "detected"), (), None)
+
+    assert analysis("no", "nb").languages_agree
+    assert not analysis("da", "nb").languages_agree
