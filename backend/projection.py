@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from backend.corpus import Corpus, atomic_write
-from backend.embeddings import l2_normalise
+from backend.encoders.base import l2_normalise
 from backend.errors import InvalidInput, LimitExceeded
 
 METHODS = ("umap", "pca", "tsne")

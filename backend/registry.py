@@ -132,7 +132,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.config import load_settings
     from backend.captioning import load_captioner
     from backend.corpus import CorpusStore
-    from backend.embeddings import EmbeddingCache, load_encoder
+    from backend.encoders import EmbeddingCache, load_encoder
     from backend.search_index import IndexStore
     from backend.language_id import load_language_identifier
     from backend.sentiment import load_sentiment_model

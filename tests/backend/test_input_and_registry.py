@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from backend.config import Limits, Settings, load_settings
-from backend.embeddings import EmbeddingCache, Encoder
+from backend.encoders import EmbeddingCache, Encoder
 from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
 from backend.registry import Capability, ModelRegistry
 from backend.sentences import parse_sentences

