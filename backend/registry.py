@@ -135,6 +135,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.encoders import EmbeddingCache, load_encoder
     from backend.search_index import IndexStore
     from backend.language_id import load_language_identifier
+    from backend.ocr import load_text_reader
     from backend.sentiment import load_sentiment_model
     from backend.speech import load_speech_recognizer
 
@@ -145,6 +146,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
         "sentiment": Capability("sentiment", load_sentiment_model, "per model, see config"),
         "speech": Capability("speech", load_speech_recognizer, "99 languages (Whisper)"),
         "captioning": Capability("captioning", load_captioner, "per model, see config"),
+        "ocr": Capability("ocr", load_text_reader, "Chinese, Japanese, Latin script (PP-OCRv5)"),
     }
     registry = ModelRegistry(settings, capabilities)
     registry.embedding_cache = EmbeddingCache(settings.limits.embedding_cache_entries)
