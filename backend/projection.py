@@ -387,7 +387,7 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
 
     ``languages``: a list or comma list ('' or empty = all). Above ``max_points`` rows (at most
     ``settings.limits.max_map_points``), points are sampled stratified by language."""
-    from backend.search_index import corpus_embeddings
+    from backend.corpus_vectors import corpus_embeddings
 
     settings = registry.settings
     limits = settings.limits

@@ -1,14 +1,11 @@
-"""Corpus embeddings on disk and FAISS indexes over them, with cross-lingual search.
+"""FAISS indexes over corpus vectors, with cross-lingual search.
 
-Embeddings are ``.npy`` (never pickle), keyed by the corpus fingerprint and the model id. The
-index type is chosen by size with index-factory strings (thresholds in config) and saved beside
-the embeddings. Every file is written to a temp name and renamed, so a crash mid-build leaves
-nothing that a later run trusts.
+The vectors come from the one corpus-vector store (backend.corpus_vectors). The index type is
+chosen by size with index-factory strings (thresholds in config) and saved on disk, written to a
+temp name and renamed, so a crash mid-build leaves nothing that a later run trusts.
 """
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import re
 import threading
@@ -22,38 +19,14 @@ from backend.config import Settings
 from backend.atomic_files import atomic_write
 from backend.memory import BoundedLRU, KeyedLocks
 from backend.corpus import Corpus
+from backend.corpus_vectors import corpus_embeddings  # noqa: F401 - also the old import path
 from backend.errors import InvalidInput, LimitExceeded
 
-ENCODE_CHUNK = 512
 CSLS_K = 10
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
-
-
-def corpus_embeddings(registry, corpus: Corpus, model_id: str, progress=None) -> np.ndarray:
-    """float32 (n, d), L2-normalised embeddings of every row, computed once and kept on disk."""
-    encoder = registry.get("embeddings", model_id, progress)
-    # Keyed by the encoder's fingerprint (engine and version too): an upgrade never serves stale vectors.
-    key = hashlib.sha256(encoder.fingerprint.encode()).hexdigest()[:12]
-    path = registry.settings.cache_dir / "embeddings" / f"{corpus.fingerprint}__{_slug(model_id)}__{key}.npy"
-    if path.exists():
-        return np.load(path, allow_pickle=False, mmap_mode="r")
-    # Encode each distinct text once: the CLDR atlas repeats a third of its names across locales.
-    texts, inverse = np.unique(np.asarray(corpus.texts, dtype=object), return_inverse=True)
-    chunks = []
-    for start in range(0, len(texts), ENCODE_CHUNK):
-        if progress:
-            progress(start / len(texts), f"Embedding {len(texts):,} distinct sentences with {model_id}")
-        chunks.append(encoder.encode(list(texts[start:start + ENCODE_CHUNK])))
-    vectors = np.concatenate(chunks).astype(np.float32)[inverse.ravel()]
-    if not np.isfinite(vectors).all():
-        raise InvalidInput(f"Model {model_id!r} produced non-finite embeddings for this corpus.")
-    buffer = io.BytesIO()
-    np.save(buffer, vectors, allow_pickle=False)
-    atomic_write(path, buffer.getvalue())
-    return vectors
 
 
 def index_factory_string(n: int, dim: int, settings: Settings) -> str:
@@ -257,6 +230,9 @@ def _build_faiss(vectors: np.ndarray, factory: str):
         index.train(np.ascontiguousarray(sample))
     index.add(np.ascontiguousarray(vectors))
     return index
+
+
+build_index = _build_faiss  # the public name: mining builds its k-NN indexes the same way
 
 
 def _to_gpu(index, factory: str):

@@ -199,7 +199,7 @@ def compute_map(registry, corpus_id: str, max_points: int) -> tuple:
 
     Returns (MapResult, figures): embedding, whole-call and per-stage seconds."""
     from backend import projection
-    from backend.search_index import corpus_embeddings
+    from backend.corpus_vectors import corpus_embeddings
 
     start = time.perf_counter()
     vectors = corpus_embeddings(registry, registry.corpora.get(corpus_id), MODEL)

@@ -108,3 +108,12 @@ def screenshots_dir() -> Path:
     path = Path(os.environ.get("BABELSCOPE_SCREENSHOTS", SCREENSHOTS))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def ray_local(registry):
+    """A real local Ray (2 CPUs), started once per test session through the app's own starter."""
+    from backend.corpus_vectors import ray_session, shutdown_ray
+
+    yield ray_session(registry.settings)
+    shutdown_ray()

@@ -8,7 +8,8 @@ from backend.config import Settings
 from backend.corpus import bundled_corpus
 from backend.diagnostics import bitext_mining, pair_scores, run_bitext, wilson_interval
 from backend.errors import InvalidInput, LimitExceeded
-from backend.search_index import corpus_embeddings, index_factory_string, search_corpus
+from backend.corpus_vectors import corpus_embeddings
+from backend.search_index import index_factory_string, search_corpus
 
 
 def _row(lang, meaning):
