@@ -32,12 +32,33 @@ _UPLOAD_ID = re.compile(r"^u[0-9a-f]{16}$")
 
 
 @dataclass(frozen=True)
+class SkippedRows:
+    """Rows of an upload left out (control characters, over the length limit), and why."""
+
+    count: int = 0
+    first: tuple[tuple[int, str], ...] = ()  # (line or row number, reason), the first few
+
+    @property
+    def lines(self) -> list[int]:
+        return [number for number, _ in self.first]
+
+    def describe(self, what: str = "row") -> str:
+        if not self.count:
+            return ""
+        shown = ", ".join(str(n) for n in self.lines)
+        more = " …" if self.count > len(self.first) else ""
+        return (f"{self.count:,} {what}{'s' if self.count != 1 else ''} skipped ({what}s {shown}{more}): "
+                f"{self.first[0][1]}")
+
+
+@dataclass(frozen=True)
 class Corpus:
     corpus_id: str
     name: str
     ids: tuple[str, ...]  # meaning id per row ("" when unknown)
     langs: tuple[str, ...]
     texts: tuple[str, ...]
+    skipped: SkippedRows = SkippedRows()  # upload rows left out as unusable
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -74,7 +95,8 @@ class Corpus:
     def summary(self) -> dict:
         """The ``load_corpus`` API contract."""
         return {"corpus_id": self.corpus_id, "name": self.name, "n_rows": len(self),
-                "languages": self.language_counts, "n_meanings": self.n_meanings}
+                "languages": self.language_counts, "n_meanings": self.n_meanings,
+                "skipped_rows": self.skipped.count, "skipped_lines": self.skipped.lines}
 
 
 def _slug_id(corpus_id: str) -> str:
@@ -130,6 +152,69 @@ def cldr_corpus() -> Corpus:
 
 
 # ---------------------------------------------------------------- uploads
+
+SKIPPED_SHOWN = 5  # line numbers named in messages about skipped rows
+
+
+def _row_problem(text: str, number: int, settings: Settings, what: str) -> str | None:
+    from backend.sentences import check_characters
+
+    try:
+        check_characters(text, number, what=what)
+    except InvalidInput as exc:
+        return str(exc)
+    limit = settings.limits.max_chars_per_sentence
+    if len(text) > limit:
+        return f"{what.lower()} {number} has {len(text):,} characters; the limit is {limit:,}. Split it into sentences."
+    return None
+
+
+def screen_rows(rows: list[tuple[int, str]], settings: Settings, name: str, what: str = "line"
+                ) -> tuple[list[tuple[int, str]], SkippedRows]:
+    """Keep the usable (number, text) rows and count the rest; refuse the file when most is bad.
+
+    A large upload with a few bad rows (a stray control character, one overlong line) loses those
+    rows, not the whole file; a file that is mostly bad is probably not text at all."""
+    kept, bad = [], []
+    for number, text in rows:
+        problem = _row_problem(text, number, settings, what.capitalize())
+        if problem is None:
+            kept.append((number, text))
+        else:
+            bad.append((number, problem))
+    skipped = SkippedRows(len(bad), tuple(bad[:SKIPPED_SHOWN]))
+    if bad and len(bad) * 2 >= len(rows):
+        if len(rows) == 1:
+            raise (LimitExceeded if "characters; the limit" in bad[0][1] else InvalidInput)(f"{name}: {bad[0][1]}")
+        raise InvalidInput(f"{name}: {len(bad):,} of its {len(rows):,} {what}s are unusable, so it is refused "
+                           f"(a few bad {what}s are skipped; most means it is not sentences). First: {bad[0][1]}")
+    return kept, skipped
+
+
+def read_text_upload(path: Path, name: str, settings: Settings) -> tuple[list[tuple[int, str]], int, list[str]]:
+    """Non-blank texts of a TXT (one per line) or CSV / TSV / JSONL (a ``text`` column) upload:
+    ((line number, text) pairs, the number of lines or data rows, the ``lang`` column if any)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InvalidInput(f"{name} is empty. Upload a file with at least one sentence.")
+    if size > settings.limits.max_upload_bytes:
+        raise LimitExceeded(f"{name} is {size:,} bytes; the limit is {settings.limits.max_upload_bytes:,}.")
+    data = path.read_bytes()
+    text = _decode(data, name)
+    ext = Path(name).suffix.lower().lstrip(".")
+    if ext in ("csv", "tsv", "jsonl"):
+        table = _from_table(text, ext, name)
+        numbered = [(n, str(t).strip()) for n, (_, _, t) in enumerate(table, start=1)]
+        langs = [str(lang).strip() for _, lang, _ in table]
+        total = len(table)
+    else:
+        lines = text.splitlines()
+        numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1)]
+        langs, total = [], len(lines)
+    numbered = [(n, t) for n, t in numbered if t]
+    if not numbered:
+        raise InvalidInput(f"{name} has only blank lines. Put one sentence per line.")
+    return numbered, total, langs
 
 def _decode(data: bytes, name: str) -> str:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -262,7 +347,9 @@ class CorpusStore:
             raise InvalidInput(f"Unknown corpus id {corpus_id[:60]!r}. Use 'bundled', 'cldr', or the "
                                "corpus_id that load_corpus returned for your upload.")
         rows = _read_tsv_rows(path)
-        corpus = self._make(corpus_id, json.loads(path.with_suffix(".json").read_text())["name"], rows)
+        meta = json.loads(path.with_suffix(".json").read_text())
+        skipped = SkippedRows(meta.get("skipped", 0), tuple((n, why) for n, why in meta.get("skipped_first", [])))
+        corpus = self._make(corpus_id, meta["name"], rows, skipped)
         self._loaded.put(corpus_id, corpus)
         return corpus
 
@@ -287,15 +374,13 @@ class CorpusStore:
         else:
             text = _decode(data, name)
             rows = _from_txt(text) if fmt == "txt" else _from_table(text, fmt, name)
-        rows = self._clean(rows, name)
-        corpus = self._make(corpus_id, name, rows)
+        rows, skipped = self._clean(rows, name)
+        corpus = self._make(corpus_id, name, rows, skipped)
         self._save(corpus)
         self._loaded.put(corpus_id, corpus)
         return corpus
 
-    def _clean(self, rows, name: str) -> list[tuple[str, str, str]]:
-        from backend.sentences import check_characters
-
+    def _clean(self, rows, name: str) -> tuple[list[tuple[str, str, str]], SkippedRows]:
         limits = self.settings.limits
         rows = [(str(i).strip(), str(lang).strip(), str(t).strip()) for i, lang, t in rows if str(t).strip()]
         if not rows:
@@ -303,21 +388,20 @@ class CorpusStore:
         if len(rows) > limits.max_corpus_rows:
             raise LimitExceeded(f"{name} has {len(rows):,} rows; the limit is {limits.max_corpus_rows:,}. "
                                 "Upload a sample.")
+        kept, skipped = screen_rows([(n, text) for n, (_, _, text) in enumerate(rows, start=1)],
+                                    self.settings, name, what="row")
         cleaned = []
-        for n, (meaning, lang, text) in enumerate(rows, start=1):
-            check_characters(text, n, what="Row")
-            if len(text) > limits.max_chars_per_sentence:
-                raise LimitExceeded(f"{name}: row {n} has {len(text):,} characters; the limit is "
-                                    f"{limits.max_chars_per_sentence:,}.")
+        for n, _ in kept:
+            meaning, lang, text = rows[n - 1]
             if not lang:
                 lang = self._identify(text) if self._identify else "und"
             cleaned.append((meaning, lang, text))
-        return cleaned
+        return cleaned, skipped
 
     @staticmethod
-    def _make(corpus_id: str, name: str, rows) -> Corpus:
+    def _make(corpus_id: str, name: str, rows, skipped: SkippedRows = SkippedRows()) -> Corpus:
         ids, langs, texts = zip(*rows)
-        return Corpus(corpus_id, name, tuple(ids), tuple(langs), tuple(texts))
+        return Corpus(corpus_id, name, tuple(ids), tuple(langs), tuple(texts), skipped)
 
     def _save(self, corpus: Corpus) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)
@@ -327,5 +411,6 @@ class CorpusStore:
         writer.writerows(zip(corpus.ids, corpus.langs, corpus.texts))
         # the .json is written last: a .tsv without it is never trusted (see get)
         atomic_write(self._dir / f"{corpus.corpus_id}.tsv", buffer.getvalue().encode("utf-8"))
-        atomic_write(self._dir / f"{corpus.corpus_id}.json", json.dumps({"name": corpus.name}).encode())
+        meta = {"name": corpus.name, "skipped": corpus.skipped.count, "skipped_first": corpus.skipped.first}
+        atomic_write(self._dir / f"{corpus.corpus_id}.json", json.dumps(meta).encode())
 

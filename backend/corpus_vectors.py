@@ -235,10 +235,11 @@ def ray_session(settings: Settings):
 
 def shutdown_ray() -> None:
     """Stop the local Ray this process started (tests and the CLI call it at exit)."""
-    with _ray_guard:
-        import ray
+    import sys
 
-        if ray.is_initialized():
+    with _ray_guard:
+        ray = sys.modules.get("ray")
+        if ray is not None and ray.is_initialized():
             ray.shutdown()
 
 

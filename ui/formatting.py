@@ -143,7 +143,10 @@ def corpus_markdown(summary: dict) -> str:
     more = " …" if len(summary["languages"]) > 30 else ""
     return (f"**{escape_markdown(summary['name'])}**: `{escape_html(summary['corpus_id'])}` · "
             f"{summary['n_rows']:,} rows · {summary['n_meanings']:,} meanings · "
-            f"{len(summary['languages'])} languages ({langs}{more})")
+            f"{len(summary['languages'])} languages ({langs}{more})"
+            + (f" · **{summary['skipped_rows']:,} unusable rows skipped** (rows "
+               f"{', '.join(map(str, summary['skipped_lines']))}{' …' if summary['skipped_rows'] > len(summary['skipped_lines']) else ''})"
+               if summary.get("skipped_rows") else ""))
 
 
 HIT_COLUMNS = ["rank", "score", "cosine", "lang", "text", "meaning id", "translation of the query"]

@@ -160,3 +160,14 @@ def test_a_tsv_without_its_json_marker_is_not_trusted(store, tmp_path):
     fresh = CorpusStore(store.settings)
     with pytest.raises(InvalidInput, match="Unknown corpus id"):
         fresh.get(corpus.corpus_id)
+
+
+def test_a_few_bad_rows_are_skipped_counted_and_named(store, tmp_path):
+    rows = [f"m{i}\ten\tSentence number {i} is fine." for i in range(1, 1801)]
+    rows[174] = "m175\ten\tOne stray \x0b control character."
+    rows[999] = "m1000\ten\t" + "w" * 5_000
+    corpus = store.load_upload(_write(tmp_path, "mostly_fine.tsv", "id\tlang\ttext\n" + "\n".join(rows) + "\n"))
+    assert len(corpus) == 1_798 and "One stray" not in " ".join(corpus.texts[170:180])
+    summary = corpus.summary()
+    assert summary["skipped_rows"] == 2 and summary["skipped_lines"] == [175, 1000]
+    assert store.get(corpus.corpus_id).summary()["skipped_lines"] == [175, 1000]  # kept beside the rows

