@@ -58,9 +58,9 @@ def main(argv=None) -> int:
         bar.set_description_str(text[:120], refresh=True)
 
     try:
-        src = read_side(args.source, settings, identify=identify, drop_duplicates=not args.keep_duplicates)
-        tgt = read_side(args.target, settings, identify=identify, drop_duplicates=not args.keep_duplicates)
-        gold = read_gold(args.gold, src, tgt) if args.gold else None
+        src = read_side(args.source, None, settings, identify, drop_duplicates=not args.keep_duplicates)
+        tgt = read_side(args.target, None, settings, identify, drop_duplicates=not args.keep_duplicates)
+        gold = read_gold(args.gold, None, src, tgt) if args.gold else None
         result = mine(registry, src, tgt, args.model, args.strategy, args.k, args.threshold, gold=gold,
                       max_length_ratio=args.max_length_ratio or None, engine=args.engine, progress=progress)
     except BackendError as exc:

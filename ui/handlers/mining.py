@@ -42,10 +42,8 @@ def make_mining_handlers(registry):
         if source is None or target is None:
             raise InvalidInput("Mining needs two sides: upload a source and a target file, or load the example.")
         options = options or DEFAULT_OPTIONS
-        src = read_side(_path_and_name(source)[0], registry.settings, _path_and_name(source)[1], identify,
-                        options["drop_duplicates"])
-        tgt = read_side(_path_and_name(target)[0], registry.settings, _path_and_name(target)[1], identify,
-                        options["drop_duplicates"])
+        src, tgt = (read_side(*_path_and_name(f), registry.settings, identify, options["drop_duplicates"])
+                    for f in (source, target))
         gold_pairs = read_gold(*_path_and_name(gold), src, tgt) if gold is not None else None
         result = mine(registry, src, tgt, model, strategy, k, threshold, gold=gold_pairs,
                       max_length_ratio=options["max_length_ratio"], progress=progress_callback(progress))
