@@ -247,7 +247,7 @@ class RayEncoder:
     """A Ray Data actor: loads the encoder as the registry does, then embeds one shard per batch."""
 
     def __init__(self, settings: Settings, model_id: str, fingerprint: str):
-        from backend.embeddings import load_encoder
+        from backend.encoders import load_encoder
 
         self.encoder = load_encoder(settings.resolve("embeddings", model_id), settings)
         if self.encoder.fingerprint != fingerprint:
