@@ -28,7 +28,7 @@ EXAMPLES = (
     ("menu_ja.png", [("ja", "本日のおすすめ"), ("ja", "味噌ラーメン　八百円"), ("ja", "天ぷらうどん　九百円"),
                      ("ja", "お茶は無料です")], (250, 244, 230), (40, 30, 20)),
     ("notice_de.png", [("de", "Achtung!"), ("de", "Der Aufzug ist heute außer Betrieb."),
-                       ("de", "Bitte benutzen Sie die Treppe.")], (255, 250, 205), (20, 20, 20)),
+                       ("de", "Bitte benutzen Sie die Treppe.")], (255, 230, 120), (0, 0, 0)),
     ("poster_mixed.png", [("en", "Open house at the library"), ("fr", "Portes ouvertes à la bibliothèque"),
                           ("zh", "图书馆开放日"), ("ja", "図書館の見学会"), ("de", "Tag der offenen Tür")],
      (235, 242, 255), (10, 30, 90)),

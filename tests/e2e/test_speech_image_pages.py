@@ -1,6 +1,5 @@
-"""A person in headless Chromium: upload a WAV to the Speech tab; see the Image tab's offline state."""
+"""A person in headless Chromium: upload a WAV to the Speech tab (the Image tab: test_image_page.py)."""
 import pytest
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.speech_audio import MEANING, corpus_text, speak
@@ -32,18 +31,3 @@ def test_speech_upload_transcribe_and_send_to_similarity(page: Page, app_url, sc
     page.get_by_role("button", name="Send the transcript to the Similarity tab").click()
     page.get_by_role("tab", name="Similarity").click()
     expect(page.get_by_label("Sentences, one per line, in any languages")).to_have_value(text)
-
-
-def test_image_tab_offline_says_how_to_enable_captioning(page: Page, app_url, screenshots_dir, tmp_path):
-    photo = tmp_path / "photo.png"
-    Image.new("RGB", (120, 80), (30, 140, 90)).save(photo)
-    page.goto(app_url)
-    page.get_by_role("tab", name="Image").click()
-    status = page.locator("#image-status")
-    expect(status).to_contain_text("Captioning is off")
-    expect(status).to_contain_text("Captioning needs a model: set BABELSCOPE_CAPTION_MODEL to a Hub id")
-    page.locator("#image-input input[type=file]").set_input_files(str(photo))
-    page.get_by_role("button", name="Caption and compare").click()
-    toast = page.get_by_text("Captioning needs a model: set BABELSCOPE_CAPTION_MODEL")
-    expect(toast.last).to_be_visible(timeout=60_000)
-    page.screenshot(path=str(screenshots_dir / "image.png"), full_page=True)
