@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 HF_COLOURS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
 GPU_HANDLERS = {"on_similarity_compute", "on_search_run", "on_diagnostics_run", "on_speech_transcribe",
-                "on_image_caption", "on_sentiment_classify", "on_sentiment_evaluate", "on_transfer_run",
+                "on_image_caption", "on_image_ocr", "on_sentiment_classify", "on_sentiment_evaluate", "on_transfer_run",
                 "on_distill_run"}
 DOWNLOAD = "could not be downloaded from the Hugging Face Hub"
 
