@@ -50,6 +50,19 @@ def render_image_tab(registry) -> None:
     settings = registry.settings
     with gr.Tab("Image", id="image"):
         gr.Markdown(caption_status(settings), elem_id="image-status")
+        # Outputs are built first (unrendered) so that the examples can sit beside the inputs.
+        message = gr.Markdown(elem_id="image-message", render=False)
+        boxes = gr.AnnotatedImage(label="Text found in the picture", elem_id="image-boxes", format="png",
+                                  render=False)
+        text = gr.Textbox(label="Text read from the picture (withheld lines are left out)", lines=6,
+                          interactive=False, elem_id="image-text", render=False)
+        hits = gr.Dataframe(label="Nearest corpus sentences in other languages", elem_id="image-hits", wrap=True,
+                            render=False)
+        similar = gr.Dataframe(label="Your sentences against the picture's text", elem_id="image-similarity",
+                               wrap=True, render=False)
+        payload = gr.JSON(label="ocr", elem_id="image-json", render=False)
+        outputs = [message, boxes, text, hits, similar, payload]
+        handler = make_image_handler(registry)
         with gr.Row():
             with gr.Column(scale=3):
                 image = UploadedImage(type="filepath", sources=["upload", "clipboard"], elem_id="image-input",
@@ -58,29 +71,25 @@ def render_image_tab(registry) -> None:
                 sentences = gr.Textbox(label="Sentences to compare with the picture's text, one per line, any languages",
                                        lines=3, elem_id="image-sentences", value="",
                                        placeholder="Ein Hund liegt auf dem Sofa.\nUn chat dort au soleil.")
+                gr.Examples([[str(EXAMPLES_DIR / name), EXAMPLE_LABELS[name][1]] for name, *_ in EXAMPLES],
+                            inputs=[image, sentences], outputs=outputs, fn=handler, run_on_click=True,
+                            cache_examples=False, api_visibility="private", elem_id="image-examples",
+                            example_labels=[EXAMPLE_LABELS[name][0] for name, *_ in EXAMPLES],
+                            label="Examples: click one to read it (rendered by scripts/render_image_examples.py)")
                 languages = language_filter("image-languages")
                 run = gr.Button("Read and compare", variant="primary", elem_id="image-run")
             with gr.Column(scale=2):
                 gr.Markdown(EXPLANATION, elem_id="image-explanation")
-        message = gr.Markdown(elem_id="image-message")
+        message.render()
         with gr.Row():
-            boxes = gr.AnnotatedImage(label="Text found in the picture", elem_id="image-boxes", format="png")
-            text = gr.Textbox(label="Text read from the picture (withheld lines are left out)", lines=6,
-                              interactive=False, elem_id="image-text")
+            boxes.render()
+            text.render()
         with gr.Row():
-            hits = gr.Dataframe(label="Nearest corpus sentences in other languages", elem_id="image-hits", wrap=True)
-            similar = gr.Dataframe(label="Your sentences against the picture's text", elem_id="image-similarity",
-                                   wrap=True)
+            hits.render()
+            similar.render()
         with gr.Accordion("JSON (the API's answer)", open=False):
-            payload = gr.JSON(label="ocr", elem_id="image-json")
+            payload.render()
 
-        handler = make_image_handler(registry)
-        outputs = [message, boxes, text, hits, similar, payload]
-        gr.Examples([[str(EXAMPLES_DIR / name), EXAMPLE_LABELS[name][1]] for name, *_ in EXAMPLES],
-                    inputs=[image, sentences], outputs=outputs, fn=handler, run_on_click=True,
-                    cache_examples=False, api_visibility="private", elem_id="image-examples",
-                    example_labels=[EXAMPLE_LABELS[name][0] for name, *_ in EXAMPLES],
-                    label="Examples (rendered by us: scripts/render_image_examples.py)")
         run.click(handler, inputs=[image, sentences, languages], outputs=outputs, api_name="ocr")
         # The caption-only endpoint of the first release, for API clients: no button of its own.
         caption_only = gr.Button(visible=False, elem_id="image-caption-api")
