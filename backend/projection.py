@@ -39,7 +39,12 @@ HDBSCAN_SAMPLE = 5_000  # HDBSCAN is super-linear in 50-d: it clusters a sample
 MAX_KMEANS_K = 30
 ONE_LANGUAGE_SHARE = 0.9  # a cluster this dominated by one language is flagged
 # Bump when the layout code changes: cached layouts from older code are then not reused.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"  # 2: the meaning silhouette's own n is stored
+# Above this many points UMAP lays out a random sample of this size and the other points are placed
+# by nearest-neighbour interpolation in PCA-50 (backend.map_points.interpolate): UMAP on 1M points
+# would take most of an hour on 2 cores. Above the default point cap, so app maps are all-UMAP.
+UMAP_SAMPLE_MAX = 150_000
+INTERPOLATE_K = 5
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,10 @@ class MapScores:
     silhouette_language_centered: float | None
     silhouette_meaning_centered: float | None
     trustworthiness: float
-    n_scored: int  # points in the silhouette sample
+    n_scored: int  # points in the silhouette sample (the language silhouette uses them all)
     n_trust: int  # points in the trustworthiness sample
     trust_k: int = TRUST_K
+    n_meaning: int | None = None  # the sample's points that have a meaning id: the meaning silhouette's n
 
 
 @dataclass(frozen=True)
@@ -198,9 +204,34 @@ def knn_graph(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx.astype(np.int64), np.clip(1.0 - sims, 0.0, 2.0).astype(np.float32)
 
 
+def interpolate_rest(reduced: np.ndarray, sample: np.ndarray, sample_coords: np.ndarray,
+                     k: int = INTERPOLATE_K) -> np.ndarray:
+    """float32 (n, 2): ``sample_coords`` for the rows in ``sample``; every other row at the
+    similarity-weighted mean of its ``k`` nearest sample rows (cosine, FAISS HNSW32 over the sample)."""
+    import faiss
+
+    from backend.map_points import interpolate
+
+    x = np.ascontiguousarray(l2_normalise(reduced))
+    index = faiss.index_factory(x.shape[1], "HNSW32", faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
+    index.add(x[sample])
+    rest = np.setdiff1d(np.arange(len(x)), sample)
+    coords = np.empty((len(x), 2), dtype=np.float32)
+    coords[sample] = sample_coords
+    for start in range(0, len(rest), 100_000):
+        chunk = rest[start:start + 100_000]
+        sims, idx = index.search(x[chunk], k)
+        sims[idx < 0], idx[idx < 0] = 0.0, 0
+        coords[chunk] = interpolate(np.asarray(sample_coords)[idx], sims)
+    return coords
+
+
 def umap_layout(vectors: np.ndarray, fast: bool = True, seed: int | None = None,
-                n_neighbors: int = UMAP_NEIGHBORS) -> np.ndarray:
+                n_neighbors: int = UMAP_NEIGHBORS, sample_max: int = UMAP_SAMPLE_MAX) -> np.ndarray:
     """float32 (n, 2). ``fast``: PCA-50 plus a FAISS k-NN graph; otherwise umap-learn's defaults.
+    Above ``sample_max`` points (fast path), UMAP lays out a random sample of that size and
+    ``interpolate_rest`` places the others.
 
     ``seed`` None lets umap-learn use every thread (a fixed seed makes it single-threaded)."""
     import umap
@@ -208,6 +239,12 @@ def umap_layout(vectors: np.ndarray, fast: bool = True, seed: int | None = None,
     if not fast:
         return np.asarray(umap.UMAP(random_state=seed).fit_transform(vectors), dtype=np.float32)
     reduced = pca_reduce(vectors)
+    if len(reduced) > sample_max:
+        sample = np.sort(np.random.default_rng(0 if seed is None else seed).choice(len(reduced), sample_max,
+                                                                                  replace=False))
+        sample_coords = umap_layout(reduced[sample], fast=True, seed=seed, n_neighbors=n_neighbors,
+                                    sample_max=sample_max)
+        return interpolate_rest(reduced, sample, sample_coords)
     k = min(n_neighbors, len(reduced) - 1)
     knn = knn_graph(reduced, k)
     with warnings.catch_warnings():
@@ -277,7 +314,8 @@ def map_scores(vectors: np.ndarray, centered: np.ndarray, projected: np.ndarray,
     k = min(TRUST_K, len(trust_rows) // 2 - 1)
     trust = trustworthiness(np.asarray(projected[trust_rows]), coords[trust_rows], n_neighbors=k)
     return MapScores(scores["language_raw"], scores["meaning_raw"], scores["language_centered"],
-                     scores["meaning_centered"], round(float(trust), 6), len(sample), len(trust_rows), k)
+                     scores["meaning_centered"], round(float(trust), 6), len(sample), len(trust_rows), k,
+                     len(meaning_rows))
 
 
 def _summarise(algorithm: str, labels: np.ndarray, rows: np.ndarray, space: np.ndarray,
@@ -367,7 +405,7 @@ def _save_layout(path, coords, rows, scores: MapScores, kmeans_labels, hdb_rows,
     values = [np.nan if getattr(scores, f) is None else getattr(scores, f) for f in _SCORE_FIELDS]
     np.savez(buffer, coords=coords, rows=rows, kmeans=kmeans_labels, hdb_rows=hdb_rows, hdb_labels=hdb_labels,
              scores=np.array(values, dtype=np.float64),
-             counts=np.array([scores.n_scored, scores.n_trust, scores.trust_k], dtype=np.int64),
+             counts=np.array([scores.n_scored, scores.n_trust, scores.trust_k, scores.n_meaning], dtype=np.int64),
              seconds=np.array([seconds]))
     atomic_write(path, buffer.getvalue())
 
@@ -376,8 +414,8 @@ def _load_layout(path):
     with np.load(path, allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
     values = [None if np.isnan(v) else float(v) for v in arrays["scores"]]
-    n_scored, n_trust, trust_k = (int(v) for v in arrays["counts"])
-    scores = MapScores(*values[:4], values[4], n_scored, n_trust, trust_k)
+    n_scored, n_trust, trust_k, n_meaning = (int(v) for v in arrays["counts"])
+    scores = MapScores(*values[:4], values[4], n_scored, n_trust, trust_k, n_meaning)
     return arrays, scores
 
 

@@ -43,6 +43,7 @@ class ModelRegistry:
         self.embedding_cache = None
         self.corpora = None
         self.indexes = None
+        self.maps = None  # the maps being shown, by token (backend.map_points.MapStore)
 
     def get(self, capability: str, model_id: str | None = None, progress: ProgressFn | None = None) -> Any:
         """The loaded model for ``capability``; ``model_id`` None means the profile's default.
@@ -136,6 +137,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.search_index import IndexStore
     from backend.language_id import load_language_identifier
     from backend.ocr import load_text_reader
+    from backend.map_points import MapStore
     from backend.sentiment import load_sentiment_model
     from backend.speech import load_speech_recognizer
 
@@ -152,4 +154,5 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     registry.embedding_cache = EmbeddingCache(settings.limits.embedding_cache_entries)
     registry.corpora = CorpusStore(settings, identify_language=lambda t: registry.get("langid").identify(t).lang)
     registry.indexes = IndexStore(registry)
+    registry.maps = MapStore()
     return registry
