@@ -315,7 +315,7 @@ def place_vector(result, query: np.ndarray, point_vectors: np.ndarray, text: str
 
 def place_on_map(registry, result, text: str, k: int = PLACE_K) -> MapPlacement:
     """Embed ``text`` with the map's model and place it among the map's points."""
-    from backend.search_index import corpus_embeddings
+    from backend.corpus_vectors import corpus_embeddings
 
     text = (text or "").strip()
     if not text:

@@ -1,5 +1,5 @@
-"""Headless Chromium with plotly.js, for the benchmarks that draw Plotly figures (bench/map.py,
-bench/plot.py).
+"""Headless Chromium with plotly.js and the app's map renderer, for the benchmarks that draw
+figures (bench/map.py, bench/plot.py).
 
 The browser is Debian's chromium (Playwright's own download cannot work here), launched with the
 flags the browser tests use. WebGL then runs on SwiftShader, Chromium's CPU rasteriser;
@@ -54,20 +54,29 @@ class PlotlyPage:
         self.page.close()
 
 
+def map_renderer_js() -> Path:
+    """The app's own WebGL map renderer (ui/static/map_renderer.js)."""
+    return Path(__file__).resolve().parent.parent / "ui" / "static" / "map_renderer.js"
+
+
 @contextmanager
-def plotly_browser(viewport: dict | None = None, scale: float = 1) -> Iterator[Callable[[], PlotlyPage]]:
+def plotly_browser(viewport: dict | None = None, scale: float = 1,
+                   scripts: tuple[Path, ...] | None = None) -> Iterator[Callable[[], PlotlyPage]]:
     """Yields ``open_page()``, which loads a fresh ``PlotlyPage`` (use it as a context manager);
     a fresh page per drawing carries no WebGL context or DOM from the previous one.
 
-    ``viewport``: CSS pixels, the browser tests' 1400 x 1000 by default; ``scale``: device pixel ratio."""
+    ``viewport``: CSS pixels, the browser tests' 1400 x 1000 by default; ``scale``: device pixel ratio;
+    ``scripts``: what the page loads (plotly.js and the app's map renderer by default)."""
     from playwright.sync_api import sync_playwright
 
     viewport = viewport or {"width": 1400, "height": 1000}
+    scripts = scripts if scripts is not None else (plotly_js(), map_renderer_js())
+    tags = "".join(f'<script src="{path.as_uri()}"></script>' for path in scripts)
     with tempfile.TemporaryDirectory(prefix="bench-plotly-") as tmp:
         html = Path(tmp) / "plot.html"
-        html.write_text('<!doctype html><html><head><meta charset="utf-8">'
-                        f'<script src="{plotly_js().as_uri()}"></script></head>'
-                        '<body style="margin:0;background:white"><div id="plot"></div></body></html>',
+        html.write_text(f'<!doctype html><html><head><meta charset="utf-8">{tags}</head>'
+                        '<body style="margin:0;background:white"><div id="plot"></div>'
+                        '<div id="map" style="width:1400px"></div></body></html>',
                         encoding="utf-8")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=ARGS)

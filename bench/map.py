@@ -1,47 +1,41 @@
-"""The Language map at atlas scale: the figure's JSON size and its render time in headless Chromium.
+"""The Language map at 100k and 1M points: payload bytes a point and time to first render in
+headless Chromium, the app's WebGL renderer against Plotly Scattergl (the map's previous renderer)
+measured in the same run.
 
-    .venv/bin/python bench/map.py            # the whole CLDR atlas: 111,210 points (2-5 min, by load;
-                                             # ~2 min more the first time, to embed the atlas)
-    .venv/bin/python bench/map.py --quick    # 5 locales (en, ru, zh, hi, ar), 4,168 points
+    .venv/bin/python bench/map.py            # the CLDR atlas map (111,210 points) and 1,000,890 points
+                                             # (10-20 min by load; ~10 min more the first time, to embed
+                                             # the atlas with all-MiniLM-L6-v2)
+    .venv/bin/python bench/map.py --quick    # 20,000 synthetic clustered points, one round (~20 s)
 
-Ours is the app's own path, as ``ui/handlers/map.py`` runs it: ``backend.projection.project_map``
-on the CLDR atlas with all-MiniLM-L6-v2, method "umap" (PCA-50 + FAISS k-NN graph), max_points =
-``Limits.max_map_points`` (120,000, above the atlas's size: no sampling), then
-``ui.formatting.map_figure``: one Scattergl trace per language, float32 coordinates that Plotly
-sends as base64. ``gr.Plot`` sends ``fig.to_json()`` (its postprocess), so that string's UTF-8
-size is ``map_100k_json_mb`` (MB = 1e6 bytes). In the SSE message (not compressed: Gradio's
-compression middleware skips the queue stream) it is escaped once more: ``sse_bytes``. The
-hover text's and the coordinates' shares are measured with Plotly's own serialiser.
+Data. 100k: the app's own path, ``backend.projection.project_map`` on the CLDR atlas with
+all-MiniLM-L6-v2, method "umap" (PCA-50 + FAISS k-NN graph), every point (111,210). 1M: that
+atlas map repeated 9 times with Gaussian noise (sd 0.4% of the layout's extent) on each copy's
+coordinates, the same languages and K-means clusters: no model embeds a million strings in a
+benchmark on 2 cores, and what is timed here (payload and render) depends on the number of points,
+not on where they came from. ``--layout-1m`` also times the layout of 1M vectors (the atlas's
+embeddings repeated with noise) through the fast path's sampling: UMAP on 150,000, the rest by
+nearest-neighbour interpolation (``backend.projection.umap_layout``).
 
-The naive baseline draws the same points (the same float values), the same per-language traces,
-hover text and layout, written as plain Plotly does without care: ``go.Scatter`` (SVG), the
-coordinates as JSON lists of doubles. (Plotly >= 6 would base64 a numpy array by itself: lists
-are what plotly < 6, or code that calls ``.tolist()``, sends.)
-
-Render time: a page holding the plotly.js that the plotly package ships; in the page,
-``performance.now()`` before ``Plotly.newPlot(div, data, layout)`` and after its promise resolves
-plus two animation frames (so the WebGL paint has happened). ``JSON.parse`` of the string is timed
-apart (``parse_ms``). Each drawing is on a fresh page; ours and naive alternate, 3 rounds, and
-the medians are reported. A drawing counts only if the browser logged no error and the points are
-on screen: every SVG point exists (naive), the WebGL canvas exists (ours), and the plot area's
-screenshot has coloured pixels (both). WebGL here is SwiftShader (CPU): a real GPU draws faster.
-
-The layout is timed in a warm process (numba compiles umap-learn's kernels once per server
-process, on its first map) and never read from the layout cache; the embeddings are cached under
-``.cache/bench/map`` after the first run (``embed_s`` is then ~0). ``layout_s`` is what the app
-reports ("computed in ..."): the UMAP layout, the scores and the clusters; ``umap_s``,
-``scores_s`` and ``clusters_s`` split it, timed inside that one call.
+Ours: ``backend.map_points.encode_points`` (uint16 x and y, uint8 language and cluster: 6 bytes a
+point; base64 in the JSON that the page receives: 8) drawn by ``ui/static/map_renderer.js``.
+Baseline: the map's previous renderer, one Plotly ``Scattergl`` trace per language with float32
+base64 coordinates and per-point hover text (as ``map_figure`` built it), drawn with the plotly.js
+that the plotly package ships. Time to first render: in the page, ``performance.now()`` before the
+draw call (ours: decoding the base64, building the hover grid and GPU buffers; Plotly:
+``JSON.parse`` then ``Plotly.newPlot``) and after two animation frames (so the WebGL paint has
+happened). Each drawing is on a fresh page; ours and the baseline alternate; medians of the rounds.
+A drawing counts only if the browser logged no error and the plot area's screenshot has coloured
+pixels. WebGL here is SwiftShader (CPU): a real GPU draws faster. The machine is shared: the load
+average is printed with the results.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,24 +55,36 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 MODEL = "all-MiniLM-L6-v2"  # the faster packaged encoder on CPU, as in the atlas-scale browser test
-QUICK_LOCALES = ("en", "ru", "zh", "hi", "ar")  # five scripts: Latin, Cyrillic, Han, Devanagari, Arabic
 ROUNDS = 3
+ROUNDS_1M = 2
+COPIES_1M = 9  # the atlas (111,210 points) x 9 = 1,000,890
+NOISE = 0.004  # sd of the noise on each copy, as a share of the layout's extent
+QUICK_POINTS = 20_000
 CACHE_DIR = BENCH_CACHE / "map"
 COLOURED = 40  # a pixel whose channels differ by more than this is a point, not background or grid
+HOVER_CHARS = 60
 
-RENDER_JS = """async (json) => {
+OURS_JS = """async (json) => {
+    const root = document.getElementById('map');
+    root.replaceChildren();
+    const t0 = performance.now();
+    const payload = JSON.parse(json);
+    const view = BabelscopeMap.create(root, payload, {});
+    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const t1 = performance.now();
+    const area = view.stage.getBoundingClientRect();
+    return {render_ms: t1 - t0, n: view.points.n, area: {x: area.x, y: area.y, width: area.width, height: area.height}};
+}"""
+PLOTLY_JS = """async (json) => {
     const t0 = performance.now();
     const figure = JSON.parse(json);
-    const t1 = performance.now();
     const div = document.getElementById('plot');
     await Plotly.newPlot(div, figure.data, figure.layout);
     await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
-    const t2 = performance.now();
+    const t1 = performance.now();
     const area = div.querySelector('.nsewdrag').getBoundingClientRect();
-    return {parse_ms: t1 - t0, render_ms: t2 - t1,
-            types: [...new Set(div._fullData.map(t => t.type))],
-            gl_canvases: div.querySelectorAll('.gl-container canvas').length,
-            svg_points: div.querySelectorAll('.scatterlayer path.point').length,
+    return {render_ms: t1 - t0, types: [...new Set(div._fullData.map(t => t.type))],
+            n: div._fullData.reduce((s, t) => s + t._length, 0),
             area: {x: area.x, y: area.y, width: area.width, height: area.height}};
 }"""
 WEBGL_JS = """() => {
@@ -96,25 +102,8 @@ def _registry():
     return build_registry(load_settings({**os.environ, "BABELSCOPE_CACHE_DIR": str(CACHE_DIR)}))
 
 
-def _quick_corpus(registry) -> str:
-    """The atlas rows of QUICK_LOCALES, stored as an upload (the atlas itself would embed every row)."""
-    from backend.corpus import cldr_corpus
-
-    atlas = cldr_corpus()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
-    writer.writerow(["id", "lang", "text"])
-    writer.writerows(row for row in zip(atlas.ids, atlas.langs, atlas.texts, strict=True) if row[1] in QUICK_LOCALES)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "cldr-quick.tsv")
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(buffer.getvalue())
-        return registry.corpora.load_upload(path).corpus_id
-
-
 def _warm_numba(vectors: np.ndarray) -> None:
-    """An untimed layout of the first 5,000 points: numba compiles umap-learn's kernels on first
-    use, and ``project`` takes the same (seeded or parallel) path for it as for the whole map."""
+    """An untimed layout of the first 5,000 points: numba compiles umap-learn's kernels on first use."""
     from backend.projection import project
 
     project(np.asarray(vectors[:5_000], dtype=np.float32), "umap")
@@ -145,19 +134,100 @@ def stage_timer(module, names: tuple[str, ...]):
             setattr(module, name, fn)
 
 
-def naive_figure(figure):
-    """``figure`` redrawn as plain Plotly: each trace a ``go.Scatter`` (SVG) with its x and y as
-    lists of Python floats (the same values) and everything else (name, hover, marker) kept."""
+def compute_map(registry, max_points: int):
+    """The atlas map as the handler computes it, from fresh (no layout cache), in a warm process."""
+    from backend import projection
+    from backend.corpus_vectors import corpus_embeddings
+
+    start = time.perf_counter()
+    vectors = corpus_embeddings(registry, registry.corpora.get(CLDR_ID), MODEL)
+    embed_s = time.perf_counter() - start
+    _warm_numba(vectors)
+    shutil.rmtree(CACHE_DIR / "layouts", ignore_errors=True)  # time the layout, not the layout cache
+    start = time.perf_counter()
+    with stage_timer(projection, ("project", "map_scores", "cluster_points")) as stages:
+        result = projection.project_map(registry, CLDR_ID, MODEL, "umap", [], False, max_points)
+    project_map_s = time.perf_counter() - start
+    assert not result.from_cache and np.isfinite(result.coords).all()
+    return result, vectors, {
+        "embed_s": round(embed_s, 1), "project_map_s": round(project_map_s, 1), "layout_s": result.seconds,
+        "umap_s": round(stages["project"], 1), "scores_s": round(stages["map_scores"], 1),
+        "clusters_s": round(stages["cluster_points"], 1),
+    }
+
+
+def points_of(result) -> dict:
+    return {"coords": np.asarray(result.coords, dtype=np.float32), "langs": np.asarray(result.langs),
+            "clusters": np.asarray(result.kmeans_labels), "texts": list(result.texts), "ids": list(result.ids)}
+
+
+def repeated(points: dict, copies: int, seed: int = 0) -> dict:
+    """``points`` repeated ``copies`` times, each copy's coordinates with Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    coords = np.concatenate([points["coords"]] * copies)
+    coords = coords + rng.normal(0, NOISE, coords.shape) * np.ptp(points["coords"], axis=0)
+    return {"coords": coords.astype(np.float32), "langs": np.tile(points["langs"], copies),
+            "clusters": np.tile(points["clusters"], copies), "texts": points["texts"] * copies,
+            "ids": points["ids"] * copies}
+
+
+def synthetic(n: int, seed: int = 0) -> dict:
+    """``n`` points in 60 Gaussian clusters, 40 languages (the bundled and app languages' codes)."""
+    from backend.palette import ORDER
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(60, 2)) * 8
+    cluster = rng.integers(0, 60, n)
+    langs = np.asarray(ORDER[:40])[rng.integers(0, 40, n)]
+    return {"coords": (centres[cluster] + rng.normal(size=(n, 2))).astype(np.float32), "langs": langs,
+            "clusters": cluster % 30, "texts": [f"sentence {i}" for i in range(n)], "ids": [f"m{i}" for i in range(n)]}
+
+
+def ours_json(points: dict) -> tuple[str, dict]:
+    """The renderer's payload as the page receives it (gr.HTML sends its value as JSON)."""
+    from backend.language_id import language_name
+    from backend.map_points import encode_points
+
+    language_name("en")  # imports and tables loaded before the clock starts
+    start = time.perf_counter()
+    payload = encode_points(points["coords"], points["langs"], points["clusters"]).to_dict()
+    payload["names"] = [language_name(c) or c for c in payload["languages"]]
+    text = json.dumps(payload)
+    seconds = time.perf_counter() - start
+    n = len(points["coords"])
+    return text, {"bytes_per_point": payload["bytes_per_point"], "json_bytes": len(text),
+                  "json_bytes_per_point": round(len(text) / n, 2), "encode_ms": round(seconds * 1e3)}
+
+
+def plotly_json(points: dict) -> tuple[str, dict]:
+    """The previous renderer's figure: a Scattergl per language, float32 base64 coordinates and
+    per-point hover text (text and meaning id), as ``map_figure`` built it."""
+    import html
+
     import plotly.graph_objects as go
 
-    naive = go.Figure(layout=figure.layout)
-    for trace in figure.data:
-        props = trace.to_plotly_json()
-        props.pop("type")
-        props["x"] = np.asarray(trace.x, dtype=np.float64).tolist()
-        props["y"] = np.asarray(trace.y, dtype=np.float64).tolist()
-        naive.add_trace(go.Scatter(**props))
-    return naive
+    from backend.palette import language_colour
+
+    go.Figure(go.Scattergl(x=[0.0], y=[0.0])).to_json()  # plotly's lazy imports, before the clock starts
+    start = time.perf_counter()
+    coords = np.round(points["coords"], 3).astype(np.float32)
+    langs = points["langs"]
+    fig = go.Figure()
+    codes, counts = np.unique(langs, return_counts=True)
+    for code in codes[np.argsort(-counts, kind="stable")]:
+        rows = np.flatnonzero(langs == code)
+        hover = [f"{html.escape(points['texts'][i][:HOVER_CHARS])}<br>{html.escape(points['ids'][i])}" for i in rows]
+        fig.add_trace(go.Scattergl(x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=str(code), text=hover,
+                                   hovertemplate="%{text}<extra>" + str(code) + "</extra>",
+                                   marker=dict(size=4 if len(coords) > 20_000 else 6, color=language_colour(code),
+                                               opacity=0.8)))
+    fig.update_layout(height=680, hovermode="closest", margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(showticklabels=False), yaxis=dict(showticklabels=False))
+    text = fig.to_json()
+    seconds = time.perf_counter() - start
+    return text, {"plotly_json_bytes": len(text.encode("utf-8")),
+                  "plotly_json_bytes_per_point": round(len(text.encode("utf-8")) / len(coords), 1),
+                  "plotly_build_ms": round(seconds * 1e3)}
 
 
 def _coloured_pixels(png: bytes) -> float:
@@ -167,151 +237,107 @@ def _coloured_pixels(png: bytes) -> float:
     return float(np.mean(pixels.max(axis=2) - pixels.min(axis=2) > COLOURED))
 
 
-def render(open_page, json_text: str, n_points: int, webgl: bool) -> dict:
-    """One drawing of ``json_text`` on a fresh page; raises unless the points are on screen."""
+def render(open_page, script: str, json_text: str, n_points: int, label: str) -> dict:
+    """One drawing on a fresh page; raises unless every point was taken and the area has colour."""
     with open_page() as page:
-        timing = page.page.evaluate(RENDER_JS, json_text)
-        label = "ours (Scattergl)" if webgl else "naive (SVG Scatter)"
+        timing = page.page.evaluate(script, json_text)
         page.check_clean(label)
-        if webgl and (timing["types"] != ["scattergl"] or timing["gl_canvases"] == 0):
-            raise RuntimeError(f"{label}: no WebGL canvas was drawn ({timing}).")
-        if not webgl and timing["svg_points"] != n_points:
-            raise RuntimeError(f"{label}: {timing['svg_points']:,} SVG points drawn of {n_points:,}.")
+        if timing["n"] != n_points or timing.get("types", ["scattergl"]) != ["scattergl"]:
+            raise RuntimeError(f"{label}: drew {timing} for {n_points:,} points.")
         page.page.mouse.move(0, 0)
         coloured = _coloured_pixels(page.page.screenshot(clip=timing["area"]))
         if coloured < 0.005:
             raise RuntimeError(f"{label}: the plot area is blank ({coloured:.2%} coloured pixels).")
-        return {"parse_ms": timing["parse_ms"], "render_ms": timing["render_ms"], "coloured": coloured}
+        return {"render_ms": timing["render_ms"], "coloured": coloured}
 
 
-def _plotly_json_bytes(value) -> int:
-    from plotly.io.json import to_json_plotly
-
-    return len(to_json_plotly(value).encode("utf-8"))
-
-
-def _median_of(runs: list[dict], key: str, digits: int = 0) -> float:
-    return round(median([r[key] for r in runs]), digits)
-
-
-def compute_map(registry, corpus_id: str, max_points: int) -> tuple:
-    """The map as the handler computes it, from fresh (no layout cache), in a warm process.
-
-    Returns (MapResult, figures): embedding, whole-call and per-stage seconds."""
-    from backend import projection
-    from backend.corpus_vectors import corpus_embeddings
-
-    start = time.perf_counter()
-    vectors = corpus_embeddings(registry, registry.corpora.get(corpus_id), MODEL)
-    embed_s = time.perf_counter() - start
-    _warm_numba(vectors)
-    shutil.rmtree(CACHE_DIR / "layouts", ignore_errors=True)  # time the layout, not the layout cache
-    start = time.perf_counter()
-    with stage_timer(projection, ("project", "map_scores", "cluster_points")) as stages:
-        result = projection.project_map(registry, corpus_id, MODEL, "umap", [], False, max_points)
-    project_map_s = time.perf_counter() - start
-    assert not result.from_cache and np.isfinite(result.coords).all()
-    return result, {
-        "embed_s": round(embed_s, 1), "project_map_s": round(project_map_s, 1), "layout_s": result.seconds,
-        "umap_s": round(stages["project"], 1), "scores_s": round(stages["map_scores"], 1),
-        "clusters_s": round(stages["cluster_points"], 1),
-    }
-
-
-def build_figures(result) -> tuple[str, str, dict]:
-    """Our figure's JSON (as ``on_map_run`` hands it to ``gr.Plot``) and the naive one's, with sizes
-    and build times."""
-    import gradio as gr
-    import orjson
-
-    from ui.formatting import map_figure
-
-    build, serialise = [], []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        figure = map_figure(result)
-        build.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        json_text = figure.to_json()
-        serialise.append(time.perf_counter() - start)
-    json_bytes = len(json_text.encode("utf-8"))
-    points = [t for t in json.loads(json_text)["data"] if t.get("mode") == "markers"]
-    assert all("bdata" in t["x"] for t in points) and sum(len(t["text"]) for t in points) == result.n_points
-    # The parts as to_json writes them: it escapes < > / as \u003c \u003e \u002f (6 bytes each), so
-    # each hover "<br>" costs 14 bytes, and base64's "/" (1 character in 64) 6.
-    hover_bytes = sum(_plotly_json_bytes(t["text"]) for t in points)
-    coord_bytes = sum(_plotly_json_bytes(t[axis]) for t in points for axis in ("x", "y"))
-
-    start = time.perf_counter()
-    naive_text = naive_figure(figure).to_json()
-    naive_s = time.perf_counter() - start
-    naive_bytes = len(naive_text.encode("utf-8"))
-    assert "bdata" not in naive_text
-    n = result.n_points
-    return json_text, naive_text, {
-        "json_bytes": json_bytes, "json_mb": round(json_bytes / 1e6, 2),
-        "json_bytes_per_point": round(json_bytes / n, 1),
-        "hover_text_bytes_per_point": round(hover_bytes / n, 1),
-        "coordinate_bytes_per_point": round(coord_bytes / n, 1),
-        "sse_bytes": len(orjson.dumps(gr.Plot().postprocess(figure).model_dump())),
-        "figure_build_ms": round(median(build) * 1e3), "to_json_ms": round(median(serialise) * 1e3),
-        "naive_json_bytes": naive_bytes, "naive_json_mb": round(naive_bytes / 1e6, 2),
-        "naive_json_bytes_per_point": round(naive_bytes / n, 1),
-        "naive_build_and_json_ms": round(naive_s * 1e3),
-        "json_size_ratio": round(naive_bytes / json_bytes, 2),
-    }
-
-
-def time_renders(json_text: str, naive_text: str, n_points: int) -> dict:
-    """ROUNDS drawings of each figure, alternating, each on a fresh page; medians."""
-    ours, naive = [], []
+def measure(points: dict, rounds: int, baseline: bool = True) -> dict:
+    """Payload sizes and render times of ours and (``baseline``) Plotly Scattergl, alternating."""
+    n = len(points["coords"])
+    ours_text, figures = ours_json(points)
+    plotly_text = None
+    if baseline:
+        plotly_text, sizes = plotly_json(points)
+        figures.update(sizes)
+    ours, theirs = [], []
     with plotly_browser() as open_page:
         with open_page() as page:
             renderer = page.page.evaluate(WEBGL_JS)
         if not renderer:
-            raise RuntimeError("Chromium has no WebGL here: the map's Scattergl traces cannot be drawn.")
-        for _ in range(ROUNDS):
-            ours.append(render(open_page, json_text, n_points, webgl=True))
-            naive.append(render(open_page, naive_text, n_points, webgl=False))
-    render_ms, naive_render_ms = _median_of(ours, "render_ms"), _median_of(naive, "render_ms")
-    return {
-        "render_ms": render_ms, "render_ms_runs": [round(r["render_ms"]) for r in ours],
-        "parse_ms": _median_of(ours, "parse_ms", 1),
+            raise RuntimeError("Chromium has no WebGL here: the map cannot be drawn.")
+        for _ in range(rounds):
+            ours.append(render(open_page, OURS_JS, ours_text, n, "ours (WebGL, binary)"))
+            if plotly_text is not None:
+                theirs.append(render(open_page, PLOTLY_JS, plotly_text, n, "Plotly Scattergl"))
+    figures.update({
+        "n_points": n, "n_languages": len(set(points["langs"].tolist())),
+        "render_ms": round(median([r["render_ms"] for r in ours])),
+        "render_ms_runs": [round(r["render_ms"]) for r in ours],
         "coloured_pixel_share": round(median([r["coloured"] for r in ours]), 3),
-        "naive_render_ms": naive_render_ms, "naive_render_ms_runs": [round(r["render_ms"]) for r in naive],
-        "naive_parse_ms": _median_of(naive, "parse_ms", 1),
-        "naive_coloured_pixel_share": round(median([r["coloured"] for r in naive]), 3),
-        "render_speedup": round(naive_render_ms / render_ms, 2),
-        "webgl_renderer": renderer, "rounds": ROUNDS,
-    }
+        "webgl_renderer": renderer, "rounds": rounds,
+    })
+    if theirs:
+        figures.update({
+            "plotly_render_ms": round(median([r["render_ms"] for r in theirs])),
+            "plotly_render_ms_runs": [round(r["render_ms"]) for r in theirs],
+            "plotly_coloured_pixel_share": round(median([r["coloured"] for r in theirs]), 3),
+            "payload_ratio": round(figures["plotly_json_bytes"] / figures["json_bytes"], 2),
+        })
+        figures["render_speedup"] = round(figures["plotly_render_ms"] / figures["render_ms"], 2)
+    return figures
+
+
+def layout_1m(vectors: np.ndarray) -> dict:
+    """The fast path's layout of 1M vectors: the atlas's embeddings repeated with noise."""
+    from backend.embeddings import l2_normalise
+    from backend.projection import UMAP_SAMPLE_MAX, pca_reduce, umap_layout
+
+    rng = np.random.default_rng(0)
+    reduced = pca_reduce(np.asarray(vectors, dtype=np.float32))
+    big = np.concatenate([reduced] * COPIES_1M)
+    big += rng.normal(0, 0.02, big.shape).astype(np.float32) * reduced.std(axis=0)
+    big = l2_normalise(big)
+    start = time.perf_counter()
+    coords = umap_layout(big, fast=True)
+    seconds = time.perf_counter() - start
+    assert coords.shape == (len(big), 2) and np.isfinite(coords).all()
+    return {"layout_1m_s": round(seconds, 1), "layout_1m_points": len(big), "layout_1m_umap_sample": UMAP_SAMPLE_MAX}
+
+
+def _print(label: str, f: dict) -> None:
+    line = (f"{label}: {f['n_points']:,} points: ours {f['bytes_per_point']} bytes a point "
+            f"({f['json_bytes_per_point']} in the JSON), first render {f['render_ms']} ms")
+    if "plotly_render_ms" in f:
+        line += (f"; Plotly Scattergl {f['plotly_json_bytes_per_point']} bytes a point, {f['plotly_render_ms']} ms "
+                 f"({f['render_speedup']}x)")
+    print(line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{len(QUICK_LOCALES)} locales (~4k points); reported under 'map_quick' only")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_POINTS:,} synthetic points, one round")
+    parser.add_argument("--layout-1m", action="store_true", help="also time the layout of 1M vectors (~10 min)")
     args = parser.parse_args()
     print(f"load average at start: {machine()['load_average_1m']}", flush=True)
+    if args.quick:
+        f = measure(synthetic(QUICK_POINTS), rounds=1)
+        report({**f, "load_average_1m_after": round(os.getloadavg()[0], 2)}, section="map_quick")
+        _print("quick", f)
+        return
     registry = _registry()
-    cap = registry.settings.limits.max_map_points
-    corpus_id = _quick_corpus(registry) if args.quick else CLDR_ID
-    result, timings = compute_map(registry, corpus_id, cap)
-    json_text, naive_text, sizes = build_figures(result)
-    renders = time_renders(json_text, naive_text, result.n_points)
-    f = {"n_points": result.n_points, "n_languages": len(set(result.langs)), "max_map_points": cap,
-         "model": MODEL, "method": "umap (fast path)", **sizes, **timings, **renders,
-         "load_average_1m_after": round(os.getloadavg()[0], 2)}
-    report(f, section="map_quick" if args.quick else "map")
-    if not args.quick:
-        if result.n_points >= 100_000:
-            report({"map_100k_json_mb": f["json_mb"]})
-        else:
-            print(f"map_100k_json_mb not reported: the map had {result.n_points:,} points (max_map_points {cap:,}).")
-    speed = f["render_speedup"]
-    print(f"\n{f['n_points']:,} points: ours {f['json_mb']} MB vs naive {f['naive_json_mb']} MB "
-          f"({f['json_size_ratio']}x smaller; {f['json_bytes_per_point']} vs {f['naive_json_bytes_per_point']} "
-          f"bytes a point), render {f['render_ms']:.0f} ms vs {f['naive_render_ms']:.0f} ms "
-          f"({f'{speed:.1f}x faster' if speed >= 1 else f'{1 / speed:.1f}x slower'})")
+    result, vectors, timings = compute_map(registry, registry.settings.limits.max_map_points)
+    atlas = points_of(result)
+    f100k = {**measure(atlas, ROUNDS), **timings, "model": MODEL, "method": "umap (fast path)"}
+    report({**f100k, "load_average_1m_after": round(os.getloadavg()[0], 2)}, section="map")
+    f1m = measure(repeated(atlas, COPIES_1M), ROUNDS_1M)
+    f1m["data"] = f"the atlas map x {COPIES_1M} with noise"
+    if args.layout_1m:
+        f1m.update(layout_1m(vectors))
+    report({**f1m, "load_average_1m_after": round(os.getloadavg()[0], 2)}, section="map_1m")
+    report({"map_bytes_per_point": f1m["bytes_per_point"], "map_1m_render_ms": f1m["render_ms"],
+            "map_100k_render_ms": f100k["render_ms"]})
+    _print("100k", f100k)
+    _print("1M", f1m)
 
 
 if __name__ == "__main__":
