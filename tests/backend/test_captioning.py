@@ -104,3 +104,23 @@ def test_corrupt_and_oversized_images_are_refused(registry, tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(InvalidInput, match="empty"):
         decode_image(empty, registry.settings)
+
+
+def test_with_a_caption_model_the_image_tab_reads_text_and_captions(tiny_caption_model, registry, tmp_path):
+    """/ocr with a captioner configured: the OCR text and the caption each feed the same features."""
+    from backend.image_reading import read_image
+    from scripts.render_image_examples import render_lines
+
+    local = build_registry(load_settings({"BABELSCOPE_CAPTION_MODEL": str(tiny_caption_model),
+                                          "BABELSCOPE_CACHE_DIR": str(registry.settings.cache_dir)}))
+    local.embedding_cache = registry.embedding_cache
+    path = tmp_path / "sign.png"
+    render_lines([("de", "Bitte benutzen Sie die Treppe.")], size=40).save(path)
+    reading = read_image(local, path, "Please use the stairs.", ["en"], k=2)
+    payload = reading.to_dict()
+    assert payload["text"] == "Bitte benutzen Sie die Treppe." and payload["language"] == "de"
+    caption = payload["caption"]
+    assert set(caption) == {"model", "text", "language", "nearest", "similarity", "sentiment"}
+    assert caption["model"] == str(tiny_caption_model.resolve()) and set(caption["text"].split()) <= set(WORDS)
+    assert [h["lang"] for h in caption["nearest"]] == ["en", "en"]  # searched in English either way
+    assert caption["similarity"][0]["sentence"] == "Please use the stairs." and caption["sentiment"]["label"]
