@@ -2,12 +2,14 @@
 headless Chromium, the app's WebGL renderer against Plotly Scattergl (the map's previous renderer)
 measured in the same run.
 
-    .venv/bin/python bench/map.py            # the CLDR atlas map (111,210 points) and 1,000,890 points
+    .venv/bin/python bench/map.py            # 100,000 and 1,000,000 synthetic clustered points (~5 min)
+    .venv/bin/python bench/map.py --atlas    # the CLDR atlas map (111,210 points) and 1,000,890 points
                                              # (10-20 min by load; ~10 min more the first time, to embed
                                              # the atlas with all-MiniLM-L6-v2)
     .venv/bin/python bench/map.py --quick    # 20,000 synthetic clustered points, one round (~20 s)
 
-Data. 100k: the app's own path, ``backend.projection.project_map`` on the CLDR atlas with
+Data. Default: points in 60 Gaussian clusters and 40 languages (what is timed, the payload and the
+render, depends on the number of points, not on where they came from). ``--atlas``, 100k: the app's own path, ``backend.projection.project_map`` on the CLDR atlas with
 all-MiniLM-L6-v2, method "umap" (PCA-50 + FAISS k-NN graph), every point (111,210). 1M: that
 atlas map repeated 9 times with Gaussian noise (sd 0.4% of the layout's extent) on each copy's
 coordinates, the same languages and K-means clusters: no model embeds a million strings in a
@@ -316,7 +318,8 @@ def _print(label: str, f: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_POINTS:,} synthetic points, one round")
-    parser.add_argument("--layout-1m", action="store_true", help="also time the layout of 1M vectors (~10 min)")
+    parser.add_argument("--atlas", action="store_true", help="the CLDR atlas map and 9 noisy copies of it")
+    parser.add_argument("--layout-1m", action="store_true", help="with --atlas: also time the layout of 1M vectors")
     args = parser.parse_args()
     print(f"load average at start: {machine()['load_average_1m']}", flush=True)
     if args.quick:
@@ -324,14 +327,20 @@ def main() -> None:
         report({**f, "load_average_1m_after": round(os.getloadavg()[0], 2)}, section="map_quick")
         _print("quick", f)
         return
-    registry = _registry()
-    result, vectors, timings = compute_map(registry, registry.settings.limits.max_map_points)
-    atlas = points_of(result)
-    f100k = {**measure(atlas, ROUNDS), **timings, "model": MODEL, "method": "umap (fast path)"}
+    if args.atlas:
+        registry = _registry()
+        result, vectors, timings = compute_map(registry, registry.settings.limits.max_map_points)
+        atlas = points_of(result)
+        f100k = {**measure(atlas, ROUNDS), **timings, "model": MODEL, "method": "umap (fast path)",
+                 "data": "the CLDR atlas map"}
+        big, data_1m = repeated(atlas, COPIES_1M), f"the atlas map x {COPIES_1M} with noise"
+    else:
+        f100k = {**measure(synthetic(100_000), ROUNDS), "data": "synthetic: 60 clusters, 40 languages"}
+        big, data_1m = synthetic(1_000_000), "synthetic: 60 clusters, 40 languages"
     report({**f100k, "load_average_1m_after": round(os.getloadavg()[0], 2)}, section="map")
-    f1m = measure(repeated(atlas, COPIES_1M), ROUNDS_1M)
-    f1m["data"] = f"the atlas map x {COPIES_1M} with noise"
-    if args.layout_1m:
+    f1m = measure(big, ROUNDS_1M)
+    f1m["data"] = data_1m
+    if args.atlas and args.layout_1m:
         f1m.update(layout_1m(vectors))
     report({**f1m, "load_average_1m_after": round(os.getloadavg()[0], 2)}, section="map_1m")
     report({"map_bytes_per_point": f1m["bytes_per_point"], "map_1m_render_ms": f1m["render_ms"],
