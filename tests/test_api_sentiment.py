@@ -73,10 +73,16 @@ def test_transfer_bad_upload(client, tmp_path):
 
 @pytest.mark.slow
 def test_distill_contract(client):
-    *_, payload = client.predict("fr", "2", 0, 0, "", api_name="/distill")
+    *_, payload = client.predict("fr", "2", api_name="/distill")  # the other parameters have defaults
     assert payload["target_lang"] == "fr" and payload["best_temperature"] == 2.0 and payload["n_test"] == 48
-    assert 0 <= payload["agreement"] <= 1 and payload["speedup"] > 0
-    assert payload["size"]["student_bytes"] < payload["size"]["teacher_bytes"]
+    assert payload["student_kind"] == "static"
+    langs = payload["languages"]
+    for key in ("agreement", "agreement_ci", "majority_baseline", "student_accuracy", "teacher_accuracy"):
+        assert set(payload[key]) == {r["lang"] for r in payload["per_language"]} and set(payload[key]) <= set(langs)
+    low, high = payload["agreement_ci"]["fr"]
+    assert 0 <= low <= payload["agreement"]["fr"] <= high <= 1
+    assert payload["speedup"] > 0 and 0 < payload["size_ratio"] < 1
+    assert len(payload["student_p_at_1"]) == len(payload["teacher_p_at_1"]) == len(langs)
     assert [t["T"] for t in payload["temperatures"]] == [2.0] and len(payload["per_language"]) == 8
 
 

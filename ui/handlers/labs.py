@@ -4,7 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.errors import InvalidInput
-from backend.labs import distill, parse_temperatures, transfer_lab
+from backend.distillation import DEFAULT_STUDENT, distill, parse_temperatures
+from backend.labs import transfer_lab
 from backend.sentences import split_lines
 from backend.sentiment import load_labelled_upload
 from ui import formatting as fmt
@@ -49,13 +50,14 @@ def make_transfer_handler(registry):
 def make_distill_handler(registry):
     @gpu(duration=120)
     @user_facing
-    def on_distill_run(target_lang, temperatures, n_gold, seed, unlabelled, progress=gr.Progress()):
+    def on_distill_run(target_lang="de", temperatures="1, 2, 4", n_gold=0, seed=0, unlabelled="",
+                       student=DEFAULT_STUDENT, progress=gr.Progress()):
         texts = None
         if unlabelled and unlabelled.strip():
             texts = [line for _, line in split_lines(unlabelled, registry.settings)]
         result = distill(registry, target_lang, parse_temperatures(temperatures, registry.settings), _seed(seed),
-                         int(n_gold or 0), texts, progress=progress_callback(progress))
+                         int(n_gold or 0), texts, student_kind=student, progress=progress_callback(progress))
         return (fmt.distill_figure(result), fmt.distill_markdown(result), fmt.distill_table(result),
-                fmt.distill_json(result))
+                fmt.distill_p_at_1_figure(result), result.to_dict())
 
     return on_distill_run

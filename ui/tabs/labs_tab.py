@@ -4,6 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.config import REPO_ROOT
+from backend.distillation import DEFAULT_STUDENT, STUDENT_KINDS
 from backend.sentiment import bundled_eval_set
 from ui.handlers.labs import NO_COMPARISON, make_distill_handler, make_transfer_handler
 from ui.inputs import NumberInput, SliderInput
@@ -53,16 +54,19 @@ def render_labs_tab(registry) -> None:
             with gr.Column():
                 n_gold = SliderInput(0, 24, value=0, step=1, label="Gold labels per fold", elem_id="distill-gold")
                 d_seed = NumberInput(value=0, precision=0, label="Seed", elem_id="distill-seed")
+                student = gr.Radio(list(STUDENT_KINDS), value=DEFAULT_STUDENT, label="Student", elem_id="distill-student")
                 d_run = gr.Button("Distil the student", variant="primary", elem_id="distill-run")
             unlabelled = gr.Textbox(label="Unlabelled target-language text (optional, one per line; "
                                           "empty = the bundled corpus)", lines=6, elem_id="distill-unlabelled")
         d_plot = gr.Plot(label="Accuracy and agreement vs T", elem_id="distill-chart")
         d_summary = gr.Markdown(elem_id="distill-summary")
-        d_table = gr.Dataframe(label="The best student on each language", elem_id="distill-table")
+        d_table = gr.Dataframe(label="The student on each language (out of fold, 95% intervals)",
+                               elem_id="distill-table")
+        d_p_at_1 = gr.Plot(label="Bitext P@1: static vectors vs the teacher", elem_id="distill-p-at-1")
         with gr.Accordion("JSON (the API's answer)", open=False):
             d_payload = gr.JSON(label="distill", elem_id="distill-json")
 
         run.click(make_transfer_handler(registry), inputs=[upload, model, compare, train_lang, test_lang, seed],
                   outputs=[heat_a, heat_b, few_shot, summary, payload], api_name="transfer")
-        d_run.click(make_distill_handler(registry), inputs=[target, temps, n_gold, d_seed, unlabelled],
-                    outputs=[d_plot, d_summary, d_table, d_payload], api_name="distill")
+        d_run.click(make_distill_handler(registry), inputs=[target, temps, n_gold, d_seed, unlabelled, student],
+                    outputs=[d_plot, d_summary, d_table, d_p_at_1, d_payload], api_name="distill")
