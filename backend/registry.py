@@ -44,6 +44,7 @@ class ModelRegistry:
         self.corpora = None
         self.indexes = None
         self.maps = None  # the maps being shown, by token (backend.map_points.MapStore)
+        self.feature_atlases = None
 
     def get(self, capability: str, model_id: str | None = None, progress: ProgressFn | None = None) -> Any:
         """The loaded model for ``capability``; ``model_id`` None means the profile's default.
@@ -134,6 +135,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.captioning import load_captioner
     from backend.corpus import CorpusStore
     from backend.encoders import EmbeddingCache, load_encoder
+    from backend.features import AtlasStore, load_sparse_coder
     from backend.search_index import IndexStore
     from backend.language_id import load_language_identifier
     from backend.ocr import load_text_reader
@@ -149,10 +151,12 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
         "speech": Capability("speech", load_speech_recognizer, "99 languages (Whisper)"),
         "captioning": Capability("captioning", load_captioner, "per model, see config"),
         "ocr": Capability("ocr", load_text_reader, "Chinese, Japanese, Latin script (PP-OCRv5)"),
+        "features": Capability("features", load_sparse_coder, "~100 languages (multilingual-e5-small)"),
     }
     registry = ModelRegistry(settings, capabilities)
     registry.embedding_cache = EmbeddingCache(settings.limits.embedding_cache_entries)
     registry.corpora = CorpusStore(settings, identify_language=lambda t: registry.get("langid").identify(t).lang)
     registry.indexes = IndexStore(registry)
     registry.maps = MapStore()
+    registry.feature_atlases = AtlasStore()
     return registry

@@ -6,6 +6,7 @@ import gradio as gr
 from backend.config import Settings
 from ui.handlers.corpus import make_corpus_handlers
 from ui.tabs.diagnostics_tab import render_diagnostics_tab
+from ui.tabs.features_tab import render_features_tab
 from ui.tabs.search_tab import render_search_tab
 from ui.tabs.image_tab import render_image_tab
 from ui.tabs.labs_tab import render_labs_tab
@@ -38,6 +39,7 @@ def build_app(registry) -> gr.Blocks:
             render_map_tab(registry)
             render_diagnostics_tab(registry, corpus_handlers)
             render_mining_tab(registry)
+            render_features_tab(registry, corpus_handlers)
             render_sentiment_tab(registry)
             render_labs_tab(registry)
             render_speech_tab(registry, similarity_text)

