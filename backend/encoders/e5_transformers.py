@@ -9,7 +9,7 @@ import numpy as np
 
 from backend.config import ModelSpec
 from backend.encoders.base import Encoder
-from backend.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, mean_pool_windows
+from backend.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, content_token_states, mean_pool_windows
 
 
 class E5TransformersEncoder(Encoder):
@@ -45,3 +45,17 @@ class E5TransformersEncoder(Encoder):
 
     def token_counts(self, texts) -> list[int]:
         return self._tokenizer.token_counts([E5_QUERY_PREFIX + t for t in texts])
+
+    def token_states(self, texts: list[str], prefix: str = ""):
+        """Content-token states of the raw texts, batched (``e5_convert.content_token_states``)."""
+        import torch
+
+        windows = self._tokenizer.windows([prefix + t for t in texts])
+
+        def run(ids, mask):
+            with torch.inference_mode():
+                out = self._model(input_ids=torch.from_numpy(ids).to(self._device),
+                                  attention_mask=torch.from_numpy(mask).to(self._device))
+            return out.last_hidden_state.float().cpu().numpy()
+
+        return content_token_states(windows, run, self._tokenizer.batches(windows))

@@ -39,7 +39,8 @@ import numpy as np
 
 from backend.config import ModelSpec, Settings
 from backend.encoders.base import Encoder
-from backend.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir, mean_pool_windows
+from backend.encoders.e5_convert import (E5_QUERY_PREFIX, E5Tokenizer, content_token_states, converted_e5_dir,
+                                          mean_pool_windows)
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _ST_MODULES = "sentence_transformers.models."
@@ -373,6 +374,17 @@ class E5OpenVINOEncoder(Encoder):
 
     def token_counts(self, texts) -> list[int]:
         return self._tokenizer.token_counts([E5_QUERY_PREFIX + t for t in texts])
+
+    def token_states(self, texts: list[str], prefix: str = ""):
+        """Content-token states of the raw texts, batched (``e5_convert.content_token_states``)."""
+        windows = self._tokenizer.windows([prefix + t for t in texts])
+        request = self._compiled.create_infer_request()
+
+        def run(ids, mask):
+            arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            return request.infer({k: arrays[k] for k in self._inputs})[0]
+
+        return content_token_states(windows, run, self._tokenizer.batches(windows))
 
 
 def e5_ir_dir(model_dir: Path, settings: Settings) -> Path:

@@ -11,6 +11,31 @@ from ui.inputs import NumberInput, SliderInput
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "features.md").read_text(encoding="utf-8").split("\n## ")[0]
 UPLOAD_TYPES = [".csv", ".tsv", ".jsonl", ".txt", ".tmx", ".po", ".mo"]
+# gr.Plot has no click event in Gradio 6 (only change): on each new heatmap this attaches
+# Plotly's own plotly_click in the browser, which types the clicked column's feature id into the
+# lookup box and presses "Open the card". The list beside the heatmap does the same without a mouse.
+HEATMAP_CLICK_JS = """
+() => {
+  const attach = (tries) => {
+    const plot = document.querySelector('#features-heatmap .js-plotly-plot');
+    if (!plot || typeof plot.on !== 'function') {
+      if (tries > 0) setTimeout(() => attach(tries - 1), 250);
+      return;
+    }
+    if (plot.dataset.featureClick) return;
+    plot.dataset.featureClick = '1';
+    plot.on('plotly_click', (event) => {
+      const id = String(event.points[0].x).replace(/[^0-9]/g, '');
+      const box = document.querySelector('#features-id input');
+      if (!id || !box) return;
+      box.value = id;
+      box.dispatchEvent(new Event('input', {bubbles: true}));
+      setTimeout(() => document.querySelector('#features-card-run').click(), 150);
+    });
+  };
+  attach(80);
+}
+"""
 EXAMPLE = "The dog is sleeping on the sofa.\nDer Hund schläft auf dem Sofa.\n狗在沙发上睡觉。\nLe chien dort sur le canapé."
 
 
@@ -23,7 +48,7 @@ def render_features_tab(registry, corpus_handlers) -> None:
     with gr.Tab("Features", id="features"):
         with gr.Row():
             with gr.Column(scale=3):
-                text = gr.Textbox(label="Sentences, one per line, in any languages", lines=6, max_lines=20,
+                text = gr.Textbox(label="Sentences to decompose, one per line, any languages", lines=6, max_lines=20,
                                   value=EXAMPLE, elem_id="features-input",
                                   info=f"1 to {limits.max_sentences} lines. Optional `xx: ` prefix sets the language.")
                 k = SliderInput(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label="Top features per sentence (k)",
@@ -79,7 +104,6 @@ def render_features_tab(registry, corpus_handlers) -> None:
                       api_visibility="private")
         card_inputs, card_outputs = [corpus, max_rows, feature], [card, where, card_payload]
         card_run.click(on_card, inputs=card_inputs, outputs=card_outputs, api_name="feature_card")
-        # gr.Plot has no click event in Gradio 6 (only change): the heatmap's features are offered
-        # in a list beside it instead; picking one opens the same card.
+        heatmap.change(None, js=HEATMAP_CLICK_JS, api_visibility="private")
         pick.input(on_pick, inputs=pick, outputs=feature, api_visibility="private").then(
             on_card, inputs=card_inputs, outputs=card_outputs, api_visibility="private")
