@@ -30,7 +30,7 @@ def feature_heatmap(result: SentenceFeatures) -> go.Figure:
     fig.update_layout(
         title=dict(text=f"Top-{result.k} SAE features per sentence ({SHARED_MARK} = shared by 2+ languages)",
                    x=0.5, font=dict(size=14)),
-        margin=dict(l=10, r=10, t=40, b=10), height=max(260, 60 + 34 * len(rows)),
+        margin=dict(l=10, r=10, t=40, b=10), height=max(340, 120 + 34 * len(rows)),
         yaxis=dict(autorange="reversed", type="category"),
         xaxis=dict(tickangle=-60, type="category", title="feature id"),
     )

@@ -68,8 +68,8 @@ def render_features_tab(registry, corpus_handlers) -> None:
                                  elem_id="features-corpus", allow_custom_value=True)
             max_rows = NumberInput(value=limits.default_atlas_rows, precision=0, label="Rows at most (max_rows)",
                                    minimum=10, maximum=limits.max_atlas_rows, elem_id="features-max-rows",
-                                   info="Above this, a sample of whole meanings. Coding runs at ~40 sentences/s "
-                                        "on 2 cores, once per corpus (cached).")
+                                   info="Above this, a sample of whole meanings. Each corpus is coded once, then "
+                                        "read from the cache.")
             upload = gr.File(label="…or upload a corpus", file_types=UPLOAD_TYPES, elem_id="features-upload")
         atlas_run = gr.Button("Compute the atlas", variant="primary", elem_id="features-atlas-run")
         upload_info = gr.Markdown(elem_id="features-upload-info")
@@ -78,8 +78,10 @@ def render_features_tab(registry, corpus_handlers) -> None:
             histogram = gr.Plot(label="Language entropy", elem_id="features-entropy")
             specific = gr.Plot(label="Language-specific features", elem_id="features-specific")
         p_at_1 = gr.Dataframe(label="Cross-language retrieval P@1: sparse codes vs dense embeddings",
+                              headers=["source", "target", "n", "sparse P@1", "dense P@1"],
                               elem_id="features-p-at-1", max_height=320)
         features = gr.Dataframe(label="Features (most sentences first, up to 500)", elem_id="features-table",
+                                headers=["feature", "n", "entropy", "class", "language", "label", "strongest string"],
                                 wrap=True, max_height=420)
         with gr.Accordion("JSON (the API's answer)", open=False):
             atlas_payload = gr.JSON(label="feature_atlas", elem_id="features-atlas-json")
