@@ -551,7 +551,7 @@ def feature_atlas(registry, corpus_id: str, max_rows=None, progress: ProgressFn 
 
 
 def _build_atlas(registry, whole: Corpus, corpus: Corpus, coder: SparseCoder, progress) -> FeatureAtlas:
-    from backend.search_index import corpus_embeddings
+    from backend.corpus_vectors import corpus_embeddings
 
     start = time.perf_counter()
     idx, val, from_cache = atlas_codes(registry, corpus, progress)
