@@ -426,6 +426,7 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
     ``languages``: a list or comma list ('' or empty = all). Above ``max_points`` rows (at most
     ``settings.limits.max_map_points``), points are sampled stratified by language."""
     from backend.corpus_vectors import corpus_embeddings
+    from backend.search_index import vectors_key
 
     settings = registry.settings
     limits = settings.limits
@@ -456,6 +457,7 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
     sub = stratified_sample(langs_arr[candidates], np.asarray(corpus.ids)[candidates], max_points)
     rows = candidates[sub]
     key = {"version": LAYOUT_VERSION, "model": model_id, "method": method, "languages": chosen,
+           "vectors": vectors_key(registry.get("embeddings", model_id, progress)),
            "center": bool(center), "max_points": max_points, "pca_dims": PCA_DIMS, "neighbors": UMAP_NEIGHBORS,
            "score_sample": SCORE_SAMPLE, "hdbscan_sample": HDBSCAN_SAMPLE}
     path = _cache_path(settings, corpus, model_id, key)

@@ -1,11 +1,13 @@
 """FAISS indexes over corpus vectors, with cross-lingual search.
 
-The vectors come from the one corpus-vector store (backend.corpus_vectors). The index type is
-chosen by size with index-factory strings (thresholds in config) and saved on disk, written to a
-temp name and renamed, so a crash mid-build leaves nothing that a later run trusts.
+The vectors come from the one corpus-vector store (backend.corpus_vectors); indexes on disk are
+named by the encoder's fingerprint too (``vectors_key``). The index type is chosen by size with
+index-factory strings (thresholds in config) and saved on disk, written to a temp name and
+renamed, so a crash mid-build leaves nothing that a later run trusts.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -27,6 +29,13 @@ CSLS_K = 10
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+
+
+def vectors_key(encoder) -> str:
+    """Short name of the vectors an encoder produces (its fingerprint: model, engine, version,
+    normaliser). Every disk cache derived from corpus vectors carries it, so an engine or version
+    change never serves stale vectors, indexes or layouts."""
+    return hashlib.sha256(encoder.fingerprint.encode()).hexdigest()[:12]
 
 
 def index_factory_string(n: int, dim: int, settings: Settings) -> str:
@@ -252,23 +261,24 @@ class IndexStore:
 
     def __init__(self, registry):
         self.registry = registry
-        self._indexes: BoundedLRU[tuple[str, str], CorpusIndex] = BoundedLRU(
+        self._indexes: BoundedLRU[tuple[str, str, str], CorpusIndex] = BoundedLRU(
             registry.settings.index_memory_budget_mb * 2**20, lambda index: index.nbytes)
         self._locks = KeyedLocks()
 
     def get(self, corpus: Corpus, model_id: str, progress=None) -> CorpusIndex:
-        key = (corpus.fingerprint, model_id)
+        vectors = vectors_key(self.registry.get("embeddings", model_id, progress))
+        key = (corpus.fingerprint, model_id, vectors)
         with self._locks.hold(key):  # two requests for one index build it once
             index = self._indexes.get(key)
             if index is None:
-                index = self._load_or_build(corpus, model_id, progress)
+                index = self._load_or_build(corpus, model_id, vectors, progress)
                 self._indexes.put(key, index)
             return index
 
     def memory_bytes(self) -> int:
         return self._indexes.total_bytes
 
-    def _load_or_build(self, corpus: Corpus, model_id: str, progress) -> CorpusIndex:
+    def _load_or_build(self, corpus: Corpus, model_id: str, vectors_name: str, progress) -> CorpusIndex:
         import faiss
 
         settings = self.registry.settings
@@ -277,7 +287,8 @@ class IndexStore:
                                 f"{settings.limits.max_corpus_rows:,} (BABELSCOPE_MAX_CORPUS_ROWS).")
         vectors = corpus_embeddings(self.registry, corpus, model_id, progress)
         factory = index_factory_string(len(vectors), vectors.shape[1], settings)
-        path = settings.cache_dir / "indexes" / f"{corpus.fingerprint}__{_slug(model_id)}__{_slug(factory)}.faiss"
+        path = (settings.cache_dir / "indexes"
+                / f"{corpus.fingerprint}__{_slug(model_id)}__{vectors_name}__{_slug(factory)}.faiss")
         meta_path = path.with_suffix(".json")
         start = time.perf_counter()
         if path.exists() and meta_path.exists():

