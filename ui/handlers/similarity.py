@@ -11,6 +11,11 @@ from ui.zerogpu import gpu
 NO_COMPARISON = "none"
 
 
+def model_line(result) -> str:
+    """The heatmap's title: the model and the engine that ran it (escaped by the figure)."""
+    return f"{result.model_id} ({result.engine})" if result.engine else result.model_id
+
+
 def make_similarity_handler(registry):
     @gpu
     @user_facing
@@ -20,8 +25,8 @@ def make_similarity_handler(registry):
         main, other = results[0], (results[1] if len(results) > 1 else None)
         cmp = compare_models(main, other) if other else None
         return (
-            fmt.similarity_heatmap(main, main.model_id),
-            gr.update(value=fmt.similarity_heatmap(other, other.model_id) if other else None, visible=bool(other)),
+            fmt.similarity_heatmap(main, model_line(main)),
+            gr.update(value=fmt.similarity_heatmap(other, model_line(other)) if other else None, visible=bool(other)),
             fmt.comparison_markdown(cmp, main.sentences, main.languages) if cmp else "",
             fmt.similarity_pairs_table(main),
             fmt.similarity_json(main, [s.lang_source for s in sentences], other, cmp),
