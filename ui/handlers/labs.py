@@ -50,7 +50,7 @@ def make_transfer_handler(registry):
 def make_distill_handler(registry):
     @gpu(duration=120)
     @user_facing
-    def on_distill_run(target_lang="de", temperatures="1, 2, 4", n_gold=0, seed=0, unlabelled="",
+    def on_distill_run(target_lang="de", temperatures="1, 2, 4", n_gold=0, seed=0, unlabelled=None,
                        student=DEFAULT_STUDENT, progress=gr.Progress()):
         texts = None
         if unlabelled and unlabelled.strip():

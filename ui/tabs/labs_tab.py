@@ -56,7 +56,7 @@ def render_labs_tab(registry) -> None:
                 d_seed = NumberInput(value=0, precision=0, label="Seed", elem_id="distill-seed")
                 student = gr.Radio(list(STUDENT_KINDS), value=DEFAULT_STUDENT, label="Student", elem_id="distill-student")
                 d_run = gr.Button("Distil the student", variant="primary", elem_id="distill-run")
-            unlabelled = gr.Textbox(label="Unlabelled target-language text (optional, one per line; "
+            unlabelled = gr.Textbox(value="", label="Unlabelled target-language text (optional, one per line; "
                                           "empty = the bundled corpus)", lines=6, elem_id="distill-unlabelled")
         d_plot = gr.Plot(label="Accuracy and agreement vs T", elem_id="distill-chart")
         d_summary = gr.Markdown(elem_id="distill-summary")
