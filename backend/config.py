@@ -458,6 +458,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_image_pixels=_int_env(env, "BABELSCOPE_MAX_IMAGE_PIXELS", base.max_image_pixels),
         max_mine_rows=_int_env(env, "BABELSCOPE_MAX_MINE_ROWS", base.max_mine_rows),
         max_atlas_rows=_int_env(env, "BABELSCOPE_MAX_ATLAS_ROWS", base.max_atlas_rows),
+        max_layer_rows=_int_env(env, "BABELSCOPE_MAX_LAYER_ROWS", base.max_layer_rows),
     )
     check_index_tiers(limits)
     cache_dir = Path(env.get("BABELSCOPE_CACHE_DIR", str(REPO_ROOT / ".cache")))

@@ -10,6 +10,7 @@ from ui.tabs.features_tab import render_features_tab
 from ui.tabs.search_tab import render_search_tab
 from ui.tabs.image_tab import render_image_tab
 from ui.tabs.labs_tab import render_labs_tab
+from ui.tabs.layers_tab import render_layers_tab
 from ui.tabs.map_tab import render_map_tab
 from ui.tabs.mining_tab import render_mining_tab
 from ui.tabs.sentiment_tab import render_sentiment_tab
@@ -40,6 +41,7 @@ def build_app(registry) -> gr.Blocks:
             render_diagnostics_tab(registry, corpus_handlers)
             render_mining_tab(registry)
             render_features_tab(registry, corpus_handlers)
+            render_layers_tab(registry)
             render_sentiment_tab(registry)
             render_labs_tab(registry)
             render_speech_tab(registry, similarity_text)

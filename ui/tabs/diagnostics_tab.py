@@ -6,6 +6,7 @@ import gradio as gr
 from backend.config import REPO_ROOT
 from backend.corpus import BUNDLED_ID
 from ui.tabs import model_choices
+from ui.tabs.layers_tab import render_neutralisation_comparison
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "diagnostics.md").read_text(encoding="utf-8")
 
@@ -43,3 +44,4 @@ def render_diagnostics_tab(registry, handlers) -> None:
             payload = gr.JSON(label="bitext", elem_id="diagnostics-json")
         run.click(on_bitext, inputs=[corpus, model, languages, scoring],
                   outputs=[heatmap, warnings, per_language, confusions, payload], api_name="bitext")
+        render_neutralisation_comparison(registry, corpus, model, languages)

@@ -1,0 +1,48 @@
+"""The Layers view and the neutralisation table through the real app's API (gradio_client)."""
+import math
+
+import pytest
+
+LAYER_KEYS = {"model", "layers", "p_at_1", "p_at_1_ci", "silhouette_language", "silhouette_meaning", "n"}
+
+
+def test_layers_endpoint_takes_corpus_model_languages(client):
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert [p["parameter_name"] for p in api["/layers"]["parameters"]] == ["corpus", "model", "languages"]
+    assert [p["parameter_name"] for p in api["/compare_neutralisation"]["parameters"]] == [
+        "corpus", "model", "languages"]
+
+
+def test_layers_returns_one_value_per_layer(client):
+    _, summary, curves = client.predict("bundled", "all-MiniLM-L6-v2", "de,en,fr,zh", api_name="/layers")
+    assert set(curves) == LAYER_KEYS
+    assert curves["model"] == "all-MiniLM-L6-v2" and curves["layers"] == list(range(7))
+    assert curves["n"] == 4 * 3 * 220
+    for key in ("p_at_1", "p_at_1_ci", "silhouette_language", "silhouette_meaning"):
+        assert len(curves[key]) == 7
+    for p, (low, high) in zip(curves["p_at_1"], curves["p_at_1_ci"]):
+        assert 0 <= low <= p <= high <= 1
+    assert "best P@1 at layer" in summary
+
+
+def test_compare_neutralisation_has_a_row_per_method_and_rank(client):
+    _, compared = client.predict("bundled", "all-MiniLM-L6-v2", "de,en,fr,zh", api_name="/compare_neutralisation")
+    methods = [(r["method"], r["rank"]) for r in compared["rows"]]
+    assert methods[:2] == [("none", None), ("center", None)]
+    assert ("lir", 1) in methods and ("lsar", 3) in methods and ("lsar", 4) not in methods
+    rows = {m: r for m, r in zip(methods, compared["rows"])}
+    # all-MiniLM-L6-v2 sorts by language; every neutralisation lowers that (measured 0.30 -> <= 0)
+    for key, row in rows.items():
+        assert not math.isnan(row["p_at_1_cosine"]) and row["n"] == 4 * 3 * 220
+        if key != ("none", None) and key != ("lsar", 1):
+            assert row["silhouette_language"] < rows[("none", None)]["silhouette_language"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (("bundled", "not-a-model", ""), "not on the allow-list"),
+    (("bundled", "all-MiniLM-L6-v2", "en"), "at least two languages"),
+    (("bundled", "all-MiniLM-L6-v2", "en,xx"), "not in corpus"),
+])
+def test_layers_refuses_bad_input_with_a_specific_message(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/layers")
