@@ -7,7 +7,7 @@ which corrects for hubs and for sentences that are close to everything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -51,6 +51,8 @@ class BitextResult:
     confusions: tuple[Confusion, ...]
     per_language: tuple[LanguageDiagnostics, ...]
     warnings: tuple[str, ...]
+    neutralise: str = "none"  # backend.neutralise method applied before mining
+    rank: int | None = None
 
 
 def wilson_interval(successes: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
@@ -165,9 +167,13 @@ def _per_language(languages, rows, occurrences, texts, ids_arr, token_counts, p1
 
 
 def run_bitext(registry, corpus_id: str, model_id: str | None, languages: Sequence[str] | str,
-               scoring: str, progress=None) -> BitextResult:
-    """Bitext mining on a stored corpus; ``languages`` is a list or a comma list ('' = all)."""
+               scoring: str, progress=None, neutralise: str = "none", rank=None) -> BitextResult:
+    """Bitext mining on a stored corpus; ``languages`` is a list or a comma list ('' = all).
+    ``neutralise`` / ``rank``: a method of backend.neutralise, fitted on the chosen languages."""
     from backend.corpus_vectors import corpus_embeddings
+    from backend.neutralise import check_method, neutralise_corpus_vectors
+
+    neutralise, rank = check_method(neutralise, rank)
 
     settings = registry.settings
     model_id = model_id or settings.default_model("embeddings")
@@ -193,6 +199,7 @@ def run_bitext(registry, corpus_id: str, model_id: str | None, languages: Sequen
         raise InvalidInput(f"Corpus {corpus_id!r} has no meaning ids, so translations are unknown. "
                            "Upload it with an id column shared by translations.")
     vectors = corpus_embeddings(registry, corpus, model_id, progress)
+    vectors, _ = neutralise_corpus_vectors(registry, corpus, model_id, vectors, neutralise, rank, languages, progress)
     encoder = registry.get("embeddings", model_id)
     selected = np.flatnonzero(np.isin(np.asarray(corpus.langs), languages))
     try:
@@ -200,5 +207,6 @@ def run_bitext(registry, corpus_id: str, model_id: str | None, languages: Sequen
         token_counts = [counts.get(i, 0) for i in range(len(corpus))]
     except NotImplementedError:
         token_counts = None
-    return bitext_mining(vectors, corpus.ids, corpus.langs, corpus.texts, languages, scoring, model_id,
-                         token_counts=token_counts)
+    result = bitext_mining(vectors, corpus.ids, corpus.langs, corpus.texts, languages, scoring, model_id,
+                           token_counts=token_counts)
+    return replace(result, neutralise=neutralise, rank=rank)

@@ -179,7 +179,7 @@ def corpus_neutraliser(registry, corpus, model_id: str, method, rank=None, langu
                        progress=None) -> Neutraliser:
     """The fit of ``method`` on ``corpus`` (rows of ``languages``; empty = all) under ``model_id``,
     from the registry's fit cache."""
-    from backend.search_index import corpus_embeddings
+    from backend.corpus_vectors import corpus_embeddings
 
     method, rank = check_method(method, rank)
     chosen = tuple(sorted(languages))
@@ -339,7 +339,7 @@ def compare_methods(registry, corpus_id: str, model_id: str | None, languages=()
     """Every method and rank on a stored corpus (the chosen ``languages``; empty = all)."""
     from backend.errors import LimitExceeded
     from backend.languages import require_corpus_languages
-    from backend.search_index import corpus_embeddings
+    from backend.corpus_vectors import corpus_embeddings
 
     settings = registry.settings
     model_id = model_id or settings.default_model("embeddings")
@@ -366,3 +366,57 @@ def compare_methods(registry, corpus_id: str, model_id: str | None, languages=()
 
     return compare_vectors(np.asarray(vectors[rows]), np.asarray(corpus.ids)[rows], langs[rows], sorted(chosen),
                            corpus.corpus_id, model_id, fits=cached_fit)
+
+
+# ---------------------------------------------------------------- used by the tabs
+
+def neutralise_corpus_vectors(registry, corpus, model_id: str, vectors: np.ndarray, neutralise, rank=None,
+                              languages: Sequence[str] = (), progress=None
+                              ) -> tuple[np.ndarray, Neutraliser | None]:
+    """``vectors`` (every row of ``corpus``) with ``neutralise`` fitted on the corpus (rows of
+    ``languages``; empty = all) applied: float32 (n, d), L2-normalised. ``none`` returns them as
+    they are, with no fit."""
+    method, rank = check_method(neutralise, rank)
+    if method == "none":
+        return vectors, None
+    neutraliser = corpus_neutraliser(registry, corpus, model_id, method, rank, languages, progress)
+    return neutraliser.apply(np.asarray(vectors), corpus.langs), neutraliser
+
+
+def neutralise_sentences(registry, model_id: str, vectors: np.ndarray, langs: Sequence[str], neutralise,
+                         rank=None, progress=None) -> tuple[np.ndarray, Neutraliser | None]:
+    """A few typed sentences (too few to fit on) neutralised with the reference corpus's fit."""
+    method, rank = check_method(neutralise, rank)
+    if method == "none":
+        return vectors, None
+    neutraliser = reference_neutraliser(registry, model_id, method, rank, progress)
+    return neutraliser.apply(vectors, langs), neutraliser
+
+
+def describe(neutraliser: Neutraliser | None) -> str:
+    """One line for a tab: what was removed and what it was fitted on."""
+    if neutraliser is None:
+        return "no neutralisation"
+    rank = f", rank {neutraliser.rank}" if neutraliser.rank is not None else ""
+    return (f"{neutraliser.method}{rank}, fitted on corpus {neutraliser.fitted_on!r} "
+            f"({neutraliser.n_fit:,} sentences in {len(neutraliser.languages)} languages)")
+
+
+def neutralised_index(registry, index, neutralise, rank=None, progress=None):
+    """An exact (Flat) FAISS index over ``index``'s corpus vectors neutralised (fitted on the whole
+    corpus), and the fit. Built per request: applying a fit and copying 100k vectors takes well under
+    a second, and a cache of every method and rank would hold a copy of the corpus each."""
+    import time
+
+    import faiss
+
+    from backend.search_index import CorpusIndex, IndexInfo
+
+    start = time.perf_counter()
+    vectors, neutraliser = neutralise_corpus_vectors(registry, index.corpus, index.model_id, index.vectors,
+                                                     neutralise, rank, (), progress)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    info = IndexInfo("Flat", len(vectors), int(vectors.shape[1]), False, round(time.perf_counter() - start, 3), False)
+    return CorpusIndex(index.corpus, index.model_id, vectors, flat, info, registry.settings), neutraliser

