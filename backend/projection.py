@@ -99,6 +99,10 @@ class MapResult:
     hdbscan_noise: int
     seconds: float  # time to compute (0.0 when loaded from the cache)
     from_cache: bool
+    # backend.neutralise method laid out ("center" is the old ``center``); with lir / lsar the
+    # scores' "centered" columns hold that method's space
+    neutralise: str = "none"
+    rank: int | None = None
 
     @property
     def n_points(self) -> int:
@@ -420,13 +424,19 @@ def _load_layout(path):
 
 
 def project_map(registry, corpus_id: str, model_id: str | None, method: str, languages=(), center: bool = False,
-                max_points: int | None = None, progress=None) -> MapResult:
+                max_points: int | None = None, progress=None, neutralise: str | None = None, rank=None) -> MapResult:
     """The language map of a stored corpus: layout, scores and clusters (cached on disk).
 
     ``languages``: a list or comma list ('' or empty = all). Above ``max_points`` rows (at most
-    ``settings.limits.max_map_points``), points are sampled stratified by language."""
+    ``settings.limits.max_map_points``), points are sampled stratified by language.
+    ``neutralise`` / ``rank``: backend.neutralise, fitted on the chosen languages; ``center=True``
+    with no ``neutralise`` means ``neutralise="center"``."""
     from backend.corpus_vectors import corpus_embeddings
     from backend.search_index import vectors_key
+    from backend.neutralise import check_method, corpus_neutraliser
+
+    neutralise, rank = check_method("center" if center and neutralise in (None, "", "none") else neutralise, rank)
+    center = neutralise != "none"
 
     settings = registry.settings
     limits = settings.limits
@@ -460,6 +470,8 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
            "vectors": vectors_key(registry.get("embeddings", model_id, progress)),
            "center": bool(center), "max_points": max_points, "pca_dims": PCA_DIMS, "neighbors": UMAP_NEIGHBORS,
            "score_sample": SCORE_SAMPLE, "hdbscan_sample": HDBSCAN_SAMPLE}
+    if neutralise not in ("none", "center"):  # so none / center keep their cached layouts
+        key.update(neutralise=neutralise, rank=rank)
     path = _cache_path(settings, corpus, model_id, key)
 
     vectors_all = corpus_embeddings(registry, corpus, model_id, progress)
@@ -468,7 +480,10 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
     ids = tuple(corpus.ids[i] for i in rows)
     langs = tuple(corpus.langs[i] for i in rows)
     texts = tuple(corpus.texts[i] for i in rows)
-    centered = center_by_language(vectors, langs)
+    if neutralise in ("none", "center"):
+        centered = center_by_language(vectors, langs)
+    else:
+        centered = corpus_neutraliser(registry, corpus, model_id, neutralise, rank, chosen, progress).apply(vectors, langs)
     space = centered if center else vectors
     cached = path.exists()
     if cached:
@@ -494,4 +509,4 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
     return MapResult(corpus.corpus_id, corpus.name, model_id, method, bool(center), coords.astype(np.float32),
                      rows.astype(np.int64), ids, langs, texts, len(candidates), len(rows) < len(candidates),
                      max_points, scores, kmeans_labels, clusters, len(hdb_rows), int((hdb_labels == -1).sum()),
-                     seconds, cached)
+                     seconds, cached, neutralise, rank)

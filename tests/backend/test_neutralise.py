@@ -158,3 +158,15 @@ def test_the_tabs_backends_take_neutralise_and_rank(registry):
     np.testing.assert_allclose(np.diag(result.matrix), 1.0, atol=1e-5)
     with pytest.raises(InvalidInput):
         run_bitext(registry, "bundled", "all-MiniLM-L6-v2", "de,en", "cosine", neutralise="lsar", rank=2)
+
+
+def test_the_map_takes_neutralise_and_keeps_center(registry):
+    from backend.projection import project_map
+
+    old = project_map(registry, "bundled", "all-MiniLM-L6-v2", "pca", "de,en,fr,zh", True, 2_000)
+    assert (old.neutralise, old.centered) == ("center", True)
+    lsar = project_map(registry, "bundled", "all-MiniLM-L6-v2", "pca", "de,en,fr,zh", False, 2_000,
+                       neutralise="lsar", rank=3)
+    assert (lsar.neutralise, lsar.rank, lsar.centered) == ("lsar", 3, True)
+    s = lsar.scores  # the "centered" columns hold the LSAR space here
+    assert s.silhouette_language_centered < s.silhouette_language_raw
