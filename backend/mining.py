@@ -27,10 +27,11 @@ import numpy as np
 
 from backend.corpus import Corpus, SkippedRows, read_text_upload, screen_rows
 from backend.errors import InvalidInput, LimitExceeded
+from backend.stats import MARGIN_K, margin_from_means
 
 STRATEGIES = ("intersection", "forward", "backward", "max-score")
 DEFAULT_STRATEGY = "intersection"
-DEFAULT_K = 4
+DEFAULT_K = MARGIN_K
 MAX_K = 32
 # Margins of e5-style models sit near 1; a mutual nearest neighbour above 1.02 is usually a
 # translation on the bundled example (the gold curve finds the best threshold for your data).
@@ -242,8 +243,7 @@ def margin_candidates(x: np.ndarray, y: np.ndarray, k: int, settings, timings: d
 
     def best(sims, ids, own_mean, other_mean):
         ids = np.where(ids < 0, 0, ids)
-        denom = (own_mean[:, None] + other_mean[ids]) / 2.0
-        margins = np.nan_to_num(sims / np.where(np.abs(denom) < 1e-12, 1e-12, denom), nan=-np.inf)
+        margins = np.nan_to_num(margin_from_means(sims, own_mean[:, None], other_mean[ids]), nan=-np.inf)
         pick = np.argmax(margins, axis=1)
         rows = np.arange(len(ids))
         return np.stack([ids[rows, pick], margins[rows, pick], sims[rows, pick]], axis=1)

@@ -65,9 +65,16 @@ def ratio_margin(sims: np.ndarray, k: int = MARGIN_K, exclude_self: bool = False
     sims = np.asarray(sims)
     forward = knn_mean(sims, k, exclude_self)
     backward = knn_mean(sims.T, k, exclude_self)
-    denom = (forward[:, None] + backward[None, :]) / 2.0
+    return margin_from_means(sims, forward[:, None], backward[None, :])
+
+
+def margin_from_means(sims, query_mean, candidate_mean) -> np.ndarray:
+    """The ratio margin from cosines and each side's k-NN mean cosine (broadcast against ``sims``):
+    cos / ((query mean + candidate mean) / 2). Dense here; bitext mining (backend.mining) passes
+    k-NN lists. A denominator within 1e-12 of zero becomes 1e-12 (its sign kept)."""
+    denom = (np.asarray(query_mean, dtype=np.float64) + np.asarray(candidate_mean, dtype=np.float64)) / 2.0
     denom = np.where(np.abs(denom) < 1e-12, np.copysign(1e-12, denom), denom)
-    return sims.astype(np.float64) / denom
+    return np.asarray(sims, dtype=np.float64) / denom
 
 
 def retrieval_hits(scores: np.ndarray, query_ids, candidate_ids) -> tuple[int, int]:
