@@ -42,7 +42,7 @@ def _guess(detector, text: str) -> tuple[str, float]:
 # One sentence per script, detected as soon as the worker starts: Lingua loads a script's language
 # models (4-10 s for the 35 Latin-script languages) on its first text in that script.
 _WARM_TEXTS = ("The dog is sleeping.",)
-_WORKER_TIMEOUT_S = 120.0
+_WORKER_TIMEOUT_S = 300.0  # the first text of a script builds its models: seconds idle, minutes on a loaded host
 
 
 class LanguageIdentifier:

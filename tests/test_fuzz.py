@@ -318,7 +318,7 @@ CORPUS_FILES = [
      r"400 of its 700 rows are unusable.*Row 301 contains a control or non-text character \(U\+0000\)"),
     ("rtl.csv", "id,lang,text\n1,en,invoice\u202egnp.exe\n".encode(), "bidirectional override"),
     ("long_row.csv", ("id,lang,text\n1,en," + "w" * 5000 + "\n").encode(), "row 1 has 5,000 characters"),
-    ("too_many.txt", b"row\n" * 200_001, r"200,001 rows; the limit is 200,000"),
+    ("too_many.txt", b"row\n" * 1_000_001, r"1,000,001 rows; the limit is 1,000,000"),
     ("bomb.csv", _zip_bomb(), "looks binary"),
     ("bomb.tsv", gzip.compress(b"id\tlang\ttext\n" + b"a" * 5_000_000), "looks binary"),
     ("bomb.tmx", _zip_bomb(), "not well-formed XML"),
