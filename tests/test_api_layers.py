@@ -46,3 +46,18 @@ def test_compare_neutralisation_has_a_row_per_method_and_rank(client):
 def test_layers_refuses_bad_input_with_a_specific_message(client, args, message):
     with pytest.raises(Exception, match=message):
         client.predict(*args, api_name="/layers")
+
+
+def test_neutralise_and_rank_through_the_tabs_apis(client):
+    *_, mined = client.predict("bundled", "all-MiniLM-L6-v2", "de,en,fr,zh", "cosine", "lsar", 3, api_name="/bitext")
+    assert (mined["neutralise"], mined["rank"]) == ("lsar", 3)
+    *_, plain = client.predict("bundled", "all-MiniLM-L6-v2", "de,en,fr,zh", "cosine", api_name="/bitext")
+    assert plain["neutralise"] == "none" and mined["mean_p_at_1"] != plain["mean_p_at_1"]
+    *_, sim = client.predict("The dog is sleeping.\nLe chien dort.", "all-MiniLM-L6-v2", "none", "center", 1,
+                             api_name="/similarity")
+    assert sim["neutralise"] == "center" and "bundled" in sim["neutralisation"]
+    *_, mapped = client.predict("bundled", "all-MiniLM-L6-v2", "pca", ["de", "en", "fr", "zh"], True, 500,
+                                api_name="/project_map")
+    assert (mapped["neutralise"], mapped["centered"]) == ("center", True)  # the old center flag
+    with pytest.raises(Exception, match="at most the number of languages minus one"):
+        client.predict("bundled", "all-MiniLM-L6-v2", "de,en", "cosine", "lsar", 2, api_name="/bitext")

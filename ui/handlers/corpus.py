@@ -34,16 +34,17 @@ def make_corpus_handlers(registry):
 
     @gpu
     @user_facing
-    def on_search_run(corpus, query, k, languages, model, csls, progress=gr.Progress()):
+    def on_search_run(corpus, query, k, languages, model, csls, neutralise="none", rank=1, progress=gr.Progress()):
         result = search_corpus(registry, corpus, query, k, languages or [], model, bool(csls),
-                               progress_callback(progress))
-        return fmt.index_markdown(result), fmt.search_hits_table(result), fmt.search_json(result)
+                               progress_callback(progress), neutralise, rank)
+        return fmt.index_markdown(result), fmt.search_hits_table(result), {**fmt.search_json(result), "neutralise": result.neutralise, "rank": result.rank}
 
     @gpu(duration=120)
     @user_facing
-    def on_diagnostics_run(corpus, model, languages, scoring, progress=gr.Progress()):
-        result = run_bitext(registry, corpus, model, languages or "", scoring, progress_callback(progress))
+    def on_diagnostics_run(corpus, model, languages, scoring, neutralise="none", rank=1, progress=gr.Progress()):
+        result = run_bitext(registry, corpus, model, languages or "", scoring, progress_callback(progress),
+                            neutralise, rank)
         return (fmt.bitext_heatmap(result), fmt.bitext_warnings_markdown(result), fmt.bitext_language_table(result),
-                fmt.bitext_confusions_table(result), fmt.bitext_json(result))
+                fmt.bitext_confusions_table(result), {**fmt.bitext_json(result), "neutralise": result.neutralise, "rank": result.rank})
 
     return on_search_load_corpus, on_search_corpus_change, on_search_run, on_diagnostics_run

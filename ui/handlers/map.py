@@ -32,11 +32,12 @@ def _csv_file(result) -> str:
 def make_map_handlers(registry):
     @gpu(duration=120)
     @user_facing
-    def on_map_run(corpus, model, method, languages, center, max_points, progress=gr.Progress()):
+    def on_map_run(corpus, model, method, languages, center, max_points, neutralise="none", rank=1,
+                   progress=gr.Progress()):
         result = project_map(registry, corpus, model, method, languages or [], bool(center), max_points,
-                             progress_callback(progress))
+                             progress_callback(progress), neutralise, rank)
         return (result, fmt.map_figure(result), fmt.map_scores_markdown(result), fmt.map_clusters_table(result),
-                _csv_file(result), fmt.map_json(result))
+                _csv_file(result), {**fmt.map_json(result), "neutralise": result.neutralise, "rank": result.rank})
 
     @user_facing
     def on_map_redraw(result, lines, marked):

@@ -16,20 +16,29 @@ def model_line(result) -> str:
     return f"{result.model_id} ({result.engine})" if result.engine else result.model_id
 
 
+def neutralisation_line(result) -> str:
+    """Says what was removed and that the fit is the reference corpus's (typed sentences are too few)."""
+    if result.neutralise == "none":
+        return ""
+    return f"**Neutralised:** {result.neutralisation}. A few typed sentences are too few to fit on.\n\n"
+
+
 def make_similarity_handler(registry):
     @gpu
     @user_facing
-    def on_similarity_compute(text, model, compare_with, progress=gr.Progress()):
+    def on_similarity_compute(text, model, compare_with, neutralise="none", rank=1, progress=gr.Progress()):
         model_ids = [model] + ([compare_with] if compare_with and compare_with != NO_COMPARISON else [])
-        sentences, results = similarity_from_text(text, registry, model_ids, progress_callback(progress))
+        sentences, results = similarity_from_text(text, registry, model_ids, progress_callback(progress),
+                                                  neutralise, rank)
         main, other = results[0], (results[1] if len(results) > 1 else None)
         cmp = compare_models(main, other) if other else None
         return (
             fmt.similarity_heatmap(main, model_line(main)),
             gr.update(value=fmt.similarity_heatmap(other, model_line(other)) if other else None, visible=bool(other)),
-            fmt.comparison_markdown(cmp, main.sentences, main.languages) if cmp else "",
+            neutralisation_line(main) + (fmt.comparison_markdown(cmp, main.sentences, main.languages) if cmp else ""),
             fmt.similarity_pairs_table(main),
-            fmt.similarity_json(main, [s.lang_source for s in sentences], other, cmp),
+            {**fmt.similarity_json(main, [s.lang_source for s in sentences], other, cmp),
+             "neutralise": main.neutralise, "rank": main.rank, "neutralisation": main.neutralisation},
         )
 
     return on_similarity_compute

@@ -5,6 +5,7 @@ import gradio as gr
 
 from backend.config import REPO_ROOT
 from backend.corpus import BUNDLED_ID
+from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
 from ui.tabs.layers_tab import render_neutralisation_comparison
 
@@ -31,6 +32,7 @@ def render_diagnostics_tab(registry, handlers) -> None:
                                         elem_id="diagnostics-model", allow_custom_value=True)
                     scoring = gr.Radio(["cosine", "margin"], value="margin", label="Scoring",
                                        elem_id="diagnostics-scoring")
+                neutralise, rank = neutralise_inputs("diagnostics")
                 run = gr.Button("Run bitext mining", variant="primary", elem_id="diagnostics-run")
             with gr.Column(scale=2):
                 gr.Markdown(EXPLANATION, elem_id="diagnostics-explanation")
@@ -42,6 +44,6 @@ def render_diagnostics_tab(registry, handlers) -> None:
                                   elem_id="diagnostics-confusions", wrap=True, max_height=420)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="bitext", elem_id="diagnostics-json")
-        run.click(on_bitext, inputs=[corpus, model, languages, scoring],
+        run.click(on_bitext, inputs=[corpus, model, languages, scoring, neutralise, rank],
                   outputs=[heatmap, warnings, per_language, confusions, payload], api_name="bitext")
         render_neutralisation_comparison(registry, corpus, model, languages)

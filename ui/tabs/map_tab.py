@@ -8,6 +8,7 @@ from backend.corpus import BUNDLED_ID, bundled_corpus
 from backend.projection import METHODS
 from ui.handlers.map import make_map_handlers
 from ui.inputs import NumberInput
+from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "map.md").read_text(encoding="utf-8")
@@ -43,6 +44,7 @@ def render_map_tab(registry) -> None:
                     center = gr.Checkbox(label="Mean-centre each language (removes the language direction)",
                                          value=False, elem_id="map-center")
                     lines = gr.Checkbox(label="Translation lines", value=False, elem_id="map-lines")
+                neutralise, rank = neutralise_inputs("map")
                 marked = gr.Textbox(label="Mark meanings (ids, comma-separated)", elem_id="map-marked",
                                     placeholder="c006, c050  ·  territory:FR")
                 run = gr.Button("Draw the map", variant="primary", elem_id="map-run")
@@ -58,7 +60,7 @@ def render_map_tab(registry) -> None:
         state = gr.State(None)
 
         corpus.change(on_corpus_change, inputs=corpus, outputs=languages, api_visibility="private")
-        run.click(on_run, inputs=[corpus, model, method, languages, center, max_points],
+        run.click(on_run, inputs=[corpus, model, method, languages, center, max_points, neutralise, rank],
                   outputs=[state, plot, scores, clusters, export, payload], api_name="project_map").then(
             on_overlays, inputs=[state, lines, marked], outputs=plot, api_visibility="private")
         lines.change(on_redraw, inputs=[state, lines, marked], outputs=plot, api_visibility="private")

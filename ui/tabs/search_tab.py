@@ -6,6 +6,7 @@ import gradio as gr
 from backend.config import REPO_ROOT
 from backend.corpus import BUNDLED_ID, bundled_corpus
 from ui.inputs import SliderInput
+from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "search.md").read_text(encoding="utf-8")
@@ -36,6 +37,7 @@ def render_search_tab(registry, handlers) -> None:
                     model = gr.Dropdown(models, value=settings.default_model("embeddings"), label="Model",
                                         elem_id="search-model", allow_custom_value=True)
                     csls = gr.Checkbox(label="Hubness correction (CSLS)", value=False, elem_id="search-csls")
+                neutralise, rank = neutralise_inputs("search")
                 run = gr.Button("Search", variant="primary", elem_id="search-run")
             with gr.Column(scale=2):
                 upload = gr.File(label="Upload a corpus (CSV, TSV, JSONL, TXT, TMX, PO, MO)", file_types=UPLOAD_TYPES,
@@ -50,5 +52,5 @@ def render_search_tab(registry, handlers) -> None:
 
         upload.upload(on_load, inputs=upload, outputs=[upload_json, corpus_info, corpus], api_name="load_corpus")
         corpus.change(on_corpus_change, inputs=corpus, outputs=[corpus_info, languages], api_visibility="private")
-        run.click(on_search, inputs=[corpus, query, k, languages, model, csls],
+        run.click(on_search, inputs=[corpus, query, k, languages, model, csls, neutralise, rank],
                   outputs=[index_info, hits, payload], api_name="search")

@@ -7,6 +7,7 @@ from backend.config import REPO_ROOT
 from backend.examples import similarity_example_sets
 from ui import formatting as fmt
 from ui.handlers.similarity import NO_COMPARISON, make_similarity_handler
+from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "similarity.md").read_text(encoding="utf-8")
@@ -35,6 +36,7 @@ def render_similarity_tab(registry) -> gr.Textbox:
                 compare = gr.Dropdown(models + [("No comparison", NO_COMPARISON)],
                                       value=settings.contrast_model(), label="Compare with",
                                       elem_id="similarity-compare", allow_custom_value=True)
+                neutralise, rank = neutralise_inputs("similarity", "the bundled corpus (typed sentences are too few)")
                 run = gr.Button("Compute similarity", variant="primary", elem_id="similarity-run")
                 gr.Markdown(EXPLANATION, elem_id="similarity-explanation")
         with gr.Row():
@@ -49,6 +51,6 @@ def render_similarity_tab(registry) -> gr.Textbox:
 
         for button, example in zip(buttons, examples):
             button.click(lambda t=example.text: t, outputs=text, api_visibility="private", queue=False)
-        run.click(make_similarity_handler(registry), inputs=[text, model, compare],
+        run.click(make_similarity_handler(registry), inputs=[text, model, compare, neutralise, rank],
                   outputs=[heat_a, heat_b, summary, table, payload], api_name="similarity")
     return text
