@@ -10,7 +10,7 @@ def test_api_lists_similarity_endpoint(client):
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert "/similarity" in endpoints
     params = [p["parameter_name"] for p in endpoints["/similarity"]["parameters"]]
-    assert params == ["text", "model", "compare_with"]
+    assert params == ["text", "model", "compare_with", "neutralise", "rank"]  # the last two optional
 
 
 def test_similarity_contract(client):
