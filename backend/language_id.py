@@ -4,12 +4,12 @@ from __future__ import annotations
 import functools
 import json
 import os
-import threading
 from dataclasses import dataclass
 from typing import Sequence
 
-from backend.config import Settings
+from backend.config import ModelSpec, Settings
 from backend.errors import ModelUnavailable
+from backend.loaded_model import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,13 @@ _WARM_TEXTS = ("The dog is sleeping.",)
 _WORKER_TIMEOUT_S = 300.0  # the first text of a script builds its models: seconds idle, minutes on a loaded host
 
 
-class LanguageIdentifier:
+def lingua_spec(languages: tuple[str, ...]) -> ModelSpec:
+    """The one built-in language identifier, restricted to ``languages``."""
+    return ModelSpec("lingua", "langid", "lingua", "packaged:lingua", "lingua language detector", True,
+                     ", ".join(languages), approx_mb=0)
+
+
+class LanguageIdentifier(LoadedModel):
     """Lingua, restricted to the app's languages, in a worker process of its own.
 
     Measured on our bundled sets (2,290 sentences, 8-10 languages), restricted to the same list:
@@ -56,13 +62,13 @@ class LanguageIdentifier:
     server keeps serving. Requests and answers are JSON lines on the worker's stdin/stdout.
     """
 
-    def __init__(self, languages: tuple[str, ...]):
+    def __init__(self, languages: tuple[str, ...], spec: ModelSpec | None = None):
         import subprocess
         import sys
 
         from backend.config import REPO_ROOT
 
-        self._lock = threading.Lock()
+        super().__init__(spec or lingua_spec(languages))
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "backend.language_id", "--worker", ",".join(languages)],
@@ -133,7 +139,7 @@ def _serve(languages: tuple[str, ...]) -> None:
 
 def load_language_identifier(spec, settings: Settings) -> LanguageIdentifier:
     """The registry's loader for the ``langid`` capability."""
-    return LanguageIdentifier(settings.languages)
+    return LanguageIdentifier(settings.languages, spec)
 
 
 # Codes that name the same language in different schemes: Whisper (and older ISO 639 usage) on the

@@ -97,8 +97,9 @@ class ModelRegistry:
 
     def _spec(self, capability: str, model_id: str | None) -> ModelSpec:
         if capability == "langid":  # one built-in model, restricted to the app's languages
-            return ModelSpec("lingua", "langid", "lingua", "packaged:lingua", "lingua language detector", True,
-                             ", ".join(self.settings.languages), approx_mb=0)
+            from backend.language_id import lingua_spec
+
+            return lingua_spec(self.settings.languages)
         return self.settings.resolve(capability, model_id or self.settings.default_model(capability))
 
     def embed(self, texts, model_id: str | None = None, progress: ProgressFn | None = None):

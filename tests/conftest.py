@@ -9,13 +9,13 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from backend.config import load_settings
 from backend.registry import build_registry
+from tests.support.network import free_port
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
@@ -51,12 +51,6 @@ def _link_prepared_e5(cache: Path) -> None:
         link.symlink_to(source, target_is_directory=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url(registry):
     """The real Babelscope app, served over HTTP in this process."""
@@ -64,7 +58,7 @@ def app_url(registry):
 
     demo = build_app(registry)
     demo.queue(**queue_options(registry.settings)).launch(
-        server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
         **launch_options(registry.settings),
     )
     yield demo.local_url

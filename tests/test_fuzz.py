@@ -26,7 +26,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from tests.speech_audio import png_header, write_wav
+from tests.support.speech_audio import png_header, write_wav
 
 GENERIC = re.compile(r"Something went wrong inside Babelscope|Could not (pre|post)process|^Error$|^None$|"
                      r"Traceback|Exception\b")

@@ -5,7 +5,6 @@ p50/p99 latency and peak RSS are printed at the end (also without ``-s``).
 """
 from __future__ import annotations
 
-import socket
 import statistics
 import threading
 import time
@@ -17,6 +16,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from backend.corpus import bundled_corpus
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -127,12 +127,6 @@ def test_32_clients_x_20_requests_without_a_failure(app_url, registry, client, r
     assert peak < registry.settings.max_rss_mb
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_a_full_queue_says_busy_try_again(registry, request):
     """A second app with a queue of 1 and one worker: a burst gets a clear "busy" error, not a hang."""
     from gradio_client.utils import QueueError
@@ -141,7 +135,7 @@ def test_a_full_queue_says_busy_try_again(registry, request):
 
     demo = build_app(registry)
     demo.queue(max_size=1, default_concurrency_limit=1).launch(
-        server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
         **launch_options(registry.settings))
     try:
         burst = 10

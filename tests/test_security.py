@@ -14,7 +14,7 @@ import pytest
 from backend.config import Settings, load_settings
 from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
 from backend.registry import Capability, ModelRegistry
-from tests.speech_audio import png_header, write_wav
+from tests.support.speech_audio import png_header, write_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPABILITIES = ("embeddings", "sentiment", "speech", "captioning")

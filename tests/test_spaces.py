@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import sys
 import types
 from pathlib import Path
@@ -13,6 +12,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from backend.config import load_settings
+from tests.support.network import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -76,12 +76,6 @@ def test_zerogpu_wraps_every_gpu_heavy_handler(monkeypatch, registry):
     assert wrapped["on_transfer_run"] > wrapped["on_similarity_compute"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_hub_profile_starts_offline_and_says_what_could_not_be_downloaded(tmp_path, monkeypatch):
     """BABELSCOPE_PROFILE=hub with HF_HUB_OFFLINE=1 (set by conftest): the app starts, each Hub
@@ -90,13 +84,13 @@ def test_hub_profile_starts_offline_and_says_what_could_not_be_downloaded(tmp_pa
 
     from backend.registry import build_registry
     from ui.layout import build_app, launch_options, queue_options
-    from tests.speech_audio import write_wav
+    from tests.support.speech_audio import write_wav
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     registry = build_registry(load_settings({"BABELSCOPE_PROFILE": "hub", "BABELSCOPE_CACHE_DIR": str(tmp_path)}))
     demo = build_app(registry)
     demo.queue(**queue_options(registry.settings)).launch(
-        server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
         **launch_options(registry.settings))
     try:
         client = Client(demo.local_url, verbose=False)

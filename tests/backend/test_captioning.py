@@ -7,7 +7,7 @@ from backend.captioning import analyse_image, decode_image
 from backend.config import CAPTION_GUIDANCE, load_settings
 from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
 from backend.registry import build_registry
-from tests.speech_audio import png_header
+from tests.support.speech_audio import png_header
 
 WORDS = "a dog cat sleeps on the sofa in sun red ball".split()
 

@@ -6,7 +6,7 @@ import pytest
 
 from backend.config import Settings
 from backend.corpus import bundled_corpus
-from backend.diagnostics import bitext_mining, pair_scores, run_bitext, wilson_interval
+from backend.diagnostics import bitext_mining, pair_scores, run_bitext
 from backend.errors import InvalidInput, LimitExceeded
 from backend.corpus_vectors import corpus_embeddings
 from backend.search_index import index_factory_string, search_corpus
@@ -184,11 +184,6 @@ def test_margin_scoring_by_hand():
     # k = min(4, 2) = 2: every row/column mean is over both entries
     r_src, r_tgt = sims.mean(axis=1), sims.mean(axis=0)
     np.testing.assert_allclose(margin, sims / ((r_src[:, None] + r_tgt[None, :]) / 2))
-
-
-def test_wilson_interval_known_values():
-    low, high = wilson_interval(np.array([8.0]), np.array([10]))
-    assert low[0] == pytest.approx(0.4902, abs=1e-4) and high[0] == pytest.approx(0.9433, abs=1e-4)
 
 
 def test_bitext_errors(registry, tmp_path):

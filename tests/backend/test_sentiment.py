@@ -5,7 +5,7 @@ import pytest
 from backend.config import Settings, load_settings
 from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
 from backend.sentiment import (HEAD_PATH, LABELS, SentimentHead, evaluate_models, load_labelled_upload,
-                               sentiment_from_text, wilson_interval)
+                               sentiment_from_text)
 
 OBVIOUS = {  # lang: (negative, positive)
     "en": ("This is the worst product I have ever bought, it broke on the first day and I hate it.",
@@ -76,12 +76,6 @@ def test_evaluation_per_language_beats_vader_off_english(registry):
     assert sum(acc[x] for x in acc if x != "en") > sum(vacc[x] for x in vacc if x != "en")
     a = head.per_language[0]
     assert a.low <= a.accuracy <= a.high
-
-
-def test_wilson_interval():
-    low, high = wilson_interval(24, 48)
-    assert low < 0.5 < high and abs((0.5 - low) - (high - 0.5)) < 1e-9
-    assert wilson_interval(0, 10)[0] == 0 and wilson_interval(10, 10)[1] == 1
 
 
 @pytest.mark.parametrize("text, error, fragment", [

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from backend.examples import similarity_rows
-from backend.similarity import compare_models, compare_sentences, neighbour_ranks, ratio_margin, similarity_from_text
+from backend.similarity import compare_models, compare_sentences, neighbour_ranks, similarity_from_text
+from backend.stats import ratio_margin
 
 LANGS = ["en", "de", "fr", "es", "ru", "zh", "ja", "ar", "hi", "sw"]
 
@@ -63,8 +64,7 @@ def test_ranks_and_margin_by_hand():
     m = np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.5], [0.2, 0.5, 1.0]], dtype=np.float32)
     ranks = neighbour_ranks(m)
     assert ranks.tolist() == [[0, 1, 2], [1, 0, 2], [2, 1, 0]]
-    margins, k = ratio_margin(m, k=1)
-    assert k == 1
+    margins = ratio_margin(m, k=1, exclude_self=True)
     # margin(0,1) = 0.9 / ((0.9 + 0.9) / 2) = 1; margin(0,2) = 0.2 / ((0.9 + 0.5) / 2)
     assert margins[0, 1] == pytest.approx(1.0)
     assert margins[0, 2] == pytest.approx(0.2 / 0.7)

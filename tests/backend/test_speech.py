@@ -7,7 +7,7 @@ from backend.config import load_settings
 from backend.errors import InvalidInput, LimitExceeded
 from backend.retrieval import nearest_sentences
 from backend.speech import READY_MARKER, analyse_speech, prepare_packaged_whisper
-from tests.speech_audio import MEANING, make_clips, write_wav
+from tests.support.speech_audio import MEANING, make_clips, write_wav
 
 pytestmark = pytest.mark.slow
 OTHER = {"en": "de", "fr": "en", "de": "en", "es": "en"}  # where each clip's meaning is looked up
@@ -101,7 +101,7 @@ def test_packaged_whisper_is_joined_atomically_and_repaired(tmp_path):
 
 def test_sentiment_of_spoken_negative_and_positive_sentences(registry, tmp_path):
     """The transcript feeds the sentiment model: a spoken complaint is negative, praise positive."""
-    from tests.speech_audio import speak
+    from tests.support.speech_audio import speak
 
     negative = speak(tmp_path, "en", "This hotel was terrible. The room was dirty and the staff were rude.")
     analysis = analyse_speech(registry, negative, ["de"], k=1)

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.speech_audio import MEANING, corpus_text, speak
+from tests.support.speech_audio import MEANING, corpus_text, speak
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OTHER_LANGUAGES = ["ar (Arabic)", "de (German)", "es (Spanish)", "fr (French)", "hi (Hindi)", "ru (Russian)",

@@ -4,7 +4,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from tests.speech_audio import MEANING, corpus_text, png_header, speak, write_wav
+from tests.support.speech_audio import MEANING, corpus_text, png_header, speak, write_wav
 
 pytestmark = pytest.mark.slow
 
