@@ -7,15 +7,15 @@ are called directly: ``pipeline("image-to-text")`` is broken in transformers 5.2
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from typing import Sequence
 
 from backend.config import ModelSpec, Settings
 from backend.errors import BackendError, InvalidInput, ModelUnavailable, model_load_failed
 from backend.images import decode_image  # noqa: F401 - decoding lives in backend.images; kept importable here
+from backend.loaded_model import LoadedModel
 from backend.language_id import LanguageGuess
-from backend.retrieval import Hit, nearest_sentences
+from backend.retrieval import Hit, hits_to_dicts, nearest_sentences
 from backend.similarity import SimilarityResult, compare_sentences
 
 # model_type in config.json -> transformers class. Only these architectures load; nothing runs
@@ -35,21 +35,30 @@ class CaptionAnalysis:
     hits: tuple[Hit, ...]  # nearest corpus sentences to the caption
     similarity: SimilarityResult | None  # caption (index 0) against the sentences the user typed
 
+    def to_dict(self) -> dict:
+        """The ``caption`` API contract (documented in README: keep keys stable)."""
+        sim = self.similarity
+        return {
+            "caption": self.caption,
+            "model": self.model_id,
+            "caption_language": self.caption_language.lang,
+            "hits": hits_to_dicts(self.hits),
+            "similarity": None if sim is None else [
+                {"sentence": sim.sentences[p.j], "lang": sim.languages[p.j], "cosine": round(p.cosine, 7),
+                 "rank": p.rank_i_to_j} for p in sim.pairs if p.i == 0
+            ],
+        }
 
-class Captioner:
+
+class Captioner(LoadedModel):
     """An image-to-text model with its image processor and tokenizer."""
 
     def __init__(self, spec: ModelSpec, model, image_processor, tokenizer, device):
-        self.spec = spec
+        super().__init__(spec)
         self._model = model
         self._processor = image_processor
         self._tokenizer = tokenizer
         self._device = device
-        self._lock = threading.Lock()
-
-    @property
-    def model_id(self) -> str:
-        return self.spec.id
 
     def caption(self, image) -> str:
         """One caption (plain text) for an RGB PIL image."""

@@ -12,8 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
+from backend.contract import nan_to_none
 from backend.errors import InvalidInput, LimitExceeded
-from backend.similarity import MARGIN_K
+from backend.languages import require_corpus_languages
+from backend.stats import MARGIN_K, ratio_margin, retrieval_hits, wilson_interval
 
 HUB_K = 10
 SCORINGS = ("cosine", "margin")
@@ -54,30 +56,28 @@ class BitextResult:
     neutralise: str = "none"  # backend.neutralise method applied before mining
     rank: int | None = None
 
-
-def wilson_interval(successes: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
-    """95% Wilson score interval for a binomial proportion (elementwise; NaN where n = 0)."""
-    n = np.asarray(n, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = successes / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return centre - half, centre + half
-
-
-def _knn_mean(sims: np.ndarray, k: int) -> np.ndarray:
-    k = max(1, min(k, sims.shape[1]))
-    return np.sort(sims, axis=1)[:, -k:].mean(axis=1)
+    def to_dict(self) -> dict:
+        """The ``bitext`` API contract (documented in README: keep keys stable)."""
+        return {
+            "model": self.model_id, "scoring": self.scoring, "languages": list(self.languages),
+            "p_at_1": nan_to_none(self.p_at_1), "n": self.n.tolist(),
+            "ci_low": nan_to_none(self.ci_low), "ci_high": nan_to_none(self.ci_high),
+            "mean_p_at_1": round(float(np.nanmean(self.p_at_1)), 6),
+            "per_language": [{"lang": d.lang, "mean_p_at_1": d.mean_p_at_1, "hub_skewness": d.hub_skewness,
+                              "tokens_per_word": d.tokens_per_word, "token_ratio_to_english": d.token_ratio_to_english,
+                              "top_hubs": [{"text": t, "k_occurrence": c} for t, c in d.top_hubs]}
+                             for d in self.per_language],
+            "confusions": [{"source_lang": c.source_lang, "target_lang": c.target_lang, "source": c.source,
+                            "matched": c.matched, "expected": c.expected, "score_gap": round(c.score_gap, 6)}
+                           for c in self.confusions],
+            "warnings": list(self.warnings),
+        }
 
 
 def pair_scores(src: np.ndarray, tgt: np.ndarray, scoring: str) -> np.ndarray:
     """(n_src, n_tgt) scores between L2-normalised source and target embeddings."""
     sims = src @ tgt.T
-    if scoring == "cosine":
-        return sims
-    denom = (_knn_mean(sims, MARGIN_K)[:, None] + _knn_mean(sims.T, MARGIN_K)[None, :]) / 2
-    return sims / np.maximum(denom, 1e-12)
+    return sims if scoring == "cosine" else ratio_margin(sims, MARGIN_K)
 
 
 def _skewness(values: np.ndarray) -> float:
@@ -115,13 +115,13 @@ def bitext_mining(vectors: np.ndarray, ids: Sequence[str], langs: Sequence[str],
             k = min(HUB_K, tgt.size)
             np.add.at(occurrences[tgt_lang], np.argpartition(-scores, k - 1, axis=1)[:, :k].ravel(), 1)
             tgt_ids = ids_arr[tgt]
-            evaluable = np.isin(ids_arr[src], tgt_ids) & (ids_arr[src] != "")
-            if not evaluable.any():
+            hits[a, b], n[a, b] = retrieval_hits(scores, ids_arr[src], tgt_ids)
+            if n[a, b] == 0:
                 continue
-            best = scores.argmax(axis=1)
-            correct = tgt_ids[best] == ids_arr[src]
-            n[a, b], hits[a, b] = int(evaluable.sum()), int((correct & evaluable).sum())
             p1[a, b] = hits[a, b] / n[a, b]
+            best = scores.argmax(axis=1)
+            evaluable = np.isin(ids_arr[src], tgt_ids) & (ids_arr[src] != "")
+            correct = tgt_ids[best] == ids_arr[src]
             first_of = {m: j for j, m in reversed(list(enumerate(tgt_ids)))}
             for i in np.flatnonzero(evaluable & ~correct):
                 j_true = first_of[ids_arr[src][i]]
@@ -181,14 +181,8 @@ def run_bitext(registry, corpus_id: str, model_id: str | None, languages: Sequen
     if scoring not in SCORINGS:
         raise InvalidInput(f"Unknown scoring {scoring!r}. Use 'cosine' or 'margin'.")
     corpus = registry.corpora.get(corpus_id)
-    if isinstance(languages, str):
-        languages = [x.strip() for x in languages.split(",") if x.strip()]
     available = list(corpus.language_counts)
-    unknown = [x for x in languages if x not in corpus.language_counts]
-    if unknown:
-        raise InvalidInput(f"Language(s) {', '.join(unknown)[:200]} are not in corpus {corpus_id!r}. "
-                           f"It has: {', '.join(available[:40])}.")
-    languages = list(languages) or sorted(available)
+    languages = require_corpus_languages(languages, corpus, corpus_id) or sorted(available)
     if len(languages) < 2:
         raise InvalidInput(f"Corpus {corpus_id!r} has only one language ({', '.join(languages)}): bitext "
                            "mining needs at least two. Upload translations with a shared id column.")

@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from backend.contract import matrix_list
 from backend.errors import InvalidInput
 from backend.sentiment import LABELS, LabelledSet
 
@@ -41,6 +42,23 @@ class TransferResult:
     n_per_language: tuple[int, ...]
     chance: float  # share of the most frequent label: what always guessing it scores
     few_shot: FewShotCurve
+
+    def to_dict(self) -> dict:
+        """One model's answer in the ``transfer`` API (see ``transfer_to_dict``)."""
+        c = self.few_shot
+        return {
+            "model": self.model_id, "dataset": self.dataset, "languages": list(self.languages),
+            "accuracy": matrix_list(self.accuracy), "n_per_language": list(self.n_per_language),
+            "chance": round(self.chance, 4),
+            "few_shot": {"train_lang": c.train_lang, "test_lang": c.test_lang, "k": list(c.sizes),
+                         "k_used": list(c.used), "mean": [round(v, 4) for v in c.mean],
+                         "sd": [round(v, 4) for v in c.sd]},
+        }
+
+
+def transfer_to_dict(results: Sequence[TransferResult]) -> dict:
+    """The ``transfer`` API contract: the first model's answer, the others under ``comparison``."""
+    return {**results[0].to_dict(), "comparison": [r.to_dict() for r in results[1:]]}
 
 
 def meaning_folds(data: LabelledSet, seed: int, n_folds: int = N_FOLDS) -> np.ndarray:

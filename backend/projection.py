@@ -26,6 +26,8 @@ import numpy as np
 from backend.corpus import Corpus, atomic_write
 from backend.encoders.base import l2_normalise
 from backend.errors import InvalidInput, LimitExceeded
+from backend.languages import require_corpus_languages
+from backend.stats import silhouette
 
 METHODS = ("umap", "pca", "tsne")
 MIN_POINTS = 10
@@ -103,6 +105,26 @@ class MapResult:
     # scores' "centered" columns hold that method's space
     neutralise: str = "none"
     rank: int | None = None
+
+    def to_dict(self) -> dict:
+        """The ``project_map`` API contract (documented in README: keep keys stable)."""
+        s = self.scores
+        language, meaning = ((s.silhouette_language_centered, s.silhouette_meaning_centered) if self.centered
+                             else (s.silhouette_language_raw, s.silhouette_meaning_raw))
+        return {
+            "corpus": self.corpus_id, "model": self.model_id, "method": self.method, "centered": self.centered,
+            "n_points": self.n_points, "n_available": self.n_available, "sampled": self.sampled,
+            "silhouette_language": language, "silhouette_meaning": meaning, "trustworthiness": s.trustworthiness,
+            "trust_k": s.trust_k, "n_scored": s.n_scored,
+            "silhouettes": {
+                "uncentered": {"language": s.silhouette_language_raw, "meaning": s.silhouette_meaning_raw},
+                "centered": {"language": s.silhouette_language_centered, "meaning": s.silhouette_meaning_centered},
+            },
+            "clusters": [{"algorithm": c.algorithm, "cluster": c.cluster, "size": c.size, "label": c.label,
+                          "label_lang": c.label_lang, "languages": dict(c.languages), "top_share": c.top_share,
+                          "one_language": c.one_language} for c in self.clusters],
+            "seconds": self.seconds, "from_cache": self.from_cache,
+        }
 
     @property
     def n_points(self) -> int:
@@ -280,14 +302,6 @@ def project(vectors: np.ndarray, method: str, seed: int = 0, fast: bool = True) 
     return np.asarray(coords, dtype=np.float32)
 
 
-def _silhouette(vectors: np.ndarray, labels: np.ndarray) -> float | None:
-    from sklearn.metrics import silhouette_score
-
-    if len(np.unique(labels)) < 2 or len(np.unique(labels)) >= len(labels):
-        return None
-    return round(float(silhouette_score(vectors, labels, metric="cosine")), 6)
-
-
 def score_sample(ids: Sequence[str], size: int = SCORE_SAMPLE, seed: int = 0) -> np.ndarray:
     """Sorted rows for scoring: whole meanings in random order until ``size`` rows (so the meaning
     silhouette sees translation sets, not scattered singletons); random rows without meanings."""
@@ -311,8 +325,8 @@ def map_scores(vectors: np.ndarray, centered: np.ndarray, projected: np.ndarray,
     meaning_rows = sample[ids_arr[sample] != ""]
     scores = {}
     for name, space in (("raw", vectors), ("centered", centered)):
-        scores[f"language_{name}"] = _silhouette(np.asarray(space[sample]), langs_arr[sample])
-        scores[f"meaning_{name}"] = _silhouette(np.asarray(space[meaning_rows]), ids_arr[meaning_rows])
+        scores[f"language_{name}"] = silhouette(np.asarray(space[sample]), langs_arr[sample])
+        scores[f"meaning_{name}"] = silhouette(np.asarray(space[meaning_rows]), ids_arr[meaning_rows])
     rng = np.random.default_rng(seed + 1)
     trust_rows = np.sort(rng.choice(len(coords), min(len(coords), SCORE_SAMPLE), replace=False))
     k = min(TRUST_K, len(trust_rows) // 2 - 1)
@@ -373,14 +387,6 @@ def summarise_clusters(space: np.ndarray, langs: Sequence[str], texts: Sequence[
 
 
 # ---------------------------------------------------------------- the whole map, with a cache
-
-def _parse_languages(languages) -> list[str]:
-    if languages is None:
-        return []
-    if isinstance(languages, str):
-        languages = languages.split(",")
-    return sorted({str(x).strip() for x in languages if str(x).strip()})
-
 
 def _check_max_points(max_points, cap: int) -> int:
     try:
@@ -447,11 +453,7 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
     max_points = _check_max_points(limits.max_map_points if max_points in (None, "") else max_points,
                                    limits.max_map_points)
     corpus = registry.corpora.get(corpus_id)
-    chosen = _parse_languages(languages)
-    unknown = [x for x in chosen if x not in corpus.language_counts]
-    if unknown:
-        raise InvalidInput(f"Language(s) {', '.join(unknown)[:200]} are not in corpus {corpus_id!r}. "
-                           f"It has: {', '.join(list(corpus.language_counts)[:40])}.")
+    chosen = sorted(require_corpus_languages(languages, corpus, corpus_id))
     langs_arr = np.asarray(corpus.langs)
     candidates = np.flatnonzero(np.isin(langs_arr, chosen)) if chosen else np.arange(len(corpus))
     present = sorted(set(langs_arr[candidates].tolist()))

@@ -10,9 +10,15 @@ from typing import Sequence
 
 from backend.corpus import BUNDLED_ID, bundled_corpus
 from backend.errors import InvalidInput
+from backend.languages import parse_language_list
 from backend.search_index import SearchHit
 
 Hit = SearchHit  # rank, id, lang, text, score, cosine, same_meaning
+
+
+def hits_to_dicts(hits) -> list[dict]:
+    """Nearest sentences in the ``transcribe`` and ``caption`` API contracts."""
+    return [{"rank": h.rank, "id": h.id, "lang": h.lang, "text": h.text, "cosine": round(h.cosine, 7)} for h in hits]
 
 
 def corpus_languages(corpus_id: str = BUNDLED_ID) -> tuple[str, ...]:
@@ -30,7 +36,7 @@ def nearest_sentences(registry, query_text: str, languages: Sequence[str] | None
     if not query_text or not query_text.strip():
         raise InvalidInput("There is no text to search with.")
     corpus = registry.corpora.get(corpus_id)
-    wanted = set(languages) if languages else set(corpus.language_counts)
+    wanted = set(parse_language_list(languages)) or set(corpus.language_counts)
     if wanted - {exclude_language}:  # only the query's own language chosen: search it anyway
         wanted.discard(exclude_language)
     model_id = model_id or registry.settings.default_model("embeddings")

@@ -23,6 +23,7 @@ from backend.memory import BoundedLRU, KeyedLocks
 from backend.corpus import Corpus
 from backend.corpus_vectors import corpus_embeddings  # noqa: F401 - also the old import path
 from backend.errors import InvalidInput, LimitExceeded
+from backend.languages import parse_language_list
 
 CSLS_K = 10
 
@@ -60,6 +61,11 @@ class SearchHit:
     score: float  # cosine, or CSLS when hubness correction is on
     cosine: float
     same_meaning: bool | None  # None when the query's meaning is unknown
+
+    def to_dict(self) -> dict:
+        """One hit of the ``search`` API."""
+        return {"rank": self.rank, "id": self.id, "lang": self.lang, "text": self.text, "score": round(self.score, 7),
+                "cosine": round(self.cosine, 7), "same_meaning": self.same_meaning}
 
 
 @dataclass(frozen=True)
@@ -320,6 +326,15 @@ class SearchResult:
     neutralise: str = "none"  # backend.neutralise method applied to the corpus and the query
     rank: int | None = None
 
+    def to_dict(self) -> dict:
+        """The ``search`` API contract (documented in README: keep keys stable)."""
+        return {
+            "query": self.query, "query_lang": self.query_lang, "query_meaning": self.query_meaning,
+            "scoring": "csls" if self.csls else "cosine",
+            "index": {"factory": self.index.factory, "n": self.index.n, "on_gpu": self.index.on_gpu},
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
 
 def search_corpus(registry, corpus_id: str, query: str | None, k: int, languages: Sequence[str] = (),
                   model_id: str | None = None, csls: bool = False, progress=None, neutralise: str = "none",
@@ -342,8 +357,7 @@ def search_corpus(registry, corpus_id: str, query: str | None, k: int, languages
     if isinstance(k, float) and whole != k:
         raise InvalidInput(f"k must be a whole number, got {k!r}.")
     k = whole
-    if isinstance(languages, str):  # "fr" or "fr,de" from a script: a language, not its letters
-        languages = [x.strip() for x in languages.split(",") if x.strip()]
+    languages = parse_language_list(languages)  # "fr" or "fr,de" from a script: a language, not its letters
     if not 1 <= k <= settings.limits.max_search_k:
         raise LimitExceeded(f"k is {k}; it must be between 1 and {settings.limits.max_search_k}.")
     sentences = parse_sentences(query, settings, registry.get("langid"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,10 @@ from typing import Sequence
 import numpy as np
 
 from backend.config import ASSETS_DIR, ModelSpec, Settings
+from backend.contract import number
 from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
+from backend.loaded_model import LoadedModel
+from backend.stats import wilson_interval
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 HEAD_PATH = ASSETS_DIR / "sentiment_head.npz"
@@ -75,14 +77,8 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-class SentimentModel:
+class SentimentModel(LoadedModel):
     """Interface: ``predict(texts, registry) -> float64 (n, 3)`` probabilities in LABELS order."""
-
-    spec: ModelSpec
-
-    @property
-    def model_id(self) -> str:
-        return self.spec.id
 
     def predict(self, texts: Sequence[str], registry) -> np.ndarray:
         raise NotImplementedError
@@ -90,7 +86,8 @@ class SentimentModel:
 
 class HeadSentimentModel(SentimentModel):
     def __init__(self, spec: ModelSpec, head: SentimentHead):
-        self.spec, self.head = spec, head
+        super().__init__(spec)
+        self.head = head
 
     def logits(self, texts: Sequence[str], registry) -> np.ndarray:
         return self.head.logits(registry.embed(list(texts), self.head.embedding_model))
@@ -107,7 +104,8 @@ class VaderSentimentModel(SentimentModel):
     def __init__(self, spec: ModelSpec):
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-        self.spec, self._analyzer = spec, SentimentIntensityAnalyzer()
+        super().__init__(spec)
+        self._analyzer = SentimentIntensityAnalyzer()
 
     def polarity(self, texts: Sequence[str]) -> list[dict]:
         return [self._analyzer.polarity_scores(t) for t in texts]
@@ -127,7 +125,8 @@ class TransformersSentimentModel(SentimentModel):
     """Any 3-way sequence classifier (Hub id or local path); labels mapped by name to LABELS."""
 
     def __init__(self, spec: ModelSpec, tokenizer, model, device, batch_size: int = 32):
-        self.spec, self._tok, self._model, self._device = spec, tokenizer, model, device
+        super().__init__(spec)
+        self._tok, self._model, self._device = tokenizer, model, device
         self._batch = batch_size
         names = [str(model.config.id2label[i]).lower() for i in range(model.config.num_labels)]
         if sorted(names) == sorted(LABELS):
@@ -209,6 +208,17 @@ class SentimentPrediction:
     baseline_label: str | None
     baseline_scores: tuple[float, float, float] | None
 
+    def to_dict(self) -> dict:
+        """One sentence of the ``sentiment`` API."""
+        return {"text": self.text, "lang": self.lang, "language_source": self.lang_source,
+                "meaning_id": self.meaning_id, **self.label_dict(),
+                "baseline": None if self.baseline_label is None else
+                {"label": self.baseline_label, "scores": dict(zip(LABELS, self.baseline_scores))}}
+
+    def label_dict(self) -> dict:
+        """``{label, scores}``: the ``sentiment`` of the ``transcribe`` API."""
+        return {"label": self.label, "scores": dict(zip(LABELS, self.probabilities))}
+
 
 @dataclass(frozen=True)
 class MeaningConsistency:
@@ -225,6 +235,10 @@ class MeaningConsistency:
     def majority(self) -> str:
         return max(LABELS, key=self.labels.count)
 
+    def to_dict(self) -> dict:
+        return {"id": self.meaning_id, "langs": list(self.langs), "labels": list(self.labels),
+                "positive_minus_negative": list(self.positive_minus_negative), "agree": self.agree}
+
 
 @dataclass(frozen=True)
 class SentimentResult:
@@ -237,6 +251,16 @@ class SentimentResult:
     def consistency(self) -> float | None:
         """Share of meanings whose translations all get one label; None without meaning ids."""
         return sum(m.agree for m in self.meanings) / len(self.meanings) if self.meanings else None
+
+    def to_dict(self) -> dict:
+        """The ``sentiment`` API contract (documented in README: keep keys stable)."""
+        return {
+            "model": self.model_id,
+            "baseline": self.baseline_id,
+            "results": [p.to_dict() for p in self.predictions],
+            "consistency": None if not self.meanings else {
+                "score": round(self.consistency, 4), "meanings": [m.to_dict() for m in self.meanings]},
+        }
 
 
 _ID_LINE = re.compile(r"^([^|\s][^|]{0,63})\|([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)\|(.+)$", re.S)
@@ -389,17 +413,6 @@ def load_labelled_upload(path: str | Path | None, settings: Settings) -> Labelle
     return _labelled_from_rows(_read_table(content, path.name), path.name, settings.limits.max_lab_rows)
 
 
-def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for a proportion (better than ±1.96·se at small n)."""
-    if n == 0:
-        return (0.0, 0.0)
-    p = correct / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 @dataclass(frozen=True)
 class LanguageAccuracy:
     lang: str
@@ -407,6 +420,10 @@ class LanguageAccuracy:
     correct: int
     low: float  # 95% Wilson interval
     high: float
+
+    def to_dict(self) -> dict:
+        return {"lang": self.lang, "n": self.n, "correct": self.correct, "accuracy": round(self.accuracy, 4),
+                "interval": [number(self.low, 4), number(self.high, 4)]}
 
     @property
     def accuracy(self) -> float:
@@ -419,6 +436,23 @@ class ModelEvaluation:
     per_language: tuple[LanguageAccuracy, ...]
     consistency: float | None  # share of meanings with one label across languages
     error: str | None = None  # why the model could not be evaluated (e.g. a Hub model offline)
+
+    def to_dict(self) -> dict:
+        return {"model": self.model_id, "error": self.error,
+                "consistency": None if self.consistency is None else round(self.consistency, 4),
+                "per_language": [a.to_dict() for a in self.per_language]}
+
+
+@dataclass(frozen=True)
+class SentimentEvaluation:
+    """Every model scored on one labelled set."""
+
+    dataset: str
+    models: tuple[ModelEvaluation, ...]
+
+    def to_dict(self) -> dict:
+        """The ``sentiment_eval`` API contract (documented in README: keep keys stable)."""
+        return {"dataset": self.dataset, "models": [m.to_dict() for m in self.models]}
 
 
 def evaluate_models(registry, model_ids: Sequence[str], data: LabelledSet | None = None,

@@ -12,9 +12,9 @@ from typing import Sequence
 
 import numpy as np
 
+from backend.contract import matrix_list
 from backend.errors import InvalidInput
-
-MARGIN_K = 4
+from backend.stats import MARGIN_K, margin_k, ratio_margin
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,22 @@ class SimilarityResult:
     rank: int | None = None
     neutralisation: str = "no neutralisation"  # what was removed, fitted on what
 
+    def to_dict(self) -> dict:
+        """model, engine, sentences, languages, matrix, margin_k and pairs of the ``similarity`` API."""
+        return {
+            "model": self.model_id,
+            "engine": self.engine,
+            "sentences": list(self.sentences),
+            "languages": list(self.languages),
+            "matrix": matrix_list(self.matrix),
+            "margin_k": self.margin_k,
+            "pairs": [
+                {"i": p.i, "j": p.j, "cosine": round(p.cosine, 7), "rank_i_to_j": p.rank_i_to_j,
+                 "rank_j_to_i": p.rank_j_to_i, "margin": round(p.margin, 7), "mutual_nearest": p.mutual_nearest}
+                for p in self.pairs
+            ],
+        }
+
 
 @dataclass(frozen=True)
 class ModelComparison:
@@ -56,6 +72,34 @@ class ModelComparison:
     mutual_b: int
     only_a: tuple[SentencePair, ...]  # mutual nearest in A, not in B
     only_b: tuple[SentencePair, ...]
+
+
+@dataclass(frozen=True)
+class SimilarityAnalysis:
+    """What the Similarity tab shows: the main model's result, and optionally a second model's
+    on the same sentences with where the two disagree."""
+
+    main: SimilarityResult
+    language_sources: tuple[str, ...]  # "detected" or "given" per sentence
+    other: SimilarityResult | None = None
+    comparison: ModelComparison | None = None
+
+    def to_dict(self) -> dict:
+        """The ``similarity`` API contract (documented in README: keep keys stable)."""
+        main = self.main.to_dict()
+        payload = {**{k: main[k] for k in ("model", "engine", "sentences", "languages")},
+                   "language_source": list(self.language_sources),
+                   **{k: main[k] for k in ("matrix", "margin_k", "pairs")}, "comparison": None}
+        if self.other is not None and self.comparison is not None:
+            cmp = self.comparison
+            payload["comparison"] = {
+                "model": self.other.model_id,
+                "engine": self.other.engine,
+                "matrix": matrix_list(self.other.matrix),
+                "cross_language_pairs": cmp.cross_pairs,
+                "mutual_nearest_cross_language": {cmp.model_a: cmp.mutual_a, cmp.model_b: cmp.mutual_b},
+            }
+        return payload
 
 
 def neighbour_ranks(matrix: np.ndarray) -> np.ndarray:
@@ -71,17 +115,6 @@ def neighbour_ranks(matrix: np.ndarray) -> np.ndarray:
     return ranks.astype(np.int64).reshape(n, n)
 
 
-def ratio_margin(matrix: np.ndarray, k: int = MARGIN_K) -> tuple[np.ndarray, int]:
-    """Ratio margin for every pair, and the k actually used (at most n - 1)."""
-    n = matrix.shape[0]
-    k = max(1, min(k, n - 1))
-    scores = matrix.astype(np.float64, copy=True)
-    np.fill_diagonal(scores, -np.inf)
-    knn_mean = np.sort(scores, axis=1)[:, -k:].mean(axis=1)
-    denom = (knn_mean[:, None] + knn_mean[None, :]) / 2.0
-    return matrix / np.where(np.abs(denom) < 1e-12, 1e-12, denom), k
-
-
 def compare_sentences(embeddings: np.ndarray, sentences: Sequence[str], languages: Sequence[str],
                       model_id: str, engine: str = "") -> SimilarityResult:
     """Pairwise similarity of L2-normalised ``embeddings`` (float32 (n, d)), n >= 2."""
@@ -95,7 +128,7 @@ def compare_sentences(embeddings: np.ndarray, sentences: Sequence[str], language
     matrix = (embeddings @ embeddings.T).astype(np.float32)
     matrix.setflags(write=False)
     ranks = neighbour_ranks(matrix)
-    margins, k = ratio_margin(matrix)
+    margins, k = ratio_margin(matrix, MARGIN_K, exclude_self=True), margin_k(n, MARGIN_K, exclude_self=True)
     pairs = [
         SentencePair(i, j, float(matrix[i, j]), int(ranks[i, j]), int(ranks[j, i]), float(margins[i, j]))
         for i in range(n) for j in range(i + 1, n)
@@ -149,3 +182,14 @@ def similarity_from_text(text: str | None, registry, model_ids: Sequence[str],
         results.append(replace(compare_sentences(vectors, texts, langs, model_id, engine), neutralise=neutralise,
                                rank=rank, neutralisation=describe(fitted)))
     return sentences, results
+
+
+def analyse_similarity(text: str | None, registry, model_id: str, compare_with: str | None = None,
+                       progress=None, neutralise: str = "none", rank=None) -> SimilarityAnalysis:
+    """The Similarity tab's answer: ``text`` under ``model_id``, and under ``compare_with`` too
+    (None: no comparison)."""
+    model_ids = [model_id] + ([compare_with] if compare_with else [])
+    sentences, results = similarity_from_text(text, registry, model_ids, progress, neutralise, rank)
+    main, other = results[0], (results[1] if len(results) > 1 else None)
+    return SimilarityAnalysis(main, tuple(s.lang_source for s in sentences), other,
+                              compare_models(main, other) if other else None)

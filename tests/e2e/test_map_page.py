@@ -79,7 +79,7 @@ def _atlas_corpus_id(registry, tmp_path) -> str:
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
 def test_cldr_atlas_map_at_scale_renders(page: Page, app_url, registry, tmp_path):
-    from ui.formatting import map_figure
+    from ui.figures.map import map_figure
     from backend.projection import project_map
 
     corpus_id = _atlas_corpus_id(registry, tmp_path)

@@ -5,7 +5,10 @@ import pandas as pd
 
 from backend.config import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
 from backend.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, SUPPORTED_SCRIPTS, UNSUPPORTED_SCRIPTS
-from ui.formatting import escape_markdown, language_label, nearest_table, shorten
+from backend.similarity import SimilarityResult
+from ui.escaping import escape_markdown
+from ui.figures.nearest import nearest_table
+from ui.figures.text import language_label, shorten
 
 MAX_DISPLAY_SIDE = 1600  # the picture sent back to the browser; boxes are scaled with it
 SCRIPT_LIMIT = (f"The OCR model reads {SUPPORTED_SCRIPTS}. It cannot read {UNSUPPORTED_SCRIPTS}: "
@@ -85,3 +88,19 @@ def similarity_by_source(reading) -> pd.DataFrame:
         for d in f.similarity_dicts() or []:
             rows.append([source, d["sentence"], d["lang"], round(d["cosine"], 4), d["rank"]])
     return pd.DataFrame(rows, columns=SIMILARITY_COLUMNS)
+
+
+def caption_similarity_table(result: SimilarityResult | None) -> pd.DataFrame:
+    """The caption (sentence 0) against each sentence the user typed, most similar first (/caption)."""
+    columns = ["sentence", "lang", "cosine to caption", "rank among caption's neighbours"]
+    if result is None:
+        return pd.DataFrame([], columns=columns)
+    pairs = sorted((p for p in result.pairs if p.i == 0), key=lambda p: -p.cosine)
+    return pd.DataFrame([[result.sentences[p.j], result.languages[p.j], round(p.cosine, 4), p.rank_i_to_j]
+                         for p in pairs], columns=columns)
+
+
+def caption_markdown(analysis) -> str:
+    g = analysis.caption_language
+    return (f"**Caption** ({escape_markdown(language_label(g.lang))}, by {escape_markdown(analysis.model_id)}): "
+            f"“{escape_markdown(analysis.caption)}”")

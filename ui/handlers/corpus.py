@@ -6,7 +6,8 @@ import gradio as gr
 from backend.diagnostics import run_bitext
 from backend.errors import InvalidInput
 from backend.search_index import search_corpus
-from ui import formatting as fmt
+from ui.figures import diagnostics as diag_fig
+from ui.figures import search as search_fig
 from ui.errors import progress_callback, user_facing
 from ui.zerogpu import gpu
 
@@ -24,27 +25,29 @@ def make_corpus_handlers(registry):
             raise InvalidInput("No file was uploaded. Choose a CSV, TSV, JSONL, TXT, TMX, PO or MO file.")
         corpus = registry.corpora.load_upload(file, name=getattr(file, "orig_name", None))
         summary = corpus.summary()
-        return summary, fmt.corpus_markdown(summary), gr.update(
+        return summary, search_fig.corpus_markdown(summary), gr.update(
             choices=corpus_choices(registry, corpus.corpus_id), value=corpus.corpus_id)
 
     @user_facing
     def on_search_corpus_change(corpus_id):
         summary = registry.corpora.get(corpus_id).summary()
-        return fmt.corpus_markdown(summary), gr.update(choices=list(summary["languages"]), value=[])
+        return search_fig.corpus_markdown(summary), gr.update(choices=list(summary["languages"]), value=[])
 
     @gpu
     @user_facing
     def on_search_run(corpus, query, k, languages, model, csls, neutralise="none", rank=1, progress=gr.Progress()):
         result = search_corpus(registry, corpus, query, k, languages or [], model, bool(csls),
                                progress_callback(progress), neutralise, rank)
-        return fmt.index_markdown(result), fmt.search_hits_table(result), {**fmt.search_json(result), "neutralise": result.neutralise, "rank": result.rank}
+        return (search_fig.index_markdown(result), search_fig.search_hits_table(result),
+                {**result.to_dict(), "neutralise": result.neutralise, "rank": result.rank})
 
     @gpu(duration=120)
     @user_facing
     def on_diagnostics_run(corpus, model, languages, scoring, neutralise="none", rank=1, progress=gr.Progress()):
         result = run_bitext(registry, corpus, model, languages or "", scoring, progress_callback(progress),
                             neutralise, rank)
-        return (fmt.bitext_heatmap(result), fmt.bitext_warnings_markdown(result), fmt.bitext_language_table(result),
-                fmt.bitext_confusions_table(result), {**fmt.bitext_json(result), "neutralise": result.neutralise, "rank": result.rank})
+        return (diag_fig.bitext_heatmap(result), diag_fig.bitext_warnings_markdown(result),
+                diag_fig.bitext_language_table(result), diag_fig.bitext_confusions_table(result),
+                {**result.to_dict(), "neutralise": result.neutralise, "rank": result.rank})
 
     return on_search_load_corpus, on_search_corpus_change, on_search_run, on_diagnostics_run

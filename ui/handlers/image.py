@@ -5,9 +5,9 @@ import gradio as gr
 
 from backend.captioning import analyse_image
 from backend.image_reading import read_image
-from ui import formatting as fmt
 from ui.errors import progress_callback, user_facing
 from ui.figures import image as fig
+from ui.figures.nearest import nearest_table
 from ui.zerogpu import gpu
 
 
@@ -32,14 +32,14 @@ def make_caption_handler(registry):
     """The older caption-only endpoint (``/caption``), kept for API clients."""
     @gpu
     @user_facing
-    def on_image_caption(image, sentences, languages, progress=gr.Progress()):
+    def on_image_caption(image, sentences=None, languages=None, progress=gr.Progress()):
         analysis = analyse_image(registry, image, sentences, languages or None,
                                  progress=progress_callback(progress))
         return (
-            fmt.caption_markdown(analysis),
-            fmt.nearest_table(analysis.hits),
-            fmt.caption_similarity_table(analysis.similarity),
-            fmt.caption_json(analysis),
+            fig.caption_markdown(analysis),
+            nearest_table(analysis.hits),
+            fig.caption_similarity_table(analysis.similarity),
+            analysis.to_dict(),
         )
 
     return on_image_caption

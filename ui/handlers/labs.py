@@ -5,10 +5,10 @@ import gradio as gr
 
 from backend.errors import InvalidInput
 from backend.distillation import DEFAULT_STUDENT, distill, parse_temperatures
-from backend.labs import transfer_lab
+from backend.labs import transfer_lab, transfer_to_dict
 from backend.sentences import split_lines
 from backend.sentiment import load_labelled_upload
-from ui import formatting as fmt
+from ui.figures import labs as fig
 from ui.errors import progress_callback, user_facing
 from ui.zerogpu import gpu
 
@@ -31,17 +31,20 @@ def _seed(value) -> int:
 def make_transfer_handler(registry):
     @gpu(duration=120)
     @user_facing
-    def on_transfer_run(upload, model, compare_with, train_lang, test_lang, seed, progress=gr.Progress()):
+    def on_transfer_run(upload=None, model=None, compare_with=NO_COMPARISON, train_lang="en", test_lang="de", seed=0,
+                        progress=gr.Progress()):
+        # Defaults for Python callers; the API's come from the components (README: /transfer).
+        model = model or registry.settings.default_model("embeddings")
         data = load_labelled_upload(upload, registry.settings)
         model_ids = [model] + ([compare_with] if compare_with and compare_with not in (NO_COMPARISON, model) else [])
         results = transfer_lab(data, registry, model_ids, train_lang, test_lang, _seed(seed), progress_callback(progress))
         other = results[1] if len(results) > 1 else None
         return (
-            fmt.transfer_heatmap(results[0]),
-            gr.update(value=fmt.transfer_heatmap(other) if other else None, visible=bool(other)),
-            fmt.few_shot_figure(results),
-            fmt.transfer_markdown(results),
-            fmt.transfer_json(results),
+            fig.transfer_heatmap(results[0]),
+            gr.update(value=fig.transfer_heatmap(other) if other else None, visible=bool(other)),
+            fig.few_shot_figure(results),
+            fig.transfer_markdown(results),
+            transfer_to_dict(results),
         )
 
     return on_transfer_run
@@ -57,7 +60,7 @@ def make_distill_handler(registry):
             texts = [line for _, line in split_lines(unlabelled, registry.settings)]
         result = distill(registry, target_lang, parse_temperatures(temperatures, registry.settings), _seed(seed),
                          int(n_gold or 0), texts, student_kind=student, progress=progress_callback(progress))
-        return (fmt.distill_figure(result), fmt.distill_markdown(result), fmt.distill_table(result),
-                fmt.distill_p_at_1_figure(result), result.to_dict())
+        return (fig.distill_figure(result), fig.distill_markdown(result), fig.distill_table(result),
+                fig.distill_p_at_1_figure(result), result.to_dict())
 
     return on_distill_run

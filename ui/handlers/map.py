@@ -9,7 +9,7 @@ import gradio as gr
 
 from backend.atomic_files import atomic_write
 from backend.projection import project_map
-from ui import formatting as fmt
+from ui.figures import map as fig
 from ui.errors import progress_callback, user_facing
 from ui.zerogpu import gpu
 
@@ -25,7 +25,7 @@ def _csv_file(result) -> str:
     """One file per (corpus, model, method, centering), rewritten atomically: exports don't pile up."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"map-{result.corpus_id}-{result.model_id}-{result.method}")
     path = EXPORT_DIR / f"{name}{'-centred' if result.centered else ''}.csv"
-    atomic_write(path, fmt.map_points_table(result).to_csv(index=False).encode("utf-8"))
+    atomic_write(path, fig.map_points_table(result).to_csv(index=False).encode("utf-8"))
     return str(path)
 
 
@@ -36,14 +36,14 @@ def make_map_handlers(registry):
                    progress=gr.Progress()):
         result = project_map(registry, corpus, model, method, languages or [], bool(center), max_points,
                              progress_callback(progress), neutralise, rank)
-        return (result, fmt.map_figure(result), fmt.map_scores_markdown(result), fmt.map_clusters_table(result),
-                _csv_file(result), {**fmt.map_json(result), "neutralise": result.neutralise, "rank": result.rank})
+        return (result, fig.map_figure(result), fig.map_scores_markdown(result), fig.map_clusters_table(result),
+                _csv_file(result), {**result.to_dict(), "neutralise": result.neutralise, "rank": result.rank})
 
     @user_facing
     def on_map_redraw(result, lines, marked):
         if result is None:
             return gr.update()
-        return fmt.map_figure(result, lines=bool(lines), marked=_marked(marked))
+        return fig.map_figure(result, lines=bool(lines), marked=_marked(marked))
 
     def on_map_overlays(result, lines, marked):
         """After a run: redraw only when lines or marks are asked for. The run already sent the

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.sentiment import bundled_eval_set, evaluate_models, sentiment_from_text
-from ui import formatting as fmt
+from backend.sentiment import SentimentEvaluation, bundled_eval_set, evaluate_models, sentiment_from_text
+from ui.figures import sentiment as fig
 from ui.errors import progress_callback, user_facing
 from ui.zerogpu import gpu
 
@@ -18,10 +18,10 @@ def make_sentiment_handler(registry):
         baseline = None if not baseline or baseline == NO_BASELINE else baseline
         result = sentiment_from_text(text, registry, model, baseline, progress_callback(progress))
         return (
-            fmt.sentiment_bar_chart(result),
-            fmt.sentiment_table(result),
-            fmt.sentiment_consistency_markdown(result),
-            fmt.sentiment_json(result),
+            fig.sentiment_bar_chart(result),
+            fig.sentiment_table(result),
+            fig.sentiment_consistency_markdown(result),
+            result.to_dict(),
         )
 
     return on_sentiment_classify
@@ -33,9 +33,8 @@ def make_sentiment_eval_handler(registry):
     def on_sentiment_evaluate(progress=gr.Progress()):
         model_ids = [spec.id for spec in registry.settings.allowed("sentiment")]
         evaluations = evaluate_models(registry, model_ids, progress=progress_callback(progress))
-        data = bundled_eval_set()
-        return (fmt.sentiment_eval_figure(evaluations), fmt.sentiment_eval_table(evaluations),
-                fmt.sentiment_eval_json(evaluations, data.name))
+        report = SentimentEvaluation(bundled_eval_set().name, tuple(evaluations))
+        return fig.sentiment_eval_figure(evaluations), fig.sentiment_eval_table(evaluations), report.to_dict()
 
     return on_sentiment_evaluate
 

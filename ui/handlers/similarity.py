@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.similarity import compare_models, similarity_from_text
-from ui import formatting as fmt
+from backend.similarity import analyse_similarity
 from ui.errors import progress_callback, user_facing
+from ui.figures import similarity as fig
 from ui.zerogpu import gpu
 
 NO_COMPARISON = "none"
@@ -27,18 +27,16 @@ def make_similarity_handler(registry):
     @gpu
     @user_facing
     def on_similarity_compute(text, model, compare_with, neutralise="none", rank=1, progress=gr.Progress()):
-        model_ids = [model] + ([compare_with] if compare_with and compare_with != NO_COMPARISON else [])
-        sentences, results = similarity_from_text(text, registry, model_ids, progress_callback(progress),
-                                                  neutralise, rank)
-        main, other = results[0], (results[1] if len(results) > 1 else None)
-        cmp = compare_models(main, other) if other else None
+        compare_with = compare_with if compare_with and compare_with != NO_COMPARISON else None
+        analysis = analyse_similarity(text, registry, model, compare_with, progress_callback(progress), neutralise, rank)
+        main, other, cmp = analysis.main, analysis.other, analysis.comparison
         return (
-            fmt.similarity_heatmap(main, model_line(main)),
-            gr.update(value=fmt.similarity_heatmap(other, model_line(other)) if other else None, visible=bool(other)),
-            neutralisation_line(main) + (fmt.comparison_markdown(cmp, main.sentences, main.languages) if cmp else ""),
-            fmt.similarity_pairs_table(main),
-            {**fmt.similarity_json(main, [s.lang_source for s in sentences], other, cmp),
-             "neutralise": main.neutralise, "rank": main.rank, "neutralisation": main.neutralisation},
+            fig.similarity_heatmap(main, model_line(main)),
+            gr.update(value=fig.similarity_heatmap(other, model_line(other)) if other else None, visible=bool(other)),
+            neutralisation_line(main) + (fig.comparison_markdown(cmp, main.sentences, main.languages) if cmp else ""),
+            fig.similarity_pairs_table(main),
+            {**analysis.to_dict(), "neutralise": main.neutralise, "rank": main.rank,
+             "neutralisation": main.neutralisation},
         )
 
     return on_similarity_compute

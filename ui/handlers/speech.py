@@ -4,7 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.speech import analyse_speech
-from ui import formatting as fmt
+from ui.figures import speech as fig
+from ui.figures.nearest import nearest_table
 from ui.errors import progress_callback, user_facing
 from ui.zerogpu import gpu
 
@@ -16,10 +17,10 @@ def make_speech_handler(registry):
         analysis = analyse_speech(registry, audio, languages or None, progress=progress_callback(progress))
         return (
             analysis.transcription.text,
-            fmt.speech_languages_markdown(analysis),
-            fmt.segments_table(analysis.transcription.segments),
-            fmt.nearest_table(analysis.hits),
-            fmt.speech_json(analysis),
+            fig.speech_languages_markdown(analysis),
+            fig.segments_table(analysis.transcription.segments),
+            nearest_table(analysis.hits),
+            analysis.to_dict(),
         )
 
     return on_speech_transcribe

@@ -7,8 +7,8 @@ import gradio as gr
 from backend.config import REPO_ROOT
 from backend.errors import ModelUnavailable
 from scripts.render_image_examples import EXAMPLES, EXAMPLES_DIR
+from ui.escaping import escape_markdown
 from ui.figures.image import SCRIPT_LIMIT
-from ui.formatting import escape_markdown
 from ui.handlers.image import make_caption_handler, make_image_handler
 from ui.tabs.speech_tab import language_filter
 

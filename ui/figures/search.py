@@ -1,0 +1,40 @@
+"""Search tab: the corpus summary, the index line and the hits table."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ui.escaping import code_span, escape_markdown
+
+
+def corpus_markdown(summary: dict) -> str:
+    langs = ", ".join(f"{escape_markdown(k)} {v:,}" for k, v in list(summary["languages"].items())[:30])
+    more = " …" if len(summary["languages"]) > 30 else ""
+    return (f"**{escape_markdown(summary['name'])}**: {code_span(summary['corpus_id'])} · "
+            f"{summary['n_rows']:,} rows · {summary['n_meanings']:,} meanings · "
+            f"{len(summary['languages'])} languages ({langs}{more})"
+            + (f" · **{summary['skipped_rows']:,} unusable rows skipped** (rows "
+               f"{', '.join(map(str, summary['skipped_lines']))}{' …' if summary['skipped_rows'] > len(summary['skipped_lines']) else ''})"
+               if summary.get("skipped_rows") else ""))
+
+
+HIT_COLUMNS = ["rank", "score", "cosine", "lang", "text", "meaning id", "translation of the query"]
+
+
+def search_hits_table(result) -> pd.DataFrame:
+    """Hits, best first. Shown as plain text (no Markdown/HTML rendering)."""
+    def mark(hit) -> str:
+        return "" if hit.same_meaning is None else ("✓ yes" if hit.same_meaning else "")
+
+    rows = [[h.rank, round(h.score, 4), round(h.cosine, 4), h.lang, h.text, h.id, mark(h)] for h in result.hits]
+    return pd.DataFrame(rows, columns=HIT_COLUMNS)
+
+
+def index_markdown(result) -> str:
+    info = result.index
+    where = "GPU" if info.on_gpu else "CPU"
+    built = "loaded from disk" if info.loaded_from_disk else f"built in {info.build_seconds:.2f} s"
+    meaning = (f" · the query is corpus meaning {code_span(result.query_meaning)}: its translations are marked"
+               if result.query_meaning else "")
+    return (f"Index **{escape_markdown(info.factory)}** over {info.n:,} × {info.dim} vectors on {where} ({built}) · "
+            f"query language **{escape_markdown(result.query_lang)}** · scoring **{'CSLS' if result.csls else 'cosine'}**"
+            f"{meaning}")
