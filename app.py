@@ -1,6 +1,6 @@
 """Babelscope: look inside cross-lingual models. `make run`, or `python app.py`."""
 from backend.registry import build_registry
-from ui.layout import build_app, launch_options, queue_options
+from ui.layout import build_app, launch_options, queue_options, server_options
 
 registry = build_registry()  # loads nothing: models load on first use
 demo = build_app(registry)
@@ -12,6 +12,5 @@ if __name__ == "__main__":
     # then waits on none of them. Set BABELSCOPE_WARMUP=0 to load everything on first use instead.
     if settings.warm_up:
         registry.warm_up((settings.default_model("embeddings"), settings.contrast_model()))
-    demo.queue(**queue_options(settings)).launch(
-        server_port=7860, **launch_options(settings)
-    )
+    # GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose where (docs/deploy.md)
+    demo.queue(**queue_options(settings)).launch(**server_options(), **launch_options(settings))

@@ -1,6 +1,9 @@
 """The app factory: ``build_app(registry) -> gr.Blocks``. Building it loads no model."""
 from __future__ import annotations
 
+import os
+from typing import Mapping
+
 import gradio as gr
 
 from backend.config import Settings
@@ -58,6 +61,24 @@ def build_app(registry) -> gr.Blocks:
 # Ewe, Akan, Dinka...): wrong for a tool about languages. Noto covers every script the app shows
 # (the Makefile installs it for the browser tests); the rest are common system fallbacks.
 TEXT_FONTS = ("Noto Sans", "Segoe UI", "Helvetica Neue", "Arial", "sans-serif")
+
+
+DEFAULT_PORT = 7860
+
+
+def server_options(env: Mapping[str, str] | None = None) -> dict:
+    """Where app.py serves: Gradio's own GRADIO_SERVER_NAME and GRADIO_SERVER_PORT (docs/deploy.md),
+    else 127.0.0.1:7860. The port is passed explicitly so a busy port fails loudly instead of Gradio
+    quietly taking the next free one."""
+    env = os.environ if env is None else env
+    raw = (env.get("GRADIO_SERVER_PORT") or "").strip() or str(DEFAULT_PORT)
+    try:
+        port = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"GRADIO_SERVER_PORT must be a port number, got {raw[:20]!r}") from exc
+    if not 1 <= port <= 65535:
+        raise ValueError(f"GRADIO_SERVER_PORT must be between 1 and 65535, got {port}")
+    return {"server_name": (env.get("GRADIO_SERVER_NAME") or "").strip() or "127.0.0.1", "server_port": port}
 
 
 def queue_options(settings: Settings) -> dict:

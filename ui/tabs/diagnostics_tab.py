@@ -23,7 +23,7 @@ def render_diagnostics_tab(registry, handlers) -> None:
             with gr.Column(scale=3):
                 corpus = gr.Dropdown(corpus_choices(registry), value=BUNDLED_ID, label="Corpus",
                                      elem_id="diagnostics-corpus", allow_custom_value=True)
-                languages = gr.Textbox(label="Languages (comma list; empty = all)", elem_id="diagnostics-languages",
+                languages = gr.Textbox("", label="Languages (comma list; empty = all)", elem_id="diagnostics-languages",
                                        placeholder="en, fr, de, zh",
                                        info=f"At most {settings.limits.max_bitext_languages}. "
                                             "For the CLDR atlas name a few, e.g. en, fr, sw, ja, hi.")
