@@ -12,7 +12,7 @@ from backend.image_reading import read_image
 from backend.images import load_image
 from backend.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, line_problem, recognise_lines
 from scripts.render_image_examples import render_lines
-from tests.speech_audio import png_header
+from tests.support.speech_audio import png_header
 
 # Lines per language, written by us (some from the bundled corpus); each is rendered as one line.
 LINES = {
