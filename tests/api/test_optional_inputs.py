@@ -11,7 +11,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 REQUIRED = {  # what a caller must give; everything else has a default
     "/similarity": ["text"], "/load_corpus": ["file"], "/search": [], "/project_map": [], "/bitext": [],
     "/sentiment": ["text"], "/sentiment_eval": [], "/transfer": [], "/distill": [], "/transcribe": ["audio"],
-    "/caption": ["image"],
+    "/caption": ["image"], "/mine": ["source", "target"],
 }
 
 

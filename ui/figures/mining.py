@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backend.mining import MiningResult
-from ui.formatting import escape_markdown
+from ui.escaping import escape_markdown
 
 PAIR_COLUMNS = ["score", "source line", "target line", "source", "target", "in gold"]
 TABLE_ROWS = 500
