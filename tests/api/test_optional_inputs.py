@@ -11,7 +11,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 REQUIRED = {  # what a caller must give; everything else has a default
     "/similarity": ["text"], "/load_corpus": ["file"], "/search": [], "/project_map": [], "/bitext": [],
     "/sentiment": ["text"], "/sentiment_eval": [], "/transfer": [], "/distill": [], "/transcribe": ["audio"],
-    "/caption": ["image"], "/mine": ["source", "target"],
+    "/caption": ["image"], "/ocr": ["image"], "/mine": ["source", "target"],
 }
 
 
@@ -29,7 +29,7 @@ def test_only_the_real_inputs_are_required(endpoints):
 def test_readme_documents_every_parameter_and_its_default(endpoints):
     readme = README.read_text(encoding="utf-8")
     for name in REQUIRED:
-        section = re.search(rf"### `{re.escape(name)}`\n(.*?)(?=\n### |\n## )", readme, re.S)
+        section = re.search(rf"### `{re.escape(name)}`[^\n]*\n(.*?)(?=\n### |\n## )", readme, re.S)
         assert section, f"README has no section for {name}"
         for p in endpoints[name]["parameters"]:
             assert f"`{p['parameter_name']}`" in section.group(1), (name, p["parameter_name"])

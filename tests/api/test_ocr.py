@@ -6,7 +6,7 @@ from PIL import Image
 
 from backend.corpus import bundled_corpus
 from scripts.render_image_examples import EXAMPLES_DIR, render_lines
-from tests.speech_audio import png_header
+from tests.support.speech_audio import png_header
 
 pytestmark = pytest.mark.slow
 KEYS = ["lines", "text", "language", "nearest", "similarity", "sentiment", "caption"]
