@@ -12,6 +12,7 @@ REQUIRED = {  # what a caller must give; everything else has a default
     "/similarity": ["text"], "/load_corpus": ["file"], "/search": [], "/project_map": [], "/bitext": [],
     "/sentiment": ["text"], "/sentiment_eval": [], "/transfer": [], "/distill": [], "/transcribe": ["audio"],
     "/caption": ["image"], "/ocr": ["image"], "/mine": ["source", "target"],
+    "/features": [], "/feature_atlas": [], "/feature_card": ["feature"],
 }
 
 

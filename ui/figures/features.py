@@ -9,7 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backend.features import FeatureAtlas, FeatureCard, FeatureLookup, SentenceFeatures
-from ui.formatting import escape_html, escape_markdown, shorten
+from ui.escaping import code_span, escape_markdown, escape_plotly
+from ui.figures.text import shorten
 
 SHARED_MARK = "◆"  # marks a column whose feature is in the top-k of sentences of 2+ languages
 
@@ -18,9 +19,9 @@ def feature_heatmap(result: SentenceFeatures) -> go.Figure:
     """Rows = sentences, columns = the union of their top-k features, values = activations."""
     shared = {f for f, _ in result.shared}
     cols = [f"{SHARED_MARK} {f}" if f in shared else str(f) for f in result.columns]
-    rows = [f"{i + 1}·{escape_html(lang)}" for i, lang in enumerate(result.languages)]
-    safe = [escape_html(shorten(s, 60)) for s in result.sentences]
-    labels = [escape_html(shorten(result.labels.get(f, "") or "(no label)", 50)) for f in result.columns]
+    rows = [f"{i + 1}·{escape_plotly(lang)}" for i, lang in enumerate(result.languages)]
+    safe = [escape_plotly(shorten(s, 60)) for s in result.sentences]
+    labels = [escape_plotly(shorten(result.labels.get(f, "") or "(no label)", 50)) for f in result.columns]
     hover = [[f"<b>feature {f}</b>{' · shared across languages' if f in shared else ''}<br>{labels[j]}<br>"
               f"<b>{rows[i]}</b> {safe[i]}<br>activation {result.values[i, j]:.3f}"
               for j, f in enumerate(result.columns)] for i in range(len(rows))]
@@ -72,7 +73,7 @@ def entropy_histogram(atlas: FeatureAtlas) -> go.Figure:
                            hovertemplate="entropy %{x:.2f}: %{y} features<extra></extra>"))
     fig.update_layout(
         title=dict(text=f"Language entropy of {h['n_features']:,} features firing on ≥ {atlas.to_dict()['min_n']} "
-                        f"sentences · {escape_html(shorten(atlas.corpus_name, 60))}", x=0.5, font=dict(size=13)),
+                        f"sentences · {escape_plotly(shorten(atlas.corpus_name, 60))}", x=0.5, font=dict(size=13)),
         xaxis=dict(title="normalised language entropy (0 = one language, 1 = every language alike)", range=[0, 1]),
         yaxis=dict(title="features"), margin=dict(l=10, r=10, t=40, b=10), height=320, bargap=0.05,
     )
@@ -81,7 +82,7 @@ def entropy_histogram(atlas: FeatureAtlas) -> go.Figure:
 
 def specific_share_figure(atlas: FeatureAtlas) -> go.Figure:
     items = sorted(atlas.share_language_specific.items(), key=lambda kv: -kv[1])[:40]
-    fig = go.Figure(go.Bar(x=[escape_html(k) for k, _ in items], y=[v for _, v in items], marker_color="#d95f02",
+    fig = go.Figure(go.Bar(x=[escape_plotly(k) for k, _ in items], y=[v for _, v in items], marker_color="#d95f02",
                            hovertemplate="%{x}: %{y:.1%} of features<extra></extra>"))
     fig.update_layout(title=dict(text="Share of features specific to each language", x=0.5, font=dict(size=13)),
                       yaxis=dict(title="share of features", tickformat=".0%"), margin=dict(l=10, r=10, t=40, b=10),
@@ -134,7 +135,7 @@ def card_markdown(lookup: FeatureLookup) -> str:
     card: FeatureCard | None = lookup.card
     if card is None:
         return (f"### Feature {lookup.feature}\nIt never fires (is never among a sentence's 32 strongest "
-                f"features) in the {lookup.n_sentences:,} atlas sentences of `{escape_html(lookup.corpus_id)}`.")
+                f"features) in the {lookup.n_sentences:,} atlas sentences of {code_span(lookup.corpus_id)}.")
     cls = card.cls + (f" ({escape_markdown(card.language or '')})" if card.cls == "language-specific" else "")
     langs = ", ".join(f"{escape_markdown(k)} {v}" for k, v in list(card.by_language.items())[:20])
     tops = "\n".join(f"{i}. “{escape_markdown(shorten(t.text, 80))}” ({escape_markdown(t.lang)}, {t.value:.3f})"
