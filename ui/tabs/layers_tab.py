@@ -23,7 +23,7 @@ def render_layers_tab(registry) -> None:
                 corpus = gr.Dropdown(corpus_choices(registry), value=BUNDLED_ID, label="Corpus",
                                      elem_id="layers-corpus", allow_custom_value=True,
                                      info="An upload from the Search tab works too: paste its corpus_id.")
-                languages = gr.Textbox(label="Languages (comma list; empty = all)", elem_id="layers-languages",
+                languages = gr.Textbox("", label="Languages (comma list; empty = all)", elem_id="layers-languages",
                                        placeholder="en, fr, de, zh",
                                        info=f"At most {settings.limits.max_bitext_languages}; above "
                                             f"{settings.limits.max_layer_rows:,} sentences a sample keeps whole "
