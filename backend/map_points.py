@@ -29,6 +29,7 @@ import numpy as np
 from backend.errors import InvalidInput, LimitExceeded
 from backend.palette import language_colour
 
+RENDERER = "webgl"  # ui/static/map_renderer.js draws every map, whatever its size
 GRID = 65_535  # uint16 steps across the layout's extent
 PLACE_K = 10
 PLACE_FROM = 5  # the sentence sits at the weighted mean of this many nearest points
@@ -43,6 +44,11 @@ DENSITY_MIN_POINTS = 10
 
 def _code_dtype(n_codes: int) -> np.dtype:
     return np.dtype("<u1") if n_codes <= 256 else np.dtype("<u2")
+
+
+def bytes_per_point(n_languages: int, n_clusters: int) -> int:
+    """The binary payload's size a point: uint16 x and y, then the language and cluster codes."""
+    return 4 + _code_dtype(n_languages).itemsize + _code_dtype(n_clusters).itemsize
 
 
 @dataclass(frozen=True)
@@ -219,9 +225,11 @@ def parse_ids(ids) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(x).strip() for x in ids if str(x).strip()))
 
 
-def select_points(result, ids=(), box=None, cluster: int | None = None, points=None) -> MapSelection:
+def select_points(result, ids=(), box=None, cluster: int | None = None, points=None,
+                  algorithm: str = "kmeans") -> MapSelection:
     """The map's points with one of the meaning ``ids``, or inside ``box`` (map coordinates), or in
-    K-means ``cluster``, or at the given point indices; exactly one criterion."""
+    ``cluster`` of ``algorithm`` ("kmeans", or "hdbscan": its sample's points), or at the given point
+    indices; exactly one criterion."""
     wanted = parse_ids(ids)
     rect = parse_box(box)
     given = [name for name, v in (("ids", wanted), ("box", rect), ("cluster", cluster), ("points", points))
@@ -235,6 +243,10 @@ def select_points(result, ids=(), box=None, cluster: int | None = None, points=N
     elif rect is not None:
         x0, y0, x1, y1 = rect
         chosen = np.flatnonzero((coords[:, 0] >= x0) & (coords[:, 0] <= x1) & (coords[:, 1] >= y0) & (coords[:, 1] <= y1))
+    elif cluster is not None and algorithm == "hdbscan":
+        if getattr(result, "hdbscan_points", None) is None:
+            raise InvalidInput("This map keeps no HDBSCAN labels: draw it again.")
+        chosen = np.sort(result.hdbscan_points[result.hdbscan_labels == int(cluster)])
     elif cluster is not None:
         chosen = np.flatnonzero(np.asarray(result.kmeans_labels) == int(cluster))
     else:
@@ -320,7 +332,7 @@ def place_on_map(registry, result, text: str, k: int = PLACE_K) -> MapPlacement:
     text = (text or "").strip()
     if not text:
         raise InvalidInput("Type a sentence to place on the map.")
-    limit = registry.settings.limits.max_chars
+    limit = registry.settings.limits.max_chars_per_sentence
     if len(text) > limit:
         raise LimitExceeded(f"The sentence has {len(text):,} characters; the limit is {limit:,}. Shorten it.")
     query = registry.embed([text], result.model_id)[0]

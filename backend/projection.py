@@ -26,6 +26,8 @@ import numpy as np
 from backend.corpus import Corpus, atomic_write
 from backend.encoders.base import l2_normalise
 from backend.errors import InvalidInput, LimitExceeded
+from backend.map_points import RENDERER, bytes_per_point
+from backend.palette import language_palette
 from backend.languages import require_corpus_languages
 from backend.stats import silhouette
 
@@ -105,6 +107,9 @@ class MapResult:
     # scores' "centered" columns hold that method's space
     neutralise: str = "none"
     rank: int | None = None
+    languages: tuple[str, ...] = ()  # the languages asked for (empty = all)
+    hdbscan_points: np.ndarray | None = None  # int (m,): the points HDBSCAN clustered
+    hdbscan_labels: np.ndarray | None = None  # int (m,): their labels, -1 = noise
 
     def to_dict(self) -> dict:
         """The ``project_map`` API contract (documented in README: keep keys stable)."""
@@ -115,7 +120,7 @@ class MapResult:
             "corpus": self.corpus_id, "model": self.model_id, "method": self.method, "centered": self.centered,
             "n_points": self.n_points, "n_available": self.n_available, "sampled": self.sampled,
             "silhouette_language": language, "silhouette_meaning": meaning, "trustworthiness": s.trustworthiness,
-            "trust_k": s.trust_k, "n_scored": s.n_scored,
+            "trust_k": s.trust_k, "n_scored": s.n_scored, "n_scored_meaning": s.n_meaning, "n_trust": s.n_trust,
             "silhouettes": {
                 "uncentered": {"language": s.silhouette_language_raw, "meaning": s.silhouette_meaning_raw},
                 "centered": {"language": s.silhouette_language_centered, "meaning": s.silhouette_meaning_centered},
@@ -124,6 +129,9 @@ class MapResult:
                           "label_lang": c.label_lang, "languages": dict(c.languages), "top_share": c.top_share,
                           "one_language": c.one_language} for c in self.clusters],
             "seconds": self.seconds, "from_cache": self.from_cache,
+            # the browser renderer's terms (backend.map_points): colours per language, binary size
+            "palette": language_palette(sorted(set(self.langs))), "renderer": RENDERER,
+            "bytes_per_point": bytes_per_point(len(set(self.langs)), int(self.kmeans_labels.max()) + 1 if self.n_points else 1),
         }
 
     @property
@@ -511,4 +519,5 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
     return MapResult(corpus.corpus_id, corpus.name, model_id, method, bool(center), coords.astype(np.float32),
                      rows.astype(np.int64), ids, langs, texts, len(candidates), len(rows) < len(candidates),
                      max_points, scores, kmeans_labels, clusters, len(hdb_rows), int((hdb_labels == -1).sum()),
-                     seconds, cached, neutralise, rank)
+                     seconds, cached, neutralise, rank, tuple(chosen), np.asarray(hdb_rows, dtype=np.int64),
+                     np.asarray(hdb_labels, dtype=np.int32))

@@ -39,8 +39,8 @@ def build_app(registry) -> gr.Blocks:
             # Sentence-level views first, then corpus-level, then the experiments and other inputs.
             similarity_text = render_similarity_tab(registry)
             corpus_handlers = make_corpus_handlers(registry)
-            render_search_tab(registry, corpus_handlers)
-            render_map_tab(registry)
+            search_corpus = render_search_tab(registry, corpus_handlers)
+            render_map_tab(registry, similarity_text, search_corpus)
             render_diagnostics_tab(registry, corpus_handlers)
             render_mining_tab(registry)
             render_features_tab(registry, corpus_handlers)

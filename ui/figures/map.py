@@ -3,86 +3,86 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from ui.escaping import escape_plotly
+from ui.escaping import escape_markdown
 from ui.figures.text import language_label, shorten
 
 MAP_LINE_MEANINGS = 150  # translation lines are drawn for a sample of meanings: more is a hairball
-MAP_HOVER_CHARS = 60
 
 
-def _map_palette() -> list[str]:
-    from plotly.colors import qualitative as q
+def map_view_value(result, token: str) -> dict:
+    """What the map's WebGL renderer (ui/static/map_renderer.js) receives: the binary points
+    (backend.map_points.encode_points, base64), each language code's colour and name, a title and
+    the token its hover asks back with. Strings reach the page through textContent, never as HTML."""
+    from backend.map_points import encode_points
 
-    return [*q.Plotly, *q.D3, *q.Dark24, *q.Light24, *q.Alphabet]
-
-
-def _coords_f32(values: np.ndarray) -> np.ndarray:
-    """float32, 3 decimals: Plotly sends float32 arrays as base64 (4 bytes a value), not JSON text."""
-    return np.round(np.asarray(values, dtype=np.float32), 3).astype(np.float32)
-
-
-def map_figure(result, lines: bool = False, marked: tuple[str, ...] = ()) -> go.Figure:
-    """A Scattergl per language (largest first); optional grey lines between translations of a sample
-    of meanings, and open rings around the points of ``marked`` meaning ids. Hover: text, meaning id,
-    language (in the trace name: not repeated per point)."""
-    coords = _coords_f32(result.coords)
-    langs, ids = np.asarray(result.langs), np.asarray(result.ids)
-    texts = result.texts
-    fig = go.Figure()
-    if lines:
-        x, y, n_lines = _translation_lines(coords, ids, langs)
-        fig.add_trace(go.Scattergl(x=x, y=y, mode="lines", hoverinfo="skip", opacity=0.45,
-                                   line=dict(color="#7f7f7f", width=1),
-                                   name=f"translation lines ({n_lines} meanings)"))
-    palette = _map_palette()
-    codes, counts = np.unique(langs, return_counts=True)
-    for n, code in enumerate(codes[np.argsort(-counts, kind="stable")]):
-        rows = np.flatnonzero(langs == code)
-        hover = [f"{escape_plotly(shorten(texts[i], MAP_HOVER_CHARS))}<br>{escape_plotly(ids[i])}" for i in rows]
-        fig.add_trace(go.Scattergl(
-            x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=escape_plotly(language_label(str(code))),
-            text=hover, hovertemplate="%{text}<extra>" + escape_plotly(str(code), template=True) + "</extra>",
-            marker=dict(size=4 if len(coords) > 20_000 else 6, color=palette[n % len(palette)], opacity=0.8),
-        ))
-    marked_set = {m for m in marked if m}
-    if marked_set:
-        rows = np.flatnonzero(np.isin(ids, list(marked_set)))
-        fig.add_trace(go.Scattergl(
-            x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=f"marked meanings ({len(rows)} points)",
-            text=[f"{escape_plotly(shorten(texts[i], MAP_HOVER_CHARS))}<br>{escape_plotly(ids[i])} · "
-                  f"{escape_plotly(langs[i])}" for i in rows],
-            hovertemplate="%{text}<extra>marked</extra>",
-            marker=dict(symbol="circle-open", size=14, color="black", line=dict(width=2)),
-        ))
+    payload = encode_points(result.coords, result.langs, result.kmeans_labels).to_dict()
     centred = "mean-centred per language" if result.centered else "not centred"
     sampled = f" · sampled from {result.n_available:,}" if result.sampled else ""
-    fig.update_layout(
-        title=dict(text=f"{result.method.upper()} of {escape_plotly(result.corpus_name)} · "
-                        f"{escape_plotly(result.model_id)} · {centred} · {result.n_points:,} points{sampled}",
-                   x=0.5, font=dict(size=14)),
-        legend=dict(title=dict(text="Language"), itemsizing="constant"),
-        xaxis=dict(showticklabels=False, zeroline=False, title=None),
-        yaxis=dict(showticklabels=False, zeroline=False, title=None),
-        margin=dict(l=10, r=10, t=40, b=10), height=680, hovermode="closest", uirevision="map",
-    )
-    return fig
+    return {**payload, "names": [language_label(code) for code in payload["languages"]], "token": token,
+            "title": f"{result.method.upper()} of {result.corpus_name} · {result.model_id} · {centred} · "
+                     f"{result.n_points:,} points{sampled}"}
 
 
-def _translation_lines(coords: np.ndarray, ids: np.ndarray, langs: np.ndarray):
-    """x, y (float32 with NaN gaps) of a path through each sampled meaning's points, by language."""
+def translation_paths(result) -> list[list[int]]:
+    """Point indices of a path through each sampled meaning's translations (by language code), for
+    MAP_LINE_MEANINGS meanings shared by at least two points."""
+    ids, langs = np.asarray(result.ids), np.asarray(result.langs)
     meanings, counts = np.unique(ids[ids != ""], return_counts=True)
     shared = meanings[counts >= 2]
     if shared.size > MAP_LINE_MEANINGS:
         shared = np.sort(np.random.default_rng(0).choice(shared, MAP_LINE_MEANINGS, replace=False))
-    xs, ys = [], []
+    paths = []
     for meaning in shared:
         rows = np.flatnonzero(ids == meaning)
-        rows = rows[np.argsort(langs[rows], kind="stable")]
-        xs += [*coords[rows, 0], np.nan]
-        ys += [*coords[rows, 1], np.nan]
-    return np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32), int(shared.size)
+        paths.append(rows[np.argsort(langs[rows], kind="stable")].tolist())
+    return paths
+
+
+def map_overlay(result, token: str | None, lines: bool = False, marked: tuple[str, ...] = (),
+                density=None, placement=None) -> dict:
+    """The renderer's overlays for the map ``token``: translation lines, rings on ``marked`` meanings,
+    density contours (backend DensityContours), and a placed sentence with its neighbours."""
+    overlay: dict = {"token": token}
+    if lines:
+        overlay["lines"] = translation_paths(result)
+    wanted = [m for m in marked if m]
+    if wanted:
+        overlay["marked"] = np.flatnonzero(np.isin(np.asarray(result.ids), wanted)).tolist()
+    if density is not None:
+        overlay["density"] = density.to_dict()["contours"]
+    if placement is not None:
+        overlay["query"] = {"x": placement.x, "y": placement.y, "neighbours": [n.point for n in placement.neighbours]}
+    return overlay
+
+
+SELECTION_COLUMNS = ["point", "language", "meaning id", "text"]
+
+
+def selection_table(selection) -> pd.DataFrame:
+    """The selected sentences (the first SELECT_ROWS), plain text."""
+    return pd.DataFrame([[p.point, p.lang, p.id, p.text] for p in selection.points], columns=SELECTION_COLUMNS)
+
+
+def selection_markdown(selection) -> str:
+    """How many points, by which criterion, and the language mix."""
+    if selection.n_selected == 0:
+        return "**No points selected.** Drag a larger box, or check the meaning ids."
+    mix = " · ".join(f"{escape_markdown(language_label(lang))} {n:,} ({n / selection.n_selected:.0%})"
+                     for lang, n in selection.language_mix[:12])
+    more = f" · and {len(selection.language_mix) - 12} more" if len(selection.language_mix) > 12 else ""
+    listed = (f" The table lists the first {len(selection.points):,}." if selection.n_selected > len(selection.points)
+              else "")
+    return (f"**{selection.n_selected:,} points selected** (by {selection.how}), "
+            f"{len(selection.meaning_ids):,} meanings.{listed}\n\nLanguage mix: {mix}{more}")
+
+
+NEIGHBOUR_COLUMNS = ["rank", "language", "meaning id", "text", "cosine distance"]
+
+
+def neighbours_table(placement) -> pd.DataFrame:
+    return pd.DataFrame([[k + 1, n.lang, n.id, n.text, round(n.distance, 4)] for k, n in enumerate(placement.neighbours)],
+                        columns=NEIGHBOUR_COLUMNS)
 
 
 def _score(value) -> str:
@@ -93,13 +93,14 @@ def map_scores_markdown(result) -> str:
     """Silhouettes before/after centering with their n, trustworthiness, and a sampling note."""
     s = result.scores
     shown = "after" if result.centered else "before"
+    n_meaning = s.n_scored if s.n_meaning is None else s.n_meaning
     lines = [
-        f"| silhouette (cosine, n = {s.n_scored:,}) | before centering | after centering |",
-        "|---|---|---|",
-        f"| by **language** (high = the model sorts by language) | {_score(s.silhouette_language_raw)} | "
-        f"{_score(s.silhouette_language_centered)} |",
-        f"| by **meaning** (high = translations group together) | {_score(s.silhouette_meaning_raw)} | "
-        f"{_score(s.silhouette_meaning_centered)} |",
+        "| silhouette (cosine) | n | before centering | after centering |",
+        "|---|---|---|---|",
+        f"| by **language** (high = the model sorts by language) | {s.n_scored:,} | "
+        f"{_score(s.silhouette_language_raw)} | {_score(s.silhouette_language_centered)} |",
+        f"| by **meaning** (high = translations group together; rows with a meaning id) | {n_meaning:,} | "
+        f"{_score(s.silhouette_meaning_raw)} | {_score(s.silhouette_meaning_centered)} |",
         "",
         f"The map shows the embeddings **{shown}** centering. Trustworthiness of the 2-D layout "
         f"(k = {s.trust_k}, n = {s.n_trust:,}): **{s.trustworthiness:.3f}** (1 = every 2-D neighbour is a "

@@ -99,6 +99,7 @@
       const root = this.root;
       root.replaceChildren();
       root.classList.add("bsmap");
+      if (this.payload.title) root.append(el("div", {className: "bsmap-title"}, this.payload.title));
       const bar = el("div", {className: "bsmap-toolbar"});
       const button = (label, title, fn) => {
         const b = el("button", {type: "button", title}, label);
@@ -497,6 +498,7 @@
 
   const CSS = `
     .bsmap { display: flex; flex-direction: column; gap: 6px; font-size: 13px; }
+    .bsmap-title { font-weight: 600; text-align: center; }
     .bsmap-toolbar { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; }
     .bsmap-toolbar button, .bsmap-toolbar select { padding: 3px 10px; border: 1px solid #bbb; border-radius: 6px;
       background: #fafafa; cursor: pointer; font: inherit; }

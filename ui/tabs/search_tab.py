@@ -13,7 +13,8 @@ EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "search.md").read_text(encoding="ut
 UPLOAD_TYPES = [".csv", ".tsv", ".jsonl", ".txt", ".tmx", ".po", ".mo"]
 
 
-def render_search_tab(registry, handlers) -> None:
+def render_search_tab(registry, handlers) -> gr.Dropdown:
+    """Returns the corpus dropdown: the Language map sends a selection there."""
     from ui.handlers.corpus import corpus_choices
 
     on_load, on_corpus_change, on_search, _ = handlers
@@ -54,3 +55,4 @@ def render_search_tab(registry, handlers) -> None:
         corpus.change(on_corpus_change, inputs=corpus, outputs=[corpus_info, languages], api_visibility="private")
         run.click(on_search, inputs=[corpus, query, k, languages, model, csls, neutralise, rank],
                   outputs=[index_info, hits, payload], api_name="search")
+    return corpus
