@@ -329,12 +329,12 @@ def place_on_map(registry, result, text: str, k: int = PLACE_K) -> MapPlacement:
     """Embed ``text`` with the map's model and place it among the map's points."""
     from backend.corpus_vectors import corpus_embeddings
 
-    text = (text or "").strip()
-    if not text:
-        raise InvalidInput("Type a sentence to place on the map.")
-    limit = registry.settings.limits.max_chars_per_sentence
-    if len(text) > limit:
-        raise LimitExceeded(f"The sentence has {len(text):,} characters; the limit is {limit:,}. Shorten it.")
+    from backend.sentences import split_lines
+
+    lines = split_lines(text, registry.settings)  # the app's checks: empty, length, control characters
+    if len(lines) != 1:
+        raise InvalidInput(f"Place one sentence at a time; got {len(lines)} lines. Keep one.")
+    text = lines[0][1]
     query = registry.embed([text], result.model_id)[0]
     vectors = corpus_embeddings(registry, registry.corpora.get(result.corpus_id), result.model_id)
     return place_vector(result, query, np.asarray(vectors[np.asarray(result.rows)]), text, k)

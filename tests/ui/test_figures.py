@@ -73,12 +73,26 @@ def test_labs_figures_escape_uploaded_language_codes():
 
 
 @pytest.mark.parametrize("lines", [False, True])
-def test_map_figure_and_tables(lines):
+def test_map_view_overlays_and_tables(lines):
+    import numpy as np
+
+    from backend.map_points import place_vector, select_points
+
     result = built.map_result()
-    fig = map_fig.map_figure(result, lines=lines, marked=("m1",))
-    _no_raw_hostile(fig)
-    points = sum(len(t.x) for t in fig.data if t.mode == "markers" and not t.name.startswith("marked"))
-    assert points == len(result.coords)
-    assert "n = 12" in map_fig.map_scores_markdown(result)
+    value = map_fig.map_view_value(result, "tok")
+    assert value["n"] == len(result.coords) and value["token"] == "tok" and value["bytes_per_point"] == 6
+    assert HOSTILE in value["languages"]  # shipped as data: the renderer writes it with textContent
+    overlay = map_fig.map_overlay(result, "tok", lines=lines, marked=("m1",))
+    assert overlay["marked"] == [3, 4, 5] and ("lines" in overlay) == lines
+    if lines:
+        assert all(len(path) == 3 for path in overlay["lines"])
+    assert "| 12 |" in map_fig.map_scores_markdown(result)  # each silhouette row gives its own n
     assert len(map_fig.map_points_table(result)) == len(result.coords)
     assert set(map_fig.map_clusters_table(result)["algorithm"].str[:7]) == {"K-means", "HDBSCAN"}
+    selection = select_points(result, ids="m1")
+    summary = map_fig.selection_markdown(selection)
+    assert "3 points selected" in summary and "<img" not in summary
+    assert list(map_fig.selection_table(selection)["meaning id"]) == ["m1"] * 3
+    vectors = np.eye(12, dtype=np.float32)
+    placed = place_vector(result, vectors[4], vectors, "q", k=3)
+    assert map_fig.neighbours_table(placed)["meaning id"].iloc[0] == "m1"
