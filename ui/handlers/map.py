@@ -54,10 +54,11 @@ def _drawn_or_computed(registry, result, corpus, model, method, languages, cente
     cache when it was drawn before): API calls need not draw first."""
     from backend.languages import parse_language_list
 
-    if result is not None and (result.corpus_id, result.model_id, result.method, result.centered,
-                               result.languages) == (corpus, model or result.model_id, method, bool(center),
-                                                     tuple(sorted(parse_language_list(languages)))) \
-            and str(result.max_points) == str(int(max_points)):
+    asked_points = registry.settings.limits.max_map_points if max_points in (None, "") else max_points
+    if result is not None and (result.corpus_id, result.model_id, result.method, result.centered, result.languages,
+                               str(result.max_points)) == (corpus, model or result.model_id, method, bool(center),
+                                                           tuple(sorted(parse_language_list(languages))),
+                                                           str(asked_points)):
         return result
     return project_map(registry, corpus, model, method, languages or [], bool(center), max_points)
 
