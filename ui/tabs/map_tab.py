@@ -92,9 +92,9 @@ def render_map_tab(registry, similarity_text: gr.Textbox | None = None,
                                   wrap=True, max_height=320)
         with gr.Group():
             with gr.Row():
-                select_ids = gr.Textbox(label="Select meanings (ids, comma-separated)", elem_id="map-select-ids",
+                select_ids = gr.Textbox("", label="Select meanings (ids, comma-separated)", elem_id="map-select-ids",
                                         placeholder="c006, c050", scale=2)
-                select_box = gr.Textbox(label="…or a box: x_min, y_min, x_max, y_max (or drag one on the map)",
+                select_box = gr.Textbox("", label="…or a box: x_min, y_min, x_max, y_max (or drag one on the map)",
                                         elem_id="map-select-box", scale=2)
                 select = gr.Button("Select", elem_id="map-select", scale=1)
             selection_summary = gr.Markdown(elem_id="map-selection-summary")
