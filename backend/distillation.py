@@ -29,7 +29,8 @@ import numpy as np
 
 from backend.errors import InvalidInput, LimitExceeded
 from backend.labs import N_FOLDS, check_language, meaning_folds
-from backend.sentiment import LABELS, HeadSentimentModel, LabelledSet, bundled_eval_set, softmax, wilson_interval
+from backend.sentiment import LABELS, HeadSentimentModel, LabelledSet, bundled_eval_set, softmax
+from backend.stats import wilson_interval
 
 STUDENT_KINDS = ("static", "char-ngram")
 DEFAULT_STUDENT = "static"

@@ -27,7 +27,11 @@ def registry(tmp_path_factory):
     Its cache (corpus embeddings, indexes, uploads) is a fresh directory per test session."""
     cache = tmp_path_factory.mktemp("babelscope-cache")
     _link_prepared_e5(cache)
-    return build_registry(load_settings({"BABELSCOPE_PROFILE": "offline", "BABELSCOPE_CACHE_DIR": str(cache)}))
+    # Corpora embed in-process here, whatever their size: on 2 cores a local Ray's actors cost more than
+    # they give (docs/scale.md). The Ray engine has its own tests (test_corpus_vectors, test_mining),
+    # which ask for it explicitly.
+    return build_registry(load_settings({"BABELSCOPE_PROFILE": "offline", "BABELSCOPE_CACHE_DIR": str(cache),
+                                         "BABELSCOPE_RAY_MIN_ROWS": "10000000"}))
 
 
 def _link_prepared_e5(cache: Path) -> None:

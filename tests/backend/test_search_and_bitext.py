@@ -61,8 +61,8 @@ def test_csls_ranks_a_filtered_search_as_the_unfiltered_one(registry):
     german = [h for h in whole.hits if h.lang == "de"]
     assert len(german) >= 5
     assert [h.row for h in german] == [h.row for h in filtered.hits][:len(german)]
-    shifts = {round(f.score - w.score, 5) for f, w in zip(filtered.hits, german)}
-    assert len(shifts) == 1
+    shifts = np.array([f.score - w.score for f, w in zip(filtered.hits, german)])
+    assert np.ptp(shifts) < 1e-4  # one constant, to float32 rounding
 
 
 def test_csls_side_radius_excludes_the_row_itself(registry, bundled_vectors):

@@ -92,7 +92,7 @@ def test_typed_injections_are_inert_and_literal(page: Page, app_url):
 
     page.get_by_role("tab", name="Image").click()
     page.locator("#image-sentences textarea").fill(TEXT)
-    page.get_by_role("button", name="Caption and compare").click()
+    page.get_by_role("button", name="Read and compare").click()
     expect(_toast(page, "No image was given")).to_be_visible(timeout=60_000)
     _assert_inert(page, dialogs)
 
