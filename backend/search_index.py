@@ -331,7 +331,8 @@ class SearchResult:
         return {
             "query": self.query, "query_lang": self.query_lang, "query_meaning": self.query_meaning,
             "scoring": "csls" if self.csls else "cosine",
-            "index": {"factory": self.index.factory, "n": self.index.n, "on_gpu": self.index.on_gpu},
+            "index": {"factory": self.index.factory, "n": self.index.n, "on_gpu": self.index.on_gpu,
+                      "search_param": self.index.search_param, "recall_at_10": self.index.recall_at_10},
             "hits": [h.to_dict() for h in self.hits],
         }
 

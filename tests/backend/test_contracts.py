@@ -29,7 +29,8 @@ def test_search_and_nearest_contracts():
     result = built.search_result()
     payload = _strict(result.to_dict())
     assert set(payload) == {"query", "query_lang", "query_meaning", "scoring", "index", "hits"}
-    assert payload["scoring"] == "csls" and payload["index"] == {"factory": "HNSW32,Flat", "n": 1000, "on_gpu": False}
+    assert payload["scoring"] == "csls" and payload["index"] == {"factory": "HNSW32,Flat", "n": 1000, "on_gpu": False,
+                                                             "search_param": "efSearch=48", "recall_at_10": 0.955}
     assert [h["rank"] for h in payload["hits"]] == [1, 2, 3, 4]
     assert set(payload["hits"][0]) == {"rank", "id", "lang", "text", "score", "cosine", "same_meaning"}
     speech = _strict(built.speech_analysis().to_dict())

@@ -31,7 +31,7 @@ def search_result():
 
     hits = tuple(SearchHit(i + 1, i, f"{HOSTILE}{i}", "fr", f"{HOSTILE} {i}", 0.9 - 0.1 * i, 0.8 - 0.1 * i,
                            [None, True, False][i % 3]) for i in range(4))
-    return SearchResult(HOSTILE, "en", f"`{HOSTILE}`", hits, IndexInfo("HNSW32,Flat", 1000, 8, False, 0.5, False), True)
+    return SearchResult(HOSTILE, "en", f"`{HOSTILE}`", hits, IndexInfo("HNSW32,Flat", 1000, 8, False, 0.5, False, "efSearch=48", 0.955), True)
 
 
 def bitext_result():

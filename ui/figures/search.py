@@ -35,6 +35,9 @@ def index_markdown(result) -> str:
     built = "loaded from disk" if info.loaded_from_disk else f"built in {info.build_seconds:.2f} s"
     meaning = (f" · the query is corpus meaning {code_span(result.query_meaning)}: its translations are marked"
                if result.query_meaning else "")
-    return (f"Index **{escape_markdown(info.factory)}** over {info.n:,} × {info.dim} vectors on {where} ({built}) · "
+    accuracy = ("exact" if info.search_param == "exact"
+                else f"{escape_markdown(info.search_param)}, recall@10 {info.recall_at_10:.3f} against exact search")
+    return (f"Index **{escape_markdown(info.factory)}** over {info.n:,} × {info.dim} vectors on {where} ({built}; "
+            f"{accuracy}) · "
             f"query language **{escape_markdown(result.query_lang)}** · scoring **{'CSLS' if result.csls else 'cosine'}**"
             f"{meaning}")
