@@ -225,7 +225,8 @@ def _decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             if encoding == "utf-8-sig" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
                 break
-    raise InvalidInput(f"{name} is not valid UTF-8. Save it as UTF-8 and upload again.")
+    utf16 = " (nor UTF-16, as its byte-order mark says)" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
+    raise InvalidInput(f"{name} is not valid UTF-8{utf16}. Save it as UTF-8 and upload again.")
 
 
 def _from_table(text: str, fmt: str, name: str) -> list[tuple[str, str, str]]:

