@@ -202,7 +202,7 @@ def _set_search_param(index, search_param: str, k: int) -> None:
 def calibrate_search(index, vectors: np.ndarray, factory: str, k: int = 10, target: float = RECALL_TARGET,
                      n_queries: int = CALIBRATION_QUERIES, seed: int = 0) -> tuple[str, float]:
     """The cheapest efSearch (HNSW) or nprobe (IVF) whose recall@k against exact search, on a sample
-    of the corpus's own rows as queries (each row's own id left out), reaches ``target``; with the recall it reached. The last
+    of the corpus's own rows moved off themselves by noise (unseen queries), reaches ``target``; with the recall it reached. The last
     setting of the ladder is returned, with its (lower) recall, when none reaches the target."""
     import faiss
 
@@ -211,19 +211,23 @@ def calibrate_search(index, vectors: np.ndarray, factory: str, k: int = 10, targ
     vectors = np.asarray(vectors, dtype=np.float32)
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(vectors), min(n_queries, len(vectors)), replace=False)
-    queries = vectors[rows]
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(np.ascontiguousarray(vectors))
-    # A row finds itself for free: its own id is left out of both lists, so the recall is that of
-    # its k true neighbours, as for a query that is not in the corpus.
-    truth = [[i for i in t if i != r][:k] for t, r in zip(exact.search(queries, k + 1)[1], rows)]
+    # A corpus row is an easy query for a graph index: the graph links exactly its neighbours. So each
+    # sampled row is moved off itself by noise as large as the distance to its k-th neighbour, and the
+    # query is a point the index has never seen, as a user's query is.
+    sims, _ = exact.search(vectors[rows], k + 1)
+    spread = np.sqrt(np.maximum(2 - 2 * sims[:, -1], 1e-6) / vectors.shape[1]).astype(np.float32)
+    queries = vectors[rows] + spread[:, None] * rng.standard_normal(vectors[rows].shape, dtype=np.float32)
+    queries = np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True))
+    truth = exact.search(queries, k)[1]
     name, ladder = ("efSearch", EF_LADDER) if factory.startswith("HNSW") else ("nprobe", NPROBE_LADDER)
     if name == "nprobe":
         ladder = tuple(v for v in ladder if v <= faiss.extract_index_ivf(index).nlist) or (1,)
     recall = 0.0
     for value in ladder:
-        _set_search_param(index, f"{name}={value}", k + 1)
-        found = [[i for i in f if i != r][:k] for f, r in zip(index.search(queries, k + 1)[1], rows)]
+        _set_search_param(index, f"{name}={value}", k)
+        found = index.search(queries, k)[1]
         recall = float(np.mean([len(set(f) & set(t)) / k for f, t in zip(found, truth)]))
         if recall >= target:
             break
