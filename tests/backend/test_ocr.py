@@ -1,6 +1,5 @@
 """OCR (PP-OCRv5, packaged) on images we render with the Noto fonts: accuracy per language,
 cross-lingual retrieval from a picture, unsupported scripts withheld, and awkward image files."""
-import unicodedata
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ from backend.corpus import bundled_corpus
 from backend.errors import InvalidInput, LimitExceeded
 from backend.image_reading import read_image
 from backend.images import load_image
+from backend.stats import character_error_rate
 from backend.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, line_problem, recognise_lines
 from scripts.render_image_examples import render_lines
 from tests.support.speech_audio import png_header
@@ -37,21 +37,7 @@ def corpus_text(meaning: str, lang: str) -> str:
     return next(t for i, l, t in zip(c.ids, c.langs, c.texts) if i == meaning and l == lang)
 
 
-def normalised(text: str) -> str:
-    """NFKC (a full-width "？" is the same character as "?") and single spaces."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
-
-
-def cer(hypothesis: str, reference: str) -> float:
-    """Character error rate: Levenshtein distance / reference length."""
-    h, r = normalised(hypothesis), normalised(reference)
-    previous = list(range(len(h) + 1))
-    for i, rc in enumerate(r, 1):
-        current = [i]
-        for j, hc in enumerate(h, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (rc != hc)))
-        previous = current
-    return previous[-1] / max(1, len(r))
+cer = character_error_rate
 
 
 @pytest.fixture(scope="session")

@@ -139,3 +139,12 @@ def test_require_corpus_languages_names_the_unknown_ones():
     assert require_corpus_languages([], Corpus(), "c1") == []
     with pytest.raises(InvalidInput, match=r"tlh are not in corpus 'c1'\. It has: en, fr"):
         require_corpus_languages("en,tlh", Corpus(), "c1")
+
+
+def test_character_error_rate():
+    from backend.stats import character_error_rate
+
+    assert character_error_rate("Bitte", "Bitte") == 0.0
+    assert character_error_rate("Bltte", "Bitte") == 0.2  # one substitution in five
+    assert character_error_rate("你好？", "你好?") == 0.0  # NFKC: full-width "？" is "?"
+    assert character_error_rate("", "abc") == 1.0 and character_error_rate("a  b", "a b") == 0.0
