@@ -28,3 +28,21 @@ def require_corpus_languages(languages, corpus, corpus_id: str) -> list[str]:
         raise InvalidInput(f"Language(s) {', '.join(unknown)[:200]} are not in corpus {corpus_id!r}. "
                            f"It has: {', '.join(list(corpus.language_counts)[:40])}.")
     return chosen
+
+
+def require_retrieval_languages(chosen: list[str], corpus, corpus_id: str, limits, purpose: str,
+                                undefined: str = "P@1 is") -> None:
+    """The checks every cross-language retrieval score shares: at least two languages, at most
+    ``limits.max_bitext_languages``, and meaning ids to score against. ``purpose`` starts the
+    message ("The layer curves need"); ``undefined`` names what has no meaning without ids."""
+    from backend.errors import InvalidInput, LimitExceeded
+
+    if len(chosen) < 2:
+        raise InvalidInput(f"{purpose} at least two languages; corpus {corpus_id!r} gives "
+                           f"{', '.join(chosen)}. Pick more languages, or a multilingual corpus.")
+    if len(chosen) > limits.max_bitext_languages:
+        raise LimitExceeded(f"{len(chosen)} languages asked for; the limit is {limits.max_bitext_languages}. "
+                            "Name fewer, e.g. 'en,fr,de,zh'.")
+    if not corpus.has_meanings:
+        raise InvalidInput(f"Corpus {corpus_id!r} has no meaning ids, so {undefined} undefined. Upload it "
+                           "with an id column shared by translations.")

@@ -30,7 +30,7 @@ import numpy as np
 from backend.atomic_files import atomic_write
 from backend.config import ModelSpec, Settings
 from backend.encoders.base import Encoder, l2_normalise
-from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
+from backend.errors import InvalidInput, ModelUnavailable, model_load_failed
 
 LAYERS_VERSION = "1"  # bump when the computation changes: cached curves from older code are not reused
 BATCH_SIZE = 32
@@ -309,7 +309,7 @@ def run_layers(registry, corpus_id: str, model_id: str | None, languages=(), pro
 
     ``languages``: a list or comma list ('' = all). Above ``limits.max_layer_rows`` rows, a
     stratified sample keeps whole translation sets."""
-    from backend.languages import require_corpus_languages
+    from backend.languages import require_corpus_languages, require_retrieval_languages
     from backend.projection import stratified_sample
 
     settings = registry.settings
@@ -318,15 +318,7 @@ def run_layers(registry, corpus_id: str, model_id: str | None, languages=(), pro
     corpus = registry.corpora.get(corpus_id)
     chosen = require_corpus_languages(languages, corpus, corpus_id) or sorted(corpus.language_counts)
     chosen = sorted(chosen)
-    if len(chosen) < 2:
-        raise InvalidInput(f"The layer curves need at least two languages; corpus {corpus_id!r} gives "
-                           f"{', '.join(chosen)}. Pick more languages, or a multilingual corpus.")
-    if len(chosen) > settings.limits.max_bitext_languages:
-        raise LimitExceeded(f"{len(chosen)} languages asked for; the limit is {settings.limits.max_bitext_languages}. "
-                            "Name fewer, e.g. 'en,fr,de,zh'.")
-    if not corpus.has_meanings:
-        raise InvalidInput(f"Corpus {corpus_id!r} has no meaning ids, so P@1 is undefined. Upload it with an "
-                           "id column shared by translations.")
+    require_retrieval_languages(chosen, corpus, corpus_id, settings.limits, "The layer curves need")
     model = registry.get("layers", model_id, progress)
     max_rows = settings.limits.max_layer_rows
     path = _cache_path(settings, corpus, model.fingerprint, chosen, max_rows)

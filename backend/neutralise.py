@@ -337,8 +337,7 @@ def compare_vectors(vectors: np.ndarray, ids: Sequence[str], langs: Sequence[str
 def compare_methods(registry, corpus_id: str, model_id: str | None, languages=(), progress=None
                     ) -> NeutralisationComparison:
     """Every method and rank on a stored corpus (the chosen ``languages``; empty = all)."""
-    from backend.errors import LimitExceeded
-    from backend.languages import require_corpus_languages
+    from backend.languages import require_corpus_languages, require_retrieval_languages
     from backend.corpus_vectors import corpus_embeddings
 
     settings = registry.settings
@@ -346,15 +345,8 @@ def compare_methods(registry, corpus_id: str, model_id: str | None, languages=()
     settings.resolve("embeddings", model_id)
     corpus = registry.corpora.get(corpus_id)
     chosen = require_corpus_languages(languages, corpus, corpus_id) or sorted(corpus.language_counts)
-    if len(chosen) < 2:
-        raise InvalidInput(f"Comparing neutralisations needs at least two languages; corpus {corpus_id!r} "
-                           f"gives {', '.join(chosen)}. Pick more languages, or a multilingual corpus.")
-    if len(chosen) > settings.limits.max_bitext_languages:
-        raise LimitExceeded(f"{len(chosen)} languages asked for; the limit is {settings.limits.max_bitext_languages}. "
-                            "Name fewer, e.g. 'en,fr,de,zh'.")
-    if not corpus.has_meanings:
-        raise InvalidInput(f"Corpus {corpus_id!r} has no meaning ids, so P@1 and the meaning silhouette are "
-                           "undefined. Upload it with an id column shared by translations.")
+    require_retrieval_languages(chosen, corpus, corpus_id, settings.limits, "Comparing neutralisations needs",
+                                "P@1 and the meaning silhouette are")
     vectors = corpus_embeddings(registry, corpus, model_id, progress)
     langs = np.asarray(corpus.langs)
     rows = np.flatnonzero(np.isin(langs, chosen))
