@@ -16,7 +16,7 @@ from backend.images import decode_image  # noqa: F401 - decoding lives in backen
 from backend.loaded_model import LoadedModel
 from backend.language_id import LanguageGuess
 from backend.retrieval import Hit, hits_to_dicts, nearest_sentences
-from backend.similarity import SimilarityResult, compare_sentences
+from backend.similarity import SimilarityResult, compare_with_typed
 
 # model_type in config.json -> transformers class. Only these architectures load; nothing runs
 # code from a model repo (trust_remote_code is never set).
@@ -131,10 +131,5 @@ def analyse_image(registry, path: str | os.PathLike | None, compare_text: str | 
     guess = registry.get("langid").identify(caption)
     hits = nearest_sentences(registry, caption, search_languages, k, embedding_model,
                              exclude_language=guess.lang, progress=progress)
-    similarity = None
-    if typed:
-        texts = [caption] + [s.text for s in typed]
-        langs = [guess.lang] + [s.lang for s in typed]
-        model_id = embedding_model or registry.settings.default_model("embeddings")
-        similarity = compare_sentences(registry.embed(texts, model_id, progress), texts, langs, model_id)
+    similarity = compare_with_typed(registry, caption, guess.lang, typed, embedding_model, progress)
     return CaptionAnalysis(caption, captioner_id, guess, hits, similarity)

@@ -14,7 +14,7 @@ from backend.language_id import LanguageGuess
 from backend.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, OcrLine, recognise_lines
 from backend.retrieval import Hit, nearest_sentences
 from backend.sentiment import LABELS, SentimentPrediction, classify_sentiment
-from backend.similarity import SimilarityResult, compare_sentences
+from backend.similarity import SimilarityResult, compare_with_typed
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,7 @@ def text_features(registry, text: str, typed, search_languages: Sequence[str] | 
     own = guess.lang if guess.lang != "und" else None
     hits = nearest_sentences(registry, text, search_languages, k, embedding_model, exclude_language=own,
                              progress=progress)
-    similarity = None
-    if typed:
-        texts = [text] + [s.text for s in typed]
-        langs = [guess.lang] + [s.lang for s in typed]
-        model_id = embedding_model or registry.settings.default_model("embeddings")
-        similarity = compare_sentences(registry.embed(texts, model_id, progress), texts, langs, model_id)
+    similarity = compare_with_typed(registry, text, guess.lang, typed, embedding_model, progress)
     mood = classify_sentiment([text], [guess.lang], ["detected"], [None], registry, None, progress=progress)
     return TextFeatures(text, guess, hits, similarity, mood.predictions[0])
 

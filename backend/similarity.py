@@ -137,6 +137,18 @@ def compare_sentences(embeddings: np.ndarray, sentences: Sequence[str], language
     return SimilarityResult(model_id, tuple(sentences), tuple(languages), matrix, tuple(pairs), k, engine)
 
 
+def compare_with_typed(registry, text: str, lang: str, typed, model_id: str | None = None,
+                       progress=None) -> SimilarityResult | None:
+    """Similarity of one read or heard ``text`` (in ``lang``) with the sentences the user typed beside
+    it (``typed``: parsed Sentence objects); None when nothing was typed."""
+    if not typed:
+        return None
+    texts = [text] + [s.text for s in typed]
+    langs = [lang] + [s.lang for s in typed]
+    model_id = model_id or registry.settings.default_model("embeddings")
+    return compare_sentences(registry.embed(texts, model_id, progress), texts, langs, model_id)
+
+
 def compare_models(a: SimilarityResult, b: SimilarityResult) -> ModelComparison:
     """Compare two results on the same sentences: which cross-language matches each one finds."""
     if a.sentences != b.sentences:
