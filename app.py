@@ -1,16 +1,22 @@
 """Babelscope: look inside cross-lingual models. `make run`, or `python app.py`."""
 from backend.registry import build_registry
-from ui.layout import build_app, launch_options, queue_options, server_options
 
 registry = build_registry()  # loads nothing: models load on first use
+WARM_UP = __name__ == "__main__" and registry.settings.warm_up  # BABELSCOPE_WARMUP=0: all on first use
+
+if WARM_UP:
+    # The language detector's worker processes start first thing, before Gradio is imported: Lingua's
+    # quick mode answers within a second, and its full model builds (10-15 s) on the other core.
+    registry.warm_up()
+
+from ui.layout import build_app, launch_options, queue_options, server_options  # noqa: E402
+
 demo = build_app(registry)
 
 if __name__ == "__main__":
-    settings = registry.settings
-    # The Similarity tab's two default models and the language detector, loaded in the background while
-    # the server starts (a worker process builds Lingua's models on the other core): the first answer
-    # then waits on none of them. Set BABELSCOPE_WARMUP=0 to load everything on first use instead.
-    if settings.warm_up:
-        registry.warm_up((settings.default_model("embeddings"), settings.contrast_model()))
+    if WARM_UP:
+        # The Similarity tab's two default models load while the server starts (loading them during
+        # the imports above fought those for the interpreter and came later overall).
+        registry.warm_up((registry.settings.default_model("embeddings"), registry.settings.contrast_model()))
     # GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose where (docs/deploy.md)
-    demo.queue(**queue_options(settings)).launch(**server_options(), **launch_options(settings))
+    demo.queue(**queue_options(registry.settings)).launch(**server_options(), **launch_options(registry.settings))

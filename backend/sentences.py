@@ -33,6 +33,7 @@ class Sentence:
     lang: str
     lang_probability: float
     lang_source: str  # "detected" or "given"
+    detector: str = ""  # the language identifier's mode that detected it (backend.language_id FULL / FAST)
 
 
 def check_characters(line: str, number: int, what: str = "Line") -> None:
@@ -97,8 +98,10 @@ def split_lines(text: str | None, settings: Settings, min_count: int = 1) -> lis
 
 
 def parse_sentences(text: str | None, settings: Settings, identifier: LanguageIdentifier,
-                    min_count: int = 1) -> list[Sentence]:
-    """Validated sentences, each with its language (given by an ``xx:`` prefix, or detected)."""
+                    min_count: int = 1, quick_languages: bool = False) -> list[Sentence]:
+    """Validated sentences, each with its language (given by an ``xx:`` prefix, or detected).
+    ``quick_languages``: the detector's low-accuracy first pass may answer while its full model loads
+    (each Sentence's ``detector`` says which did; the caller must show it)."""
     sentences = []
     for number, line in split_lines(text, settings, min_count=min_count):
         match = _PREFIX.match(line)
@@ -116,6 +119,6 @@ def parse_sentences(text: str | None, settings: Settings, identifier: LanguageId
             )
         sentences.append(Sentence(line, "", 0.0, "detected"))  # its language is filled in below
     detect = [i for i, s in enumerate(sentences) if s.lang_source == "detected"]
-    for i, guess in zip(detect, identifier.identify_many([sentences[i].text for i in detect])):
-        sentences[i] = Sentence(sentences[i].text, guess.lang, guess.probability, guess.source)
+    for i, guess in zip(detect, identifier.identify_many([sentences[i].text for i in detect], quick_languages)):
+        sentences[i] = Sentence(sentences[i].text, guess.lang, guess.probability, guess.source, guess.detector)
     return sentences

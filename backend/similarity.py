@@ -14,6 +14,7 @@ import numpy as np
 
 from backend.contract import matrix_list
 from backend.errors import InvalidInput
+from backend.language_id import FAST, FULL
 from backend.stats import MARGIN_K, margin_k, ratio_margin
 
 
@@ -83,12 +84,15 @@ class SimilarityAnalysis:
     language_sources: tuple[str, ...]  # "detected" or "given" per sentence
     other: SimilarityResult | None = None
     comparison: ModelComparison | None = None
+    # backend.language_id.FAST when its low-accuracy first pass detected any sentence's language (the
+    # first seconds after start), FULL when only the full model did, "" when every language was given
+    language_detector: str = ""
 
     def to_dict(self) -> dict:
         """The ``similarity`` API contract (documented in README: keep keys stable)."""
         main = self.main.to_dict()
         payload = {**{k: main[k] for k in ("model", "engine", "sentences", "languages")},
-                   "language_source": list(self.language_sources),
+                   "language_source": list(self.language_sources), "language_detector": self.language_detector,
                    **{k: main[k] for k in ("matrix", "margin_k", "pairs")}, "comparison": None}
         if self.other is not None and self.comparison is not None:
             cmp = self.comparison
@@ -181,7 +185,8 @@ def similarity_from_text(text: str | None, registry, model_ids: Sequence[str],
 
     neutralise, rank = check_method(neutralise, rank)
 
-    sentences = parse_sentences(text, registry.settings, registry.get("langid"), min_count=2)
+    # The first answer after start may take the detector's quick pass: the Similarity tab says so
+    sentences = parse_sentences(text, registry.settings, registry.get("langid"), min_count=2, quick_languages=True)
     texts = [s.text for s in sentences]
     langs = [s.lang for s in sentences]
     for model_id in model_ids:  # refuse an unknown id before loading anything
@@ -203,5 +208,7 @@ def analyse_similarity(text: str | None, registry, model_id: str, compare_with: 
     model_ids = [model_id] + ([compare_with] if compare_with else [])
     sentences, results = similarity_from_text(text, registry, model_ids, progress, neutralise, rank)
     main, other = results[0], (results[1] if len(results) > 1 else None)
+    detectors = {s.detector for s in sentences if s.detector}
     return SimilarityAnalysis(main, tuple(s.lang_source for s in sentences), other,
-                              compare_models(main, other) if other else None)
+                              compare_models(main, other) if other else None,
+                              (FAST if FAST in detectors else FULL) if detectors else "")

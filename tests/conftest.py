@@ -7,6 +7,10 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ["BABELSCOPE_VALIDATE_FIGURES"] = "1"  # ui.figures.plain_figure validates every property under test
+# Language ID waits for Lingua's full model here (apps started by tests too), so every detected language
+# is the full model's; the quick first pass has its own tests (tests/backend/test_language_id_fast_start.py).
+os.environ["BABELSCOPE_LANGID_FAST_START"] = "0"
 
 import shutil
 from pathlib import Path
@@ -31,7 +35,7 @@ def registry(tmp_path_factory):
     # they give (docs/scale.md). The Ray engine has its own tests (test_corpus_vectors, test_mining),
     # which ask for it explicitly.
     return build_registry(load_settings({"BABELSCOPE_PROFILE": "offline", "BABELSCOPE_CACHE_DIR": str(cache),
-                                         "BABELSCOPE_RAY_MIN_ROWS": "10000000"}))
+                                         "BABELSCOPE_RAY_MIN_ROWS": "10000000", "BABELSCOPE_LANGID_FAST_START": "0"}))
 
 
 def _link_prepared_e5(cache: Path) -> None:

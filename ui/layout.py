@@ -4,9 +4,15 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-import gradio as gr
+# Gradio's queue re-summarises its monitoring records (up to 10,000 past events, in a pandas groupby)
+# after every event by default: measured here, a fifth of a warm Similarity answer's server time, and
+# growing with uptime. Every 100 events is enough for the /monitoring page. Read when the Blocks
+# are built, so this has to be set before build_app; an operator's own value wins.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 
-from backend.config import Settings
+import gradio as gr  # noqa: E402
+
+from backend.config import Settings  # noqa: E402
 from ui.handlers.corpus import make_corpus_handlers
 from ui.tabs.diagnostics_tab import render_diagnostics_tab
 from ui.tabs.features_tab import render_features_tab

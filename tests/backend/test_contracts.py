@@ -15,7 +15,7 @@ def _strict(payload) -> dict:
 def test_similarity_contract_matches_the_result():
     analysis = built.similarity_analysis()
     payload = _strict(analysis.to_dict())
-    assert list(payload) == ["model", "engine", "sentences", "languages", "language_source", "matrix", "margin_k",
+    assert list(payload) == ["model", "engine", "sentences", "languages", "language_source", "language_detector", "matrix", "margin_k",
                              "pairs", "comparison"]
     n = len(analysis.main.sentences)
     assert len(payload["pairs"]) == n * (n - 1) // 2 and np.allclose(payload["matrix"], analysis.main.matrix, atol=1e-6)

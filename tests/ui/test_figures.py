@@ -96,3 +96,18 @@ def test_map_view_overlays_and_tables(lines):
     vectors = np.eye(12, dtype=np.float32)
     placed = place_vector(result, vectors[4], vectors, "q", k=3)
     assert map_fig.neighbours_table(placed)["meaning id"].iloc[0] == "m1"
+
+
+def test_plain_figures_validate_under_test_and_serialise_like_validated_ones(monkeypatch):
+    """ui.figures.plain_figure skips plotly.py's validation in the app (the Similarity hot path) but
+    validates under the tests, so a misspelt property fails here; both give the same JSON."""
+    from ui.figures import plain_figure, plot_payload
+
+    trace, layout = dict(type="heatmap", z=[[0.1, 0.9], [0.9, 0.1]], colorscale="Viridis"), dict(height=300)
+    with pytest.raises(ValueError, match="colourscale"):
+        plain_figure([{**trace, "colourscale": "Viridis"}], layout)
+    validated = json.loads(plain_figure([trace], layout).to_json())
+    monkeypatch.setenv("BABELSCOPE_VALIDATE_FIGURES", "0")
+    unvalidated = plain_figure([trace], layout)
+    assert json.loads(plot_payload(unvalidated).plot)["data"][0]["z"] == validated["data"][0]["z"]
+    assert json.loads(plot_payload(unvalidated).plot)["layout"]["height"] == 300

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from backend.similarity import ModelComparison, SimilarityResult
 from ui.escaping import escape_markdown, escape_plotly
+from ui.figures import plain_figure
 from ui.figures.text import shorten
 
 
@@ -20,21 +21,21 @@ def similarity_heatmap(result: SimilarityResult, label: str) -> go.Figure:
     hover = [[f"<b>{ticks[i]}</b> {safe[i]}<br><b>{ticks[j]}</b> {safe[j]}<br>cosine {z[i, j]:.4f}"
               if i != j else "" for j in range(n)] for i in range(n)]
     off = z[~np.isnan(z)]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=ticks, y=ticks, hovertext=hover, hoverinfo="text", colorscale="Viridis",
-        zmin=float(off.min()), zmax=float(off.max()), colorbar=dict(title="cosine", thickness=12),
-    ))
     nearest = np.nanargmax(z, axis=1)
-    fig.add_trace(go.Scatter(
-        x=[ticks[j] for j in nearest], y=ticks, mode="markers", hoverinfo="skip", showlegend=False,
+    heatmap = dict(
+        type="heatmap", z=z, x=ticks, y=ticks, hovertext=hover, hoverinfo="text", colorscale="Viridis",
+        zmin=float(off.min()), zmax=float(off.max()), colorbar=dict(title=dict(text="cosine"), thickness=12),
+    )
+    rings = dict(  # each row's nearest neighbour
+        type="scatter", x=[ticks[j] for j in nearest], y=ticks, mode="markers", hoverinfo="skip", showlegend=False,
         marker=dict(symbol="circle-open", size=10, color="white", line=dict(width=2)),
-    ))
-    fig.update_layout(
+    )
+    fig = plain_figure([heatmap, rings], dict(
         title=dict(text=escape_plotly(label), x=0.5, font=dict(size=14)),
         margin=dict(l=10, r=10, t=40, b=10), height=460,
         yaxis=dict(autorange="reversed", scaleanchor="x", constrain="domain"),
         xaxis=dict(tickangle=-60, constrain="domain"),
-    )
+    ))
     return fig
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import gradio as gr
 
+from backend.language_id import FAST
 from backend.similarity import analyse_similarity
 from ui.errors import progress_callback, user_facing
+from ui.figures import plot_payload
 from ui.figures import similarity as fig
 from ui.zerogpu import gpu
 
@@ -23,6 +25,15 @@ def neutralisation_line(result) -> str:
     return f"**Neutralised:** {result.neutralisation}. A few typed sentences are too few to fit on.\n\n"
 
 
+def detector_line(analysis) -> str:
+    """Says when the languages came from the language detector's quick first pass."""
+    if analysis.language_detector != FAST:
+        return ""
+    return ("**Languages** were detected by Lingua's quick low-accuracy mode: its full model is still "
+            "loading (the first seconds after the app starts). Run again in a moment for its full guesses, "
+            "or give a language with an `xx:` prefix.\n\n")
+
+
 def make_similarity_handler(registry):
     @gpu
     @user_facing
@@ -31,9 +42,10 @@ def make_similarity_handler(registry):
         analysis = analyse_similarity(text, registry, model, compare_with, progress_callback(progress), neutralise, rank)
         main, other, cmp = analysis.main, analysis.other, analysis.comparison
         return (
-            fig.similarity_heatmap(main, model_line(main)),
-            gr.update(value=fig.similarity_heatmap(other, model_line(other)) if other else None, visible=bool(other)),
-            neutralisation_line(main) + (fig.comparison_markdown(cmp, main.sentences, main.languages) if cmp else ""),
+            plot_payload(fig.similarity_heatmap(main, model_line(main))),
+            gr.update(value=plot_payload(fig.similarity_heatmap(other, model_line(other))) if other else None,
+                      visible=bool(other)),
+            detector_line(analysis) + neutralisation_line(main) + (fig.comparison_markdown(cmp, main.sentences, main.languages) if cmp else ""),
             fig.similarity_pairs_table(main),
             {**analysis.to_dict(), "neutralise": main.neutralise, "rank": main.rank,
              "neutralisation": main.neutralisation},
