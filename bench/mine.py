@@ -5,8 +5,8 @@
     .venv/bin/python bench/mine.py --quick         # 2 × 100, CI
 
 Data: each side is real text: distinct CLDR atlas names (territory and language names from 157
-locales) plus bundled-corpus sentences, the source side from one half of the locales and the
-bundled corpus's fr rows, the target side from the other half and its zh rows, so some lines have
+locales, then currency and script names from the same locales) plus bundled-corpus sentences, the
+source side from one half of the locales and the bundled corpus's fr rows, the target side from the other half and its zh rows, so some lines have
 translations on the other side. Each engine starts from an empty vector store. Reported: sentences
 per second for each engine (both sides' lines over the whole mining time, Ray's start included
 and also without it), their ratio (Ray / in-process), and the seconds of each stage per sentence
@@ -32,10 +32,23 @@ def sides(n: int) -> tuple[list[str], list[str]]:
     right = list(dict.fromkeys(t for t, lang in zip(bundled.texts, bundled.langs) if lang == "zh"))
     left += [t for t, lang in zip(cldr.texts, cldr.langs) if lang in half]
     right += [t for t, lang in zip(cldr.texts, cldr.langs) if lang not in half]
+    # The atlas gives ~40k distinct strings a side; CLDR's currency and script names in the same
+    # locales (translators' work too) take each side past 50k.
+    for locale, names in _more_cldr_names(locales):
+        (left if locale in half else right).extend(names)
     left, right = list(dict.fromkeys(left))[:n], list(dict.fromkeys(right))[:n]
     if min(len(left), len(right)) < n:
         raise SystemExit(f"only {len(left)} / {len(right)} distinct strings; ask for fewer")
     return left, right
+
+
+def _more_cldr_names(locales):
+    """(locale, its currency and script display names) for each atlas locale, from babel's CLDR."""
+    from babel import Locale
+
+    for code in locales:
+        locale = Locale.parse(code, sep="-")
+        yield code, [*locale.currencies.values(), *locale.scripts.values()]
 
 
 def run(engine: str, source_texts, target_texts, model: str) -> dict:

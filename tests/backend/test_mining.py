@@ -138,3 +138,28 @@ def test_gold_lines_must_be_in_range(registry, example, tmp_path):
         read_gold(_write(tmp_path, "g.tsv", "1\t500\n"), None, source, target)
     with pytest.raises(InvalidInput, match="two whole numbers"):
         read_gold(_write(tmp_path, "g.tsv", "1\t2\nx\ty\n"), None, source, target)
+
+
+def test_knn_is_exact_up_to_mine_exact_max_and_uses_search_tiers_above(monkeypatch):
+    """Mining's k-NN: exact (Flat) while the searched side has up to mine_exact_max rows, the index
+    by size as in Search above; both give the same candidates on a clearly structured set."""
+    import backend.search_index as search_index
+    from backend.config import load_settings
+    from backend.mining import margin_candidates
+
+    rng = np.random.default_rng(0)
+    anchors = rng.standard_normal((600, 64)).astype(np.float32)
+    x = anchors + 0.05 * rng.standard_normal(anchors.shape).astype(np.float32)
+    y = anchors[::-1] + 0.05 * rng.standard_normal(anchors.shape).astype(np.float32)  # row i pairs with 599 - i
+    x, y = (v / np.linalg.norm(v, axis=1, keepdims=True) for v in (x, y))
+    built = []
+    real_build = search_index.build_index
+    monkeypatch.setattr(search_index, "build_index", lambda v, factory: built.append(factory) or real_build(v, factory))
+
+    exact, _ = margin_candidates(x, y, 4, load_settings({}))
+    assert built == ["Flat", "Flat"]
+    small = load_settings({"BABELSCOPE_MINE_EXACT_MAX": "100", "BABELSCOPE_INDEX_FLAT_MAX": "200"})
+    approximate, _ = margin_candidates(x, y, 4, small)
+    assert built[2:] == ["HNSW32", "HNSW32"]
+    assert (exact[:, 0] == 599 - np.arange(600)).all()
+    assert (approximate[:, 0] == exact[:, 0]).mean() >= 0.99
