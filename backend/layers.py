@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -31,6 +30,7 @@ from backend.atomic_files import atomic_write
 from backend.config import ModelSpec, Settings
 from backend.encoders.base import Encoder, l2_normalise
 from backend.errors import InvalidInput, ModelUnavailable, model_load_failed
+from backend.loaded_model import LoadedModel
 
 LAYERS_VERSION = "1"  # bump when the computation changes: cached curves from older code are not reused
 BATCH_SIZE = 32
@@ -92,14 +92,14 @@ def _hub_directory(spec: ModelSpec, settings: Settings) -> Path:
             from exc
 
 
-class HiddenStatesModel:
+class HiddenStatesModel(LoadedModel):
     """A transformer read layer by layer: ``pooled_layers(texts)`` -> float32 (L + 1, n, d)."""
 
     def __init__(self, spec: ModelSpec, model, tokenizer, max_length: int, do_lower_case: bool = False,
                  mean_pooled: bool = True, engine_note: str = "", prefix: str | None = None):
         from importlib.metadata import version
 
-        self.spec = spec
+        super().__init__(spec)  # its lock: one forward pass at a time, the host has few cores
         self.model = model
         self.tokenizer = tokenizer  # a callable: list[str] -> (input_ids, attention_mask) int64 arrays
         self.max_length = max_length
@@ -109,11 +109,6 @@ class HiddenStatesModel:
         self.device = next(model.parameters()).device
         self.fingerprint = (f"{spec.id}|layers-torch{version('torch')}-transformers{version('transformers')}"
                             f"-{self.device.type}{engine_note}|mean|l2")
-        self._lock = threading.Lock()  # one forward pass at a time: the host has few cores
-
-    @property
-    def model_id(self) -> str:
-        return self.spec.id
 
     @property
     def n_layers(self) -> int:
@@ -224,7 +219,7 @@ class MeanPooledEncoder(Encoder):
     def __init__(self, layers: HiddenStatesModel):
         from importlib.metadata import version
 
-        self.spec = layers.spec
+        super().__init__(layers.spec)
         self.engine_version = f"transformers{version('transformers')}-torch{version('torch')}-{layers.device.type}"
         self._layers = layers
 

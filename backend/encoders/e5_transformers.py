@@ -17,7 +17,7 @@ class E5TransformersEncoder(Encoder):
         import torch
         from transformers import BertModel
 
-        self.spec = spec
+        super().__init__(spec)
         self._tokenizer = E5Tokenizer.from_dir(model_dir)
         model = BertModel.from_pretrained(str(model_dir)).eval().to(device)
         self._model = model.half() if fp16 else model

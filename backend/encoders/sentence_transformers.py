@@ -18,7 +18,7 @@ class SentenceTransformerEncoder(Encoder):
     engine = "torch"
 
     def __init__(self, spec: ModelSpec, model, batch_size: int = 64):
-        self.spec = spec
+        super().__init__(spec)
         self.engine_version = f"st{version('sentence-transformers')}-torch{version('torch')}-{model.device.type}"
         self._model = model
         self._batch_size = batch_size

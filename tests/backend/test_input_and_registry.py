@@ -98,7 +98,7 @@ def test_registry_loads_each_model_once_under_concurrency():
 class CountingEncoder(Encoder):
     def __init__(self):
         from backend.config import ModelSpec
-        self.spec = ModelSpec("count", "embeddings", "test", "-", "count", True, "")
+        super().__init__(ModelSpec("count", "embeddings", "test", "-", "count", True, ""))
         self.seen = []
 
     @property
