@@ -225,8 +225,12 @@ class Settings:
                                       env="BABELSCOPE_LANGID_FAST_START")
     corpus_memory_budget_mb: int = setting(500, "Uploaded corpora kept in memory (MB), least recently used "
                                                 "dropped first.", env="BABELSCOPE_CORPUS_MEMORY_MB")
-    max_rss_mb: int = setting(6_000, "Process memory (MB) a deployment should plan for; the fuzz and load tests "
-                                     "hold the app to it.")
+    # Anonymous memory: VmRSS also counts shared-library text and memory-mapped weight files (about
+    # half of it with the default models loaded, 0.7 of 1.4 GB), which the kernel shares and reclaims,
+    # and the pages of Ray's object store the process has touched.
+    max_rss_mb: int = setting(6_000, "The process's own (anonymous, RssAnon) memory, MB, a deployment should plan "
+                                     "for; shared libraries and mapped weight files come on top. The fuzz and "
+                                     "load tests hold the app to it.")
     # Gradio's uploaded files: deleted every hour once older than a day (gr.Blocks delete_cache).
     upload_cleanup_seconds: tuple[int, int] = (3_600, 86_400)
     caption_model: str = setting("", "Captioning model: an allowed Hub id or a local directory.")

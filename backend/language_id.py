@@ -82,7 +82,11 @@ class _Worker:
         self.ready = False
         self.lock = threading.Lock()  # one request at a time on the pipe
         self._buffer = b""  # bytes read from stdout, not yet a whole line
-        self.languages = tuple(self._message(_WORKER_TIMEOUT_S)["languages"])
+        hello = self._message(_WORKER_TIMEOUT_S)  # the languages come before the warm-up
+        if hello is None:
+            self.close()
+            raise ModelUnavailable("The language identifier did not start in time; try again.")
+        self.languages = tuple(hello["languages"])
 
     def _message(self, timeout: float | None) -> dict | None:
         """The next line from the worker as JSON; None when none came within ``timeout`` seconds. Reads
