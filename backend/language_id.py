@@ -5,6 +5,7 @@ import functools
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -13,15 +14,15 @@ from backend.errors import ModelUnavailable
 from backend.loaded_model import LoadedModel
 
 
+FULL, FAST = "lingua", "lingua-fast"  # Lingua's high-accuracy mode; its low-accuracy mode (trigrams only)
+
+
 @dataclass(frozen=True)
 class LanguageGuess:
     lang: str  # BCP-47 code
     probability: float  # the detector's confidence; 1.0 when the user gave the language
     source: str  # "detected" or "given"
-    detector: str = "lingua"  # FULL or FAST: which of Lingua's modes answered ("" when given)
-
-
-FULL, FAST = "lingua", "lingua-fast"  # Lingua's high-accuracy mode; its low-accuracy mode (trigrams only)
+    detector: str = FULL  # which of Lingua's modes made the guess: FULL or FAST
 
 
 def _lingua_detector(languages: tuple[str, ...], low_accuracy: bool = False):
@@ -108,14 +109,17 @@ class _Worker:
             self.ready = True
         return message
 
-    def poll_ready(self) -> bool:
-        """True once the worker has warmed every script; never waits (a request in flight on this
-        worker reads the ready line itself)."""
-        if self.ready or not self.lock.acquire(blocking=False):
+    def wait_ready(self, timeout: float, block: bool = True) -> bool:
+        """True once the worker has warmed every script, reading its messages for up to ``timeout``
+        seconds. ``block=False``: return at once while a request holds the pipe (that request reads
+        the ready line itself)."""
+        if self.ready or not self.lock.acquire(blocking=block):
             return self.ready
         try:
-            while not self.ready and self.alive and self._message(0) is not None:
-                pass
+            deadline = time.monotonic() + timeout
+            while not self.ready and self.alive:
+                if self._message(max(0.0, deadline - time.monotonic())) is None:
+                    break
         finally:
             self.lock.release()
         return self.ready
@@ -177,7 +181,7 @@ class LanguageIdentifier(LoadedModel):
         if not texts:
             return []
         with self._lock:
-            if self._fast is not None and (self._full.poll_ready() or not self._fast.alive):
+            if self._fast is not None and (self._full.wait_ready(0, block=False) or not self._fast.alive):
                 with self._fast.lock:  # a quick request in flight finishes first
                     self._fast.close()
                 self._fast = None
@@ -192,13 +196,7 @@ class LanguageIdentifier(LoadedModel):
 
     def wait_until_ready(self, timeout: float = _WORKER_TIMEOUT_S) -> bool:
         """Block until the full model has warmed every script (tests; scripts that want its answers)."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        with self._full.lock:
-            while not self._full.ready and self._full.alive and time.monotonic() < deadline:
-                self._full._message(max(0.0, deadline - time.monotonic()))
-        return self._full.ready
+        return self._full.wait_ready(timeout)
 
     @property
     def alive(self) -> bool:
