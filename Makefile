@@ -22,9 +22,9 @@ install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
 # The packaged models' one-time files (OpenVINO graph, joined Whisper) into the cache, so the
-# first request does not build them; under a second when they are there (backend/prepare.py).
+# first request does not build them; under a second when they are there (backend/cli/prepare.py).
 prepare: install
-	$(PY) -m backend.prepare
+	$(PY) -m backend.cli.prepare
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

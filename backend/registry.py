@@ -13,8 +13,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from backend.config import ModelSpec, Settings
-from backend.errors import ModelUnavailable
+from backend.core.config import ModelSpec, Settings
+from backend.core.errors import ModelUnavailable
 
 ProgressFn = Callable[[float, str], None]
 log = logging.getLogger("babelscope")
@@ -43,9 +43,9 @@ class ModelRegistry:
         self.embedding_cache = None
         self.corpora = None
         self.indexes = None
-        self.maps = None  # the maps being shown, by token (backend.map_points.MapStore)
+        self.maps = None  # the maps being shown, by token (backend.capabilities.language_map.MapStore)
         self.feature_atlases = None
-        self.neutralisers = None  # backend.neutralise.FitCache
+        self.neutralisers = None  # backend.vectors.neutralised.FitCache
 
     def get(self, capability: str, model_id: str | None = None, progress: ProgressFn | None = None) -> Any:
         """The loaded model for ``capability``; ``model_id`` None means the profile's default.
@@ -97,7 +97,7 @@ class ModelRegistry:
 
     def _spec(self, capability: str, model_id: str | None) -> ModelSpec:
         if capability == "langid":  # one built-in model, restricted to the app's languages
-            from backend.language_id import lingua_spec
+            from backend.models.language_id import lingua_spec
 
             return lingua_spec(self.settings.languages)
         return self.settings.resolve(capability, model_id or self.settings.default_model(capability))
@@ -133,20 +133,21 @@ class ModelRegistry:
 
 def build_registry(settings: Settings | None = None) -> ModelRegistry:
     """The app's registry with every capability wired in. Loads nothing."""
-    from backend.config import load_settings
-    from backend.captioning import load_captioner
-    from backend.corpus import CorpusStore
-    from backend.encoders import EmbeddingCache, load_encoder
-    from backend.features import AtlasStore
-    from backend.sae import load_sparse_head
-    from backend.search_index import IndexStore
-    from backend.language_id import load_language_identifier
-    from backend.ocr import load_text_reader
-    from backend.map_points import MapStore
-    from backend.layers import load_layer_model
-    from backend.neutralise import FitCache
-    from backend.sentiment import load_sentiment_model
-    from backend.speech import load_speech_recognizer
+    from backend.capabilities.captioning import load_captioner
+    from backend.capabilities.features import AtlasStore
+    from backend.capabilities.language_map import MapStore
+    from backend.capabilities.sentiment import load_sentiment_model
+    from backend.capabilities.speech import load_speech_recognizer
+    from backend.core.config import load_settings
+    from backend.data.corpus import CorpusStore
+    from backend.models.encoders import load_encoder
+    from backend.models.encoders.base import EmbeddingCache
+    from backend.models.encoders.hidden_states import load_layer_model
+    from backend.models.language_id import load_language_identifier
+    from backend.models.ocr import load_text_reader
+    from backend.models.sae import load_sparse_head
+    from backend.vectors.index import IndexStore
+    from backend.vectors.neutralised import FitCache
 
     settings = settings or load_settings()
     capabilities = {

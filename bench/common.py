@@ -147,7 +147,7 @@ def real_sentences(n: int, seed: int = 0) -> list[str]:
     (157 locales, 1-4 words)."""
     import random
 
-    from backend.corpus import bundled_corpus, cldr_corpus
+    from backend.data.corpus import bundled_corpus, cldr_corpus
 
     bundled = list(dict.fromkeys(bundled_corpus().texts))
     names = sorted(set(cldr_corpus().texts) - set(bundled))

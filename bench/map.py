@@ -9,16 +9,16 @@ measured in the same run.
     .venv/bin/python bench/map.py --quick    # 20,000 synthetic clustered points, one round (~20 s)
 
 Data. Default: points in 60 Gaussian clusters and 40 languages (what is timed, the payload and the
-render, depends on the number of points, not on where they came from). ``--atlas``, 100k: the app's own path, ``backend.projection.project_map`` on the CLDR atlas with
+render, depends on the number of points, not on where they came from). ``--atlas``, 100k: the app's own path, ``backend.analysis.projection.project_map`` on the CLDR atlas with
 all-MiniLM-L6-v2, method "umap" (PCA-50 + FAISS k-NN graph), every point (111,210). 1M: that
 atlas map repeated 9 times with Gaussian noise (sd 0.4% of the layout's extent) on each copy's
 coordinates, the same languages and K-means clusters: no model embeds a million strings in a
 benchmark on 2 cores, and what is timed here (payload and render) depends on the number of points,
 not on where they came from. ``--layout-1m`` also times the layout of 1M vectors (the atlas's
 embeddings repeated with noise) through the fast path's sampling: UMAP on 150,000, the rest by
-nearest-neighbour interpolation (``backend.projection.umap_layout``).
+nearest-neighbour interpolation (``backend.analysis.projection.umap_layout``).
 
-Ours: ``backend.map_points.encode_points`` (uint16 x and y, uint8 language and cluster: 6 bytes a
+Ours: ``backend.analysis.map_payload.encode_points`` (uint16 x and y, uint8 language and cluster: 6 bytes a
 point; base64 in the JSON that the page receives: 8) drawn by ``ui/static/map_renderer.js``.
 Baseline: the map's previous renderer, one Plotly ``Scattergl`` trace per language with float32
 base64 coordinates and per-point hover text (as ``map_figure`` built it), drawn with the plotly.js
@@ -43,11 +43,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-
 from chromium import plotly_browser
 from common import BENCH_CACHE, machine, median, report  # noqa: E402 - also puts the repo on sys.path
 
-from backend.corpus import CLDR_ID  # noqa: E402
+from backend.data.corpus import CLDR_ID  # noqa: E402
 
 # bench/umap.py would shadow umap-learn: this folder leaves sys.path before umap-learn is imported.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -98,7 +97,7 @@ WEBGL_JS = """() => {
 
 
 def _registry():
-    from backend.config import load_settings
+    from backend.core.config import load_settings
     from backend.registry import build_registry
 
     return build_registry(load_settings({**os.environ, "BABELSCOPE_CACHE_DIR": str(CACHE_DIR)}))
@@ -106,7 +105,7 @@ def _registry():
 
 def _warm_numba(vectors: np.ndarray) -> None:
     """An untimed layout of the first 5,000 points: numba compiles umap-learn's kernels on first use."""
-    from backend.projection import project
+    from backend.analysis.projection import project
 
     project(np.asarray(vectors[:5_000], dtype=np.float32), "umap")
 
@@ -138,8 +137,8 @@ def stage_timer(module, names: tuple[str, ...]):
 
 def compute_map(registry, max_points: int):
     """The atlas map as the handler computes it, from fresh (no layout cache), in a warm process."""
-    from backend import projection
-    from backend.corpus_vectors import corpus_embeddings
+    from backend.capabilities import language_map as projection
+    from backend.vectors.store import corpus_embeddings
 
     start = time.perf_counter()
     vectors = corpus_embeddings(registry, registry.corpora.get(CLDR_ID), MODEL)
@@ -175,7 +174,7 @@ def repeated(points: dict, copies: int, seed: int = 0) -> dict:
 
 def synthetic(n: int, seed: int = 0) -> dict:
     """``n`` points in 60 Gaussian clusters, 40 languages (the bundled and app languages' codes)."""
-    from backend.palette import ORDER
+    from backend.core.palette import ORDER
 
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(60, 2)) * 8
@@ -187,8 +186,8 @@ def synthetic(n: int, seed: int = 0) -> dict:
 
 def ours_json(points: dict) -> tuple[str, dict]:
     """The renderer's payload as the page receives it (gr.HTML sends its value as JSON)."""
-    from backend.language_id import language_name
-    from backend.map_points import encode_points
+    from backend.analysis.map_payload import encode_points
+    from backend.models.language_id import language_name
 
     language_name("en")  # imports and tables loaded before the clock starts
     start = time.perf_counter()
@@ -208,7 +207,7 @@ def plotly_json(points: dict) -> tuple[str, dict]:
 
     import plotly.graph_objects as go
 
-    from backend.palette import language_colour
+    from backend.core.palette import language_colour
 
     go.Figure(go.Scattergl(x=[0.0], y=[0.0])).to_json()  # plotly's lazy imports, before the clock starts
     start = time.perf_counter()
@@ -291,8 +290,8 @@ def measure(points: dict, rounds: int, baseline: bool = True) -> dict:
 
 def layout_1m(vectors: np.ndarray) -> dict:
     """The fast path's layout of 1M vectors: the atlas's embeddings repeated with noise."""
-    from backend.embeddings import l2_normalise
-    from backend.projection import UMAP_SAMPLE_MAX, pca_reduce, umap_layout
+    from backend.analysis.projection import UMAP_SAMPLE_MAX, pca_reduce, umap_layout
+    from backend.core.normalise import l2_normalise
 
     rng = np.random.default_rng(0)
     reduced = pca_reduce(np.asarray(vectors, dtype=np.float32))

@@ -19,11 +19,11 @@ import time
 
 from common import report  # noqa: E402 - also puts the repo on sys.path
 
-from backend.config import load_settings  # noqa: E402
+from backend.core.config import load_settings  # noqa: E402
 
 
 def sides(n: int) -> tuple[list[str], list[str]]:
-    from backend.corpus import bundled_corpus, cldr_corpus
+    from backend.data.corpus import bundled_corpus, cldr_corpus
 
     cldr, bundled = cldr_corpus(), bundled_corpus()
     locales = sorted(cldr.language_counts)
@@ -54,9 +54,9 @@ def _more_cldr_names(locales):
 def run(engine: str, source_texts, target_texts, model: str) -> dict:
     import shutil
 
-    from backend.corpus_vectors import ray_session, store_for
-    from backend.mining import mine, side_from_texts
+    from backend.capabilities.mining import mine, side_from_texts
     from backend.registry import build_registry
+    from backend.vectors.store import ray_session, store_for
 
     settings = load_settings()  # the prepared model files in .cache; the sides' vectors are removed below
     registry = build_registry(settings)
@@ -85,7 +85,7 @@ def stage_costs(n: int, seed: int = 0) -> dict:
     calibration would climb to its largest efSearch (bench/search.py measures HNSW on real data)."""
     import numpy as np
 
-    from backend.mining import margin_candidates
+    from backend.capabilities.mining import margin_candidates
 
     rng = np.random.default_rng(seed)
     x, y = (v / np.linalg.norm(v, axis=1, keepdims=True)
@@ -106,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     n = 100 if args.quick else args.n
     source, target = sides(n)
-    from backend.corpus_vectors import shutdown_ray
+    from backend.vectors.store import shutdown_ray
 
     in_process = run("in-process", source, target, args.model)
     try:

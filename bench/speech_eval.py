@@ -14,9 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.audio import load_audio  # noqa: E402
+from backend.capabilities.retrieval import nearest_sentences
+from backend.data.audio import load_audio  # noqa: E402
+from backend.data.corpus import bundled_corpus  # noqa: E402
 from backend.registry import build_registry  # noqa: E402
-from backend.retrieval import bundled_corpus, nearest_sentences  # noqa: E402
 
 TARGET = {"en": "de", "fr": "en", "de": "en", "es": "en"}
 

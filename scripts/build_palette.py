@@ -7,7 +7,7 @@ distance here is the smallest of three: as seen with normal vision, with deutera
 protanopia (Machado et al. 2009, severity 1), so the early colours stay apart for all three
 viewers. White (the map's background) is the first "taken" colour and is not written. Candidates:
 a 28-step sRGB grid, lightness 30..82 (visible on white, not black). The order matters: languages
-take colours in backend.palette's fixed order, so the most common get the most distinct.
+take colours in backend.core.palette's fixed order, so the most common get the most distinct.
 
 Deterministic (no randomness). Run: .venv/bin/python scripts/build_palette.py
 The file is committed: a library upgrade or a rerun must not recolour anyone's maps.
@@ -22,8 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backend.colour_vision import DEUTERANOPIA, PROTANOPIA, linear_to_lab, linearise, rgb_to_hex, simulate  # noqa: E402
-from backend.palette import PALETTE_PATH, PALETTE_SIZE  # noqa: E402
+from backend.core.colour_vision import DEUTERANOPIA, PROTANOPIA, linear_to_lab, linearise, rgb_to_hex, simulate  # noqa: E402
+from backend.core.palette import PALETTE_PATH, PALETTE_SIZE  # noqa: E402
 
 GRID = 28
 LIGHTNESS = (30, 82)

@@ -42,7 +42,7 @@ def lexicon() -> list[tuple[str, float]]:
 
 
 def training_set() -> tuple[list[str], list[int]]:
-    from backend.sentiment import LABELS
+    from backend.capabilities.sentiment import LABELS
 
     neg, neu, pos = (LABELS.index(x) for x in ("negative", "neutral", "positive"))
     texts, labels = [], []
@@ -57,9 +57,9 @@ def training_set() -> tuple[list[str], list[int]]:
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from backend.config import load_settings
+    from backend.capabilities.sentiment import HEAD_PATH, LABELS, SentimentHead
+    from backend.core.config import load_settings
     from backend.registry import build_registry
-    from backend.sentiment import HEAD_PATH, LABELS, SentimentHead
 
     texts, labels = training_set()
     counts = np.bincount(labels, minlength=3)

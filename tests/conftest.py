@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.config import load_settings
+from backend.core.config import load_settings
 from backend.registry import build_registry
 from tests.support.network import free_port
 
@@ -43,9 +43,9 @@ def _link_prepared_e5(cache: Path) -> None:
     .cache (built there on first use: ~30 s), linked into the session's fresh cache: they are
     model files keyed by their sources and versions, not results. Tests of the conversion itself
     use their own directories."""
-    from backend.encoders import expected_failures
-    from backend.encoders.e5_convert import converted_e5_dir
-    from backend.encoders.openvino import e5_ir_dir
+    from backend.models.encoders import expected_failures
+    from backend.models.encoders.e5_convert import converted_e5_dir
+    from backend.models.encoders.openvino import e5_ir_dir
 
     prepared = load_settings({})
     try:
@@ -115,7 +115,7 @@ def screenshots_dir() -> Path:
 @pytest.fixture(scope="session")
 def ray_local(registry):
     """A real local Ray (2 CPUs), started once per test session through the app's own starter."""
-    from backend.corpus_vectors import ray_session, shutdown_ray
+    from backend.vectors.store import ray_session, shutdown_ray
 
     yield ray_session(registry.settings)
     shutdown_ray()

@@ -41,31 +41,113 @@ def test_no_remote_code_and_no_eval_or_pickle():
                 assert "pickle" not in names, f"{path} imports pickle"
 
 
-def test_encoders_package_has_no_import_cycle():
-    """backend/encoders: every engine imports ``base``; ``base`` imports no engine; no cycle."""
-    package = ROOT / "backend" / "encoders"
-    graph = {}
-    for path in package.glob("*.py"):
-        name = path.stem
-        deps = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backend.encoders"):
-                deps.add(node.module.removeprefix("backend.encoders").lstrip(".") or "__init__")
-        graph[name] = deps - {name}
-    assert not graph["base"], graph["base"]
-    assert all("__init__" not in deps for name, deps in graph.items() if name != "__init__"), graph
+# The floors of backend/, lowest first (docs/architecture.md). A module may import only from its own
+# floor or a lower one, imports inside functions included; ui/ and app.py sit above them all.
+FLOORS = (
+    ("backend.core",),  # errors, settings and catalogue, files, memory, statistics, sampling
+    ("backend.analysis",),  # pure array code: fits, bitext, projection maths, map payload
+    ("backend.models",),  # loaders and wrappers of every model, encoders among them
+    ("backend.data",),  # sentences, corpora, images, audio, examples, labelled sets
+    ("backend.vectors",),  # the corpus-vector store, indexes, neutralised vectors
+    ("backend.capabilities",),  # one job per tab: fetch models and data, return a frozen result
+    ("backend.registry", "backend.cli"),  # what wires the capabilities together, and the shell's commands
+)
 
-    def visit(node, stack):
-        assert node not in stack, f"import cycle: {' -> '.join([*stack, node])}"
-        for dep in graph.get(node, ()):
-            visit(dep, [*stack, node])
+
+def _floor(module: str) -> int:
+    for level, prefixes in enumerate(FLOORS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return level
+    raise AssertionError(f"{module} is on no floor: put it in one of {[p for f in FLOORS for p in f]}")
+
+
+def _modules(*packages: str) -> dict[str, Path]:
+    found = {}
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _arrows(name: str, path: Path, known: dict[str, Path]) -> list[tuple[str, int]]:
+    """(imported module, line) for every import of a module in ``known``, in function bodies too."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            candidates = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        else:
+            continue
+        for candidate in candidates:
+            while candidate and candidate not in known:
+                candidate = candidate.rpartition(".")[0]
+            if candidate and candidate != name and not candidate.startswith(name + "."):
+                out.append((candidate, node.lineno))
+                break
+    return out
+
+
+def test_backend_imports_only_downward():
+    """Every arrow in backend/ runs to the importer's own floor or below (function-level imports too)."""
+    known = _modules("backend")
+    known.pop("backend")
+    upward = [f"{path.relative_to(ROOT)}:{line}  {name} (floor {_floor(name)}) -> {target} (floor {_floor(target)})"
+              for name, path in known.items() for target, line in _arrows(name, path, known)
+              if _floor(target) > _floor(name)]
+    assert not upward, "imports that run upward:\n" + "\n".join(upward)
+
+
+def test_no_import_cycle_in_backend_or_ui():
+    """No cycle among the modules of backend/ and ui/, imports inside functions included; a package
+    importing its own parts is no cycle."""
+    known = _modules("backend", "ui")
+    graph = {name: {target: line for target, line in _arrows(name, path, known)} for name, path in known.items()}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for target in graph[node]:
+            if state.get(target) == 1:
+                cycle = [*stack[stack.index(target):], node, target]
+                arrows = [f"{known[a].relative_to(ROOT)}:{graph[a][b]}  {a} -> {b}" for a, b in zip(cycle, cycle[1:])]
+                raise AssertionError("import cycle:\n" + "\n".join(arrows))
+            if target not in state:
+                visit(target, [*stack, node])
+        state[node] = 2
 
     for module in graph:
-        visit(module, [])
+        if module not in state:
+            visit(module, [])
+
+
+def test_backend_never_imports_ui():
+    known = _modules("backend", "ui")
+    offenders = [f"{path.relative_to(ROOT)}:{line} -> {target}" for name, path in known.items()
+                 if name.startswith("backend") for target, line in _arrows(name, path, known)
+                 if target.startswith("ui")]
+    assert not offenders, offenders
+
+
+def test_encoder_base_imports_no_engine():
+    """backend/models/encoders: every engine imports ``base``; ``base`` imports no engine and no engine
+    imports the package's ``__init__`` (the loader)."""
+    known = _modules("backend")
+    package = "backend.models.encoders"
+    engines = {name: [t for t, _ in _arrows(name, path, known)] for name, path in known.items()
+               if name.startswith(package + ".")}
+    assert not [t for t in engines[package + ".base"] if t.startswith(package)], engines[package + ".base"]
+    assert all(package not in targets for targets in engines.values()), engines
 
 
 def test_every_model_wrapper_takes_spec_lock_and_id_from_loaded_model():
-    """spec / _lock / model_id live in backend.loaded_model.LoadedModel only: a wrapper that sets its
+    """spec / _lock / model_id live in backend.models.loaded_model.LoadedModel only: a wrapper that sets its
     own spec has copied the base instead of using it."""
     offenders = [f"{path.relative_to(ROOT)}:{number}"
                  for path in sorted((ROOT / "backend").rglob("*.py")) if path.name != "loaded_model.py"

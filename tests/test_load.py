@@ -15,7 +15,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from backend.corpus import bundled_corpus
+from backend.data.corpus import bundled_corpus
 from tests.support.network import free_port
 
 pytestmark = pytest.mark.slow

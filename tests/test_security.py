@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.config import Settings, load_settings
-from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.core.config import Settings, load_settings
+from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
 from backend.registry import Capability, ModelRegistry
 from tests.support.speech_audio import png_header, write_wav
 
@@ -79,7 +79,7 @@ def test_no_loader_trusts_remote_code_and_no_pickle_loads():
 
 @pytest.fixture()
 def store(tmp_path):
-    from backend.corpus import CorpusStore
+    from backend.data.corpus import CorpusStore
 
     return CorpusStore(load_settings({"BABELSCOPE_CACHE_DIR": str(tmp_path)}), identify_language=lambda t: "en")
 
@@ -102,9 +102,9 @@ def test_corpus_uploads_are_typed_by_content(store, tmp_path):
 
 
 def test_audio_image_and_labelled_uploads_are_typed_by_content(tmp_path):
-    from backend.audio import load_audio
-    from backend.captioning import decode_image
-    from backend.sentiment import load_labelled_upload
+    from backend.capabilities.sentiment import load_labelled_upload
+    from backend.data.audio import load_audio
+    from backend.data.images import decode_image
 
     settings = load_settings({"BABELSCOPE_CACHE_DIR": str(tmp_path)})
     picture_as_wav = tmp_path / "clip.wav"
@@ -153,7 +153,7 @@ def test_temp_files_are_removed(store, tmp_path, registry):
 # --- crash-safe caches ------------------------------------------------------------------------
 
 def test_a_crash_mid_write_leaves_no_trusted_file(tmp_path):
-    from backend.atomic_files import atomic_write
+    from backend.core.atomic_files import atomic_write
 
     target = tmp_path / "index.faiss"
     target.write_bytes(b"the old, complete index")
@@ -169,7 +169,7 @@ def test_a_crash_mid_write_leaves_no_trusted_file(tmp_path):
 
     # A hard crash (the process dies mid-write, no cleanup runs): the target never appears.
     fresh = tmp_path / "embeddings.npy"
-    code = ("import os, sys; from pathlib import Path; from backend.atomic_files import atomic_write\n"
+    code = ("import os, sys; from pathlib import Path; from backend.core.atomic_files import atomic_write\n"
             "def die(h):\n    h.write(b'partial'); h.flush(); os._exit(9)\n"
             f"atomic_write(Path({str(fresh)!r}), die)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=60)
@@ -179,8 +179,8 @@ def test_a_crash_mid_write_leaves_no_trusted_file(tmp_path):
 
 
 def test_a_corpus_cut_off_before_its_manifest_is_not_trusted(tmp_path, monkeypatch):
-    from backend import corpus as corpus_module
-    from backend.corpus import CorpusStore
+    from backend.data import corpus as corpus_module
+    from backend.data.corpus import CorpusStore
 
     settings = load_settings({"BABELSCOPE_CACHE_DIR": str(tmp_path)})
     path = tmp_path / "pairs.tsv"

@@ -11,7 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from backend.config import load_settings
+from backend.core.config import load_settings
 from tests.support.network import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,8 +83,8 @@ def test_hub_profile_starts_offline_and_says_what_could_not_be_downloaded(tmp_pa
     from PIL import Image
 
     from backend.registry import build_registry
-    from ui.layout import build_app, launch_options, queue_options
     from tests.support.speech_audio import write_wav
+    from ui.layout import build_app, launch_options, queue_options
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     registry = build_registry(load_settings({"BABELSCOPE_PROFILE": "hub", "BABELSCOPE_CACHE_DIR": str(tmp_path)}))

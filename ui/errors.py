@@ -6,7 +6,7 @@ import logging
 
 import gradio as gr
 
-from backend.errors import BackendError
+from backend.core.errors import BackendError
 
 log = logging.getLogger("babelscope")
 

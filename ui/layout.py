@@ -12,16 +12,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 
 import gradio as gr  # noqa: E402
 
-from backend.config import Settings  # noqa: E402
+from backend.core.config import Settings  # noqa: E402
 from ui.handlers.corpus import make_corpus_handlers
 from ui.tabs.diagnostics_tab import render_diagnostics_tab
 from ui.tabs.features_tab import render_features_tab
-from ui.tabs.search_tab import render_search_tab
 from ui.tabs.image_tab import render_image_tab
 from ui.tabs.labs_tab import render_labs_tab
 from ui.tabs.layers_tab import render_layers_tab
 from ui.tabs.map_tab import render_map_tab
 from ui.tabs.mining_tab import render_mining_tab
+from ui.tabs.search_tab import render_search_tab
 from ui.tabs.sentiment_tab import render_sentiment_tab
 from ui.tabs.similarity_tab import render_similarity_tab
 from ui.tabs.speech_tab import render_speech_tab

@@ -1,9 +1,9 @@
-"""The neutralisation control shared by Similarity, Search, Map and Diagnostics (backend.neutralise)."""
+"""The neutralisation control shared by Similarity, Search, Map and Diagnostics (backend.analysis.neutralisation)."""
 from __future__ import annotations
 
 import gradio as gr
 
-from backend.neutralise import DEFAULT_RANK, MAX_RANK
+from backend.analysis.neutralisation import DEFAULT_RANK, MAX_RANK
 from ui.inputs import NumberInput
 
 CHOICES = [("none", "none"), ("center", "center"), ("LIR", "lir"), ("LSAR", "lsar")]

@@ -7,15 +7,14 @@ which corrects for hubs and for sentences that are close to everything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from backend.contract import nan_to_none
-from backend.errors import InvalidInput, LimitExceeded
-from backend.languages import require_corpus_languages
-from backend.stats import MARGIN_K, ratio_margin, retrieval_hits, wilson_interval
+from backend.core.contract import nan_to_none
+from backend.core.errors import InvalidInput
+from backend.core.stats import pair_scores, retrieval_hits, wilson_interval
 
 HUB_K = 10
 SCORINGS = ("cosine", "margin")
@@ -53,7 +52,7 @@ class BitextResult:
     confusions: tuple[Confusion, ...]
     per_language: tuple[LanguageDiagnostics, ...]
     warnings: tuple[str, ...]
-    neutralise: str = "none"  # backend.neutralise method applied before mining
+    neutralise: str = "none"  # backend.analysis.neutralisation method applied before mining
     rank: int | None = None
 
     def to_dict(self) -> dict:
@@ -72,12 +71,6 @@ class BitextResult:
                            for c in self.confusions],
             "warnings": list(self.warnings),
         }
-
-
-def pair_scores(src: np.ndarray, tgt: np.ndarray, scoring: str) -> np.ndarray:
-    """(n_src, n_tgt) scores between L2-normalised source and target embeddings."""
-    sims = src @ tgt.T
-    return sims if scoring == "cosine" else ratio_margin(sims, MARGIN_K)
 
 
 def _skewness(values: np.ndarray) -> float:
@@ -166,41 +159,3 @@ def _per_language(languages, rows, occurrences, texts, ids_arr, token_counts, p1
     return tuple(out), tuple(warnings)
 
 
-def run_bitext(registry, corpus_id: str, model_id: str | None, languages: Sequence[str] | str,
-               scoring: str, progress=None, neutralise: str = "none", rank=None) -> BitextResult:
-    """Bitext mining on a stored corpus; ``languages`` is a list or a comma list ('' = all).
-    ``neutralise`` / ``rank``: a method of backend.neutralise, fitted on the chosen languages."""
-    from backend.corpus_vectors import corpus_embeddings
-    from backend.neutralise import check_method, neutralise_corpus_vectors
-
-    neutralise, rank = check_method(neutralise, rank)
-
-    settings = registry.settings
-    model_id = model_id or settings.default_model("embeddings")
-    settings.resolve("embeddings", model_id)
-    if scoring not in SCORINGS:
-        raise InvalidInput(f"Unknown scoring {scoring!r}. Use 'cosine' or 'margin'.")
-    corpus = registry.corpora.get(corpus_id)
-    available = list(corpus.language_counts)
-    languages = require_corpus_languages(languages, corpus, corpus_id) or sorted(available)
-    if len(languages) < 2:
-        raise InvalidInput(f"Corpus {corpus_id!r} has only one language ({', '.join(languages)}): bitext "
-                           "mining needs at least two. Upload translations with a shared id column.")
-    if len(languages) > settings.limits.max_bitext_languages:
-        raise LimitExceeded(f"{len(languages)} languages asked for; the limit is "
-                            f"{settings.limits.max_bitext_languages}. Name fewer, e.g. 'en,fr,de,zh'.")
-    if not corpus.has_meanings:
-        raise InvalidInput(f"Corpus {corpus_id!r} has no meaning ids, so translations are unknown. "
-                           "Upload it with an id column shared by translations.")
-    vectors = corpus_embeddings(registry, corpus, model_id, progress)
-    vectors, _ = neutralise_corpus_vectors(registry, corpus, model_id, vectors, neutralise, rank, languages, progress)
-    encoder = registry.get("embeddings", model_id)
-    selected = np.flatnonzero(np.isin(np.asarray(corpus.langs), languages))
-    try:
-        counts = dict(zip(selected.tolist(), encoder.token_counts([corpus.texts[i] for i in selected])))
-        token_counts = [counts.get(i, 0) for i in range(len(corpus))]
-    except NotImplementedError:
-        token_counts = None
-    result = bitext_mining(vectors, corpus.ids, corpus.langs, corpus.texts, languages, scoring, model_id,
-                           token_counts=token_counts)
-    return replace(result, neutralise=neutralise, rank=rank)

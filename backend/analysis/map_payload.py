@@ -10,7 +10,7 @@ text is not shipped: the renderer asks for one point's text when the cursor rest
 Placement (``place_on_map``) is nearest-neighbour interpolation, not UMAP ``transform`` (the fast
 UMAP path keeps no search index, and PCA and t-SNE maps have none): the sentence is embedded,
 its k nearest map points are found by cosine in the uncentred embedding space, and it is put at
-the similarity-weighted mean of the nearest ``PLACE_FROM`` of them. ``backend.projection`` places
+the similarity-weighted mean of the nearest ``PLACE_FROM`` of them. ``backend.analysis.projection`` places
 points beyond its UMAP sample the same way.
 """
 from __future__ import annotations
@@ -18,16 +18,13 @@ from __future__ import annotations
 import base64
 import math
 import re
-import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from backend.errors import InvalidInput, LimitExceeded
-from backend.palette import language_colour
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.palette import language_colour
 
 RENDERER = "webgl"  # ui/static/map_renderer.js draws every map, whatever its size
 GRID = 65_535  # uint16 steps across the layout's extent
@@ -59,7 +56,7 @@ class PointPayload:
     n: int
     bounds: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the uint16 grid
     languages: tuple[str, ...]
-    colours: tuple[str, ...]  # per language code, from backend.palette
+    colours: tuple[str, ...]  # per language code, from backend.core.palette
     lang_bytes: int
     cluster_bytes: int
     n_clusters: int
@@ -131,44 +128,6 @@ def decode_points(payload: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------- the maps a server is showing
-
-class MapStore:
-    """The last few maps drawn, by an unguessable token: the renderer's hover asks by token and
-    point index. Bounded: the oldest map is dropped (its page then asks the user to redraw)."""
-
-    def __init__(self, capacity: int = 8):
-        self.capacity = capacity
-        self._maps: OrderedDict[str, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def remember(self, result) -> str:
-        token = secrets.token_urlsafe(12)
-        with self._lock:
-            self._maps[token] = result
-            while len(self._maps) > self.capacity:
-                self._maps.popitem(last=False)
-        return token
-
-    def recall(self, token: str):
-        with self._lock:
-            result = self._maps.get(str(token))
-            if result is None:
-                raise InvalidInput("This map is no longer held by the server (too many maps were drawn since). "
-                                   "Press \"Draw the map\" again.")
-            self._maps.move_to_end(str(token))
-            return result
-
-
-def point_info(result, index) -> dict:
-    """Hover: one point's text, language and meaning id, by its index in the map."""
-    try:
-        i = int(index)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"A point index must be a whole number, got {str(index)[:20]!r}.") from exc
-    if not 0 <= i < result.n_points:
-        raise InvalidInput(f"Point {i} is not on this map (it has {result.n_points:,} points).")
-    return {"point": i, "id": result.ids[i], "lang": result.langs[i], "text": result.texts[i],
-            "cluster": int(result.kmeans_labels[i])}
 
 
 # ---------------------------------------------------------------- selection
@@ -323,21 +282,6 @@ def place_vector(result, query: np.ndarray, point_vectors: np.ndarray, text: str
     neighbours = tuple(Neighbour(int(i), int(result.rows[i]), result.ids[i], result.langs[i], result.texts[i],
                                  float(1.0 - sims[i]), float(coords[i, 0]), float(coords[i, 1])) for i in top)
     return MapPlacement(text, float(x), float(y), neighbours)
-
-
-def place_on_map(registry, result, text: str, k: int = PLACE_K) -> MapPlacement:
-    """Embed ``text`` with the map's model and place it among the map's points."""
-    from backend.corpus_vectors import corpus_embeddings
-
-    from backend.sentences import split_lines
-
-    lines = split_lines(text, registry.settings)  # the app's checks: empty, length, control characters
-    if len(lines) != 1:
-        raise InvalidInput(f"Place one sentence at a time; got {len(lines)} lines. Keep one.")
-    text = lines[0][1]
-    query = registry.embed([text], result.model_id)[0]
-    vectors = corpus_embeddings(registry, registry.corpora.get(result.corpus_id), result.model_id)
-    return place_vector(result, query, np.asarray(vectors[np.asarray(result.rows)]), text, k)
 
 
 # ---------------------------------------------------------------- density per language

@@ -25,24 +25,20 @@ language selection. ``compare_methods`` scores every method and rank on one corp
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from backend.encoders.base import l2_normalise
-from backend.errors import InvalidInput
+from backend.core.errors import InvalidInput
+from backend.core.normalise import l2_normalise
+from backend.core.sampling import score_sample
 
 METHODS = ("none", "center", "lir", "lsar")
 RANKED = ("lir", "lsar")  # the methods that take a rank
 DEFAULT_RANK = 1
 MAX_RANK = 64
 COMPARE_RANKS = (1, 2, 4, 8)  # the comparison table's ranks (LSAR's capped at languages - 1)
-SCORE_SAMPLE = 5_000  # silhouettes are O(n^2): scored on whole meanings up to this many rows
-FIT_CACHE_ENTRIES = 32
-REFERENCE_CORPUS = "bundled"  # typed sentences (the Similarity tab) borrow this corpus's fit
 
 
 def check_method(method, rank=None) -> tuple[str, int | None]:
@@ -146,62 +142,6 @@ def fit(vectors: np.ndarray, langs: Sequence[str], method: str, rank=None, fitte
                        pooled_basis=pooled)
 
 
-class FitCache:
-    """Bounded LRU of fits, keyed by (corpus fingerprint, model fingerprint, method, rank, languages)."""
-
-    def __init__(self, max_entries: int = FIT_CACHE_ENTRIES):
-        self._max = max_entries
-        self._data: OrderedDict[tuple, Neutraliser] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get_or_fit(self, key: tuple, make) -> Neutraliser:
-        with self._lock:
-            found = self._data.get(key)
-            if found is not None:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
-        fitted = make()  # outside the lock: two requests may fit the same thing once each, harmlessly
-        with self._lock:
-            self._data[key] = fitted
-            self._data.move_to_end(key)
-            while len(self._data) > self._max:
-                self._data.popitem(last=False)
-        return fitted
-
-
-def corpus_neutraliser(registry, corpus, model_id: str, method, rank=None, languages: Sequence[str] = (),
-                       progress=None) -> Neutraliser:
-    """The fit of ``method`` on ``corpus`` (rows of ``languages``; empty = all) under ``model_id``,
-    from the registry's fit cache."""
-    from backend.corpus_vectors import corpus_embeddings
-
-    method, rank = check_method(method, rank)
-    chosen = tuple(sorted(languages))
-    encoder = registry.get("embeddings", model_id, progress)
-    key = (corpus.fingerprint, encoder.fingerprint, method, rank, chosen)
-
-    def make() -> Neutraliser:
-        vectors = corpus_embeddings(registry, corpus, model_id, progress)
-        langs = np.asarray(corpus.langs)
-        rows = np.flatnonzero(np.isin(langs, chosen)) if chosen else np.arange(len(corpus))
-        return fit(np.asarray(vectors[rows]), langs[rows], method, rank, fitted_on=corpus.corpus_id)
-
-    return registry.neutralisers.get_or_fit(key, make)
-
-
-def reference_neutraliser(registry, model_id: str, method, rank=None, progress=None) -> Neutraliser:
-    """For a few typed sentences, which are too few to fit on: the fit on the reference (bundled)
-    corpus."""
-    return corpus_neutraliser(registry, registry.corpora.get(REFERENCE_CORPUS), model_id, method, rank,
-                              progress=progress)
-
-
 # ---------------------------------------------------------------- scoring
 
 @dataclass(frozen=True)
@@ -223,17 +163,10 @@ class NeutralityScores:
     n_scored: int  # rows in the silhouette sample
 
 
-def score_sample(ids: Sequence[str], size: int = SCORE_SAMPLE, seed: int = 0) -> np.ndarray:
-    from backend.projection import score_sample as whole_meanings_sample
-
-    return whole_meanings_sample(ids, size, seed)
-
-
 def bitext_counts(vectors: np.ndarray, ids: Sequence[str], langs: Sequence[str], languages: Sequence[str],
                   scoring: str) -> tuple[int, int]:
     """(hits, n) of bitext retrieval pooled over every ordered pair of distinct ``languages``."""
-    from backend.diagnostics import pair_scores
-    from backend.stats import retrieval_hits
+    from backend.core.stats import pair_scores, retrieval_hits
 
     ids_arr, langs_arr = np.asarray(ids), np.asarray(langs)
     rows = {lang: np.flatnonzero(langs_arr == lang) for lang in languages}
@@ -252,7 +185,7 @@ def neutrality_scores(vectors: np.ndarray, ids: Sequence[str], langs: Sequence[s
                       languages: Sequence[str] | None = None, margin: bool = True) -> NeutralityScores:
     """Bitext P@1 (cosine and, if ``margin``, ratio margin; 95% Wilson CI) and the language and
     meaning silhouettes of L2-normalised ``vectors`` (n, d)."""
-    from backend.stats import silhouette, wilson_interval
+    from backend.core.stats import silhouette, wilson_interval
 
     ids_arr, langs_arr = np.asarray(ids), np.asarray(langs)
     languages = list(languages) if languages else sorted(set(langs_arr.tolist()))
@@ -334,55 +267,7 @@ def compare_vectors(vectors: np.ndarray, ids: Sequence[str], langs: Sequence[str
     return NeutralisationComparison(corpus_id, model_id, tuple(languages), len(vectors), n_scored, tuple(rows))
 
 
-def compare_methods(registry, corpus_id: str, model_id: str | None, languages=(), progress=None
-                    ) -> NeutralisationComparison:
-    """Every method and rank on a stored corpus (the chosen ``languages``; empty = all)."""
-    from backend.languages import require_corpus_languages, require_retrieval_languages
-    from backend.corpus_vectors import corpus_embeddings
-
-    settings = registry.settings
-    model_id = model_id or settings.default_model("embeddings")
-    settings.resolve("embeddings", model_id)
-    corpus = registry.corpora.get(corpus_id)
-    chosen = require_corpus_languages(languages, corpus, corpus_id) or sorted(corpus.language_counts)
-    require_retrieval_languages(chosen, corpus, corpus_id, settings.limits, "Comparing neutralisations needs",
-                                "P@1 and the meaning silhouette are")
-    vectors = corpus_embeddings(registry, corpus, model_id, progress)
-    langs = np.asarray(corpus.langs)
-    rows = np.flatnonzero(np.isin(langs, chosen))
-    if progress:
-        progress(0.9, "Fitting and scoring each neutralisation")
-
-    def cached_fit(method, rank):
-        return corpus_neutraliser(registry, corpus, model_id, method, rank, chosen)
-
-    return compare_vectors(np.asarray(vectors[rows]), np.asarray(corpus.ids)[rows], langs[rows], sorted(chosen),
-                           corpus.corpus_id, model_id, fits=cached_fit)
-
-
 # ---------------------------------------------------------------- used by the tabs
-
-def neutralise_corpus_vectors(registry, corpus, model_id: str, vectors: np.ndarray, neutralise, rank=None,
-                              languages: Sequence[str] = (), progress=None
-                              ) -> tuple[np.ndarray, Neutraliser | None]:
-    """``vectors`` (every row of ``corpus``) with ``neutralise`` fitted on the corpus (rows of
-    ``languages``; empty = all) applied: float32 (n, d), L2-normalised. ``none`` returns them as
-    they are, with no fit."""
-    method, rank = check_method(neutralise, rank)
-    if method == "none":
-        return vectors, None
-    neutraliser = corpus_neutraliser(registry, corpus, model_id, method, rank, languages, progress)
-    return neutraliser.apply(np.asarray(vectors), corpus.langs), neutraliser
-
-
-def neutralise_sentences(registry, model_id: str, vectors: np.ndarray, langs: Sequence[str], neutralise,
-                         rank=None, progress=None) -> tuple[np.ndarray, Neutraliser | None]:
-    """A few typed sentences (too few to fit on) neutralised with the reference corpus's fit."""
-    method, rank = check_method(neutralise, rank)
-    if method == "none":
-        return vectors, None
-    neutraliser = reference_neutraliser(registry, model_id, method, rank, progress)
-    return neutraliser.apply(vectors, langs), neutraliser
 
 
 def describe(neutraliser: Neutraliser | None) -> str:
@@ -394,21 +279,3 @@ def describe(neutraliser: Neutraliser | None) -> str:
             f"({neutraliser.n_fit:,} sentences in {len(neutraliser.languages)} languages)")
 
 
-def neutralised_index(registry, index, neutralise, rank=None, progress=None):
-    """An exact (Flat) FAISS index over ``index``'s corpus vectors neutralised (fitted on the whole
-    corpus), and the fit. Built per request: applying a fit and copying 100k vectors takes well under
-    a second, and a cache of every method and rank would hold a copy of the corpus each."""
-    import time
-
-    import faiss
-
-    from backend.search_index import CorpusIndex, IndexInfo
-
-    start = time.perf_counter()
-    vectors, neutraliser = neutralise_corpus_vectors(registry, index.corpus, index.model_id, index.vectors,
-                                                     neutralise, rank, (), progress)
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(vectors)
-    info = IndexInfo("Flat", len(vectors), int(vectors.shape[1]), False, round(time.perf_counter() - start, 3), False)
-    return CorpusIndex(index.corpus, index.model_id, vectors, flat, info, registry.settings), neutraliser

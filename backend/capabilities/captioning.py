@@ -10,13 +10,13 @@ import os
 from dataclasses import dataclass
 from typing import Sequence
 
-from backend.config import ModelSpec, Settings
-from backend.errors import BackendError, InvalidInput, ModelUnavailable, model_load_failed
-from backend.images import decode_image  # noqa: F401 - decoding lives in backend.images; kept importable here
-from backend.loaded_model import LoadedModel
-from backend.language_id import LanguageGuess
-from backend.retrieval import Hit, hits_to_dicts, nearest_sentences
-from backend.similarity import SimilarityResult, compare_with_typed
+from backend.capabilities.retrieval import Hit, hits_to_dicts, nearest_sentences
+from backend.capabilities.similarity import SimilarityResult, compare_with_typed
+from backend.core.config import ModelSpec, Settings
+from backend.core.errors import BackendError, InvalidInput, ModelUnavailable, model_load_failed
+from backend.data.images import decode_image  # noqa: F401 - decoding lives in backend.data.images; kept importable here
+from backend.models.language_id import LanguageGuess
+from backend.models.loaded_model import LoadedModel
 
 # model_type in config.json -> transformers class. Only these architectures load; nothing runs
 # code from a model repo (trust_remote_code is never set).
@@ -79,7 +79,7 @@ def load_captioner(spec: ModelSpec, settings: Settings) -> Captioner:
     import transformers
     from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
 
-    from backend.devices import pick_device
+    from backend.core.devices import pick_device
 
     cache = str(settings.cache_dir / "hf")
     try:
@@ -121,7 +121,7 @@ def analyse_image(registry, path: str | os.PathLike | None, compare_text: str | 
                   embedding_model: str | None = None, progress=None) -> CaptionAnalysis:
     """Caption the image at ``path``, find the caption's nearest corpus sentences in other
     languages, and compare it with the sentences in ``compare_text`` (one per line, optional)."""
-    from backend.sentences import parse_sentences
+    from backend.data.sentences import parse_sentences
 
     image = decode_image(path, registry.settings)
     typed = []

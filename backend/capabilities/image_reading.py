@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from backend.errors import BackendError, ModelUnavailable
-from backend.images import DecodedImage, load_image
-from backend.language_id import LanguageGuess
-from backend.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, OcrLine, recognise_lines
-from backend.retrieval import Hit, nearest_sentences
-from backend.sentiment import LABELS, SentimentPrediction, classify_sentiment
-from backend.similarity import SimilarityResult, compare_with_typed
+from backend.capabilities.retrieval import Hit, nearest_sentences
+from backend.capabilities.sentiment import LABELS, SentimentPrediction, classify_sentiment
+from backend.capabilities.similarity import SimilarityResult, compare_with_typed
+from backend.core.errors import BackendError, ModelUnavailable
+from backend.data.images import DecodedImage, load_image
+from backend.models.language_id import LanguageGuess
+from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, OcrLine, recognise_lines
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ def read_image(registry, path: str | os.PathLike | None, sentences: str | None =
     """Read the text in the picture at ``path`` and, when a captioning model is configured, caption
     it; run the cross-lingual features on each. ``sentences``: one per line, optional;
     ``languages``: the corpus languages to search (None or empty: all)."""
-    from backend.captioning import caption_image
-    from backend.sentences import parse_sentences
+    from backend.capabilities.captioning import caption_image
+    from backend.data.sentences import parse_sentences
 
     picture = load_image(path, registry.settings)
     typed = []

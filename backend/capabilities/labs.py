@@ -3,7 +3,7 @@
 Transfer lab: a logistic-regression probe on frozen sentence embeddings, trained on one language
 and tested on another (zero-shot), then with k target-language examples added (few-shot).
 Folds split by *meaning*, so a test sentence's translation is never in the training data.
-The distillation lab is in backend.distillation.
+The distillation lab is in backend.capabilities.distillation.
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.contract import matrix_list
-from backend.errors import InvalidInput
-from backend.sentiment import LABELS, LabelledSet
+from backend.capabilities.sentiment import LABELS, LabelledSet
+from backend.core.contract import matrix_list
+from backend.core.errors import InvalidInput
 
 FEW_SHOT_SIZES = (0, 4, 16, 64)
 N_SEEDS = 5

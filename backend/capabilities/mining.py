@@ -26,9 +26,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from backend.corpus import Corpus, SkippedRows, read_text_upload, screen_rows
-from backend.errors import InvalidInput, LimitExceeded
-from backend.stats import MARGIN_K, margin_from_means
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.stats import MARGIN_K, margin_from_means
+from backend.data.corpus import Corpus, SkippedRows, read_text_upload, screen_rows
 
 STRATEGIES = ("intersection", "forward", "backward", "max-score")
 DEFAULT_STRATEGY = "intersection"
@@ -212,7 +212,7 @@ def read_gold(path: str | Path, name: str | None, source: Side, target: Side) ->
 def _knn(queries: np.ndarray, base: np.ndarray, k: int, settings, timings: dict) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest rows of ``base`` for every query: cosines (n, k) and row numbers (n, k).
     Adds the index build and search seconds to ``timings["index"]`` and ``timings["knn"]``."""
-    from backend.search_index import _set_search_param, build_index, calibrate_search, index_factory_string
+    from backend.vectors.index import _set_search_param, build_index, calibrate_search, index_factory_string
 
     start = time.perf_counter()
     # Exact while a batched search is cheap (settings.limits.mine_exact_max), then the tiers of Search
@@ -339,7 +339,7 @@ def mine(registry, source: Side, target: Side, model_id: str | None = None, stra
          max_length_ratio: float | None = DEFAULT_MAX_LENGTH_RATIO, engine: str | None = None,
          progress: ProgressFn | None = None) -> MiningResult:
     """Mine translation pairs between two sides; see the module docstring for the method."""
-    from backend.corpus_vectors import embed_corpus
+    from backend.vectors.store import embed_corpus
 
     settings = registry.settings
     model_id = model_id or settings.default_model("embeddings")
@@ -378,7 +378,7 @@ def bundled_example(source_lang: str = "fr", target_lang: str = "zh", seed: int 
                     ) -> tuple[list[str], list[str], list[tuple[int, int]]]:
     """The bundled parallel corpus as two shuffled monolingual sides, a third of each side's
     partners removed: (source lines, target lines, gold (source line, target line), 1-based)."""
-    from backend.corpus import bundled_corpus
+    from backend.data.corpus import bundled_corpus
 
     corpus = bundled_corpus()
     by_lang: dict[str, dict[str, str]] = collections.defaultdict(dict)

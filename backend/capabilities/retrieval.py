@@ -1,17 +1,17 @@
 """Cross-lingual retrieval from a transcript or caption into a corpus.
 
 The one place the speech and image tabs look up "nearest sentences": it goes through the same
-FAISS index store as the Search tab (backend.search_index), so a corpus is embedded and indexed
+FAISS index store as the Search tab (backend.vectors.index), so a corpus is embedded and indexed
 once for every tab.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
-from backend.corpus import BUNDLED_ID, bundled_corpus
-from backend.errors import InvalidInput
-from backend.languages import parse_language_list
-from backend.search_index import SearchHit
+from backend.core.errors import InvalidInput
+from backend.core.languages import parse_language_list
+from backend.data.corpus import BUNDLED_ID, bundled_corpus
+from backend.vectors.index import SearchHit
 
 Hit = SearchHit  # rank, id, lang, text, score, cosine, same_meaning
 

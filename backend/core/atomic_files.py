@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -24,3 +25,9 @@ def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def file_slug(text: str, limit: int | None = None) -> str:
+    """``text`` safe as part of a cache file name: runs of other characters become ``_``; cut at
+    ``limit`` characters where given."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:limit]

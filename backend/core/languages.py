@@ -1,7 +1,7 @@
 """Language lists as the API and the tabs pass them: one parser, one check against a corpus."""
 from __future__ import annotations
 
-from backend.errors import InvalidInput
+from backend.core.errors import InvalidInput
 
 
 def parse_language_list(languages) -> list[str]:
@@ -35,7 +35,7 @@ def require_retrieval_languages(chosen: list[str], corpus, corpus_id: str, limit
     """The checks every cross-language retrieval score shares: at least two languages, at most
     ``limits.max_bitext_languages``, and meaning ids to score against. ``purpose`` starts the
     message ("The layer curves need"); ``undefined`` names what has no meaning without ids."""
-    from backend.errors import InvalidInput, LimitExceeded
+    from backend.core.errors import InvalidInput, LimitExceeded
 
     if len(chosen) < 2:
         raise InvalidInput(f"{purpose} at least two languages; corpus {corpus_id!r} gives "

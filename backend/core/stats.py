@@ -70,7 +70,7 @@ def ratio_margin(sims: np.ndarray, k: int = MARGIN_K, exclude_self: bool = False
 
 def margin_from_means(sims, query_mean, candidate_mean) -> np.ndarray:
     """The ratio margin from cosines and each side's k-NN mean cosine (broadcast against ``sims``):
-    cos / ((query mean + candidate mean) / 2). Dense here; bitext mining (backend.mining) passes
+    cos / ((query mean + candidate mean) / 2). Dense here; bitext mining (backend.capabilities.mining) passes
     k-NN lists. A denominator within 1e-12 of zero becomes 1e-12 (its sign kept)."""
     denom = (np.asarray(query_mean, dtype=np.float64) + np.asarray(candidate_mean, dtype=np.float64)) / 2.0
     denom = np.where(np.abs(denom) < 1e-12, np.copysign(1e-12, denom), denom)
@@ -125,3 +125,9 @@ def character_error_rate(hypothesis: str, reference: str) -> float:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (rc != hc)))
         previous = current
     return previous[-1] / max(1, len(r))
+
+
+def pair_scores(src: np.ndarray, tgt: np.ndarray, scoring: str) -> np.ndarray:
+    """(n_src, n_tgt) scores between L2-normalised source and target embeddings."""
+    sims = src @ tgt.T
+    return sims if scoring == "cosine" else ratio_margin(sims, MARGIN_K)

@@ -17,14 +17,13 @@ import os
 import re
 import struct
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.atomic_files import atomic_write
-from backend.config import ASSETS_DIR, Settings
-from backend.memory import BoundedLRU
-from backend.errors import InvalidInput, LimitExceeded
+from backend.core.atomic_files import atomic_write
+from backend.core.config import ASSETS_DIR, Settings
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.memory import BoundedLRU
 
 BUNDLED_ID = "bundled"
 CLDR_ID = "cldr"
@@ -157,7 +156,7 @@ SKIPPED_SHOWN = 5  # line numbers named in messages about skipped rows
 
 
 def _row_problem(text: str, number: int, settings: Settings, what: str) -> str | None:
-    from backend.sentences import check_characters
+    from backend.data.sentences import check_characters
 
     try:
         check_characters(text, number, what=what)

@@ -9,9 +9,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from backend.config import Settings
-from backend.errors import InvalidInput, LimitExceeded
-from backend.language_id import LanguageIdentifier, is_language_code
+from backend.core.config import Settings
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.models.language_id import LanguageIdentifier, is_language_code
 
 _PREFIX = re.compile(r"^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?):\s+(.*)$", re.S)
 # Unicode categories that never belong in a sentence: controls, surrogates, unassigned,
@@ -33,7 +33,7 @@ class Sentence:
     lang: str
     lang_probability: float
     lang_source: str  # "detected" or "given"
-    detector: str = ""  # the language identifier's mode that detected it (backend.language_id FULL / FAST)
+    detector: str = ""  # the language identifier's mode that detected it (backend.models.language_id FULL / FAST)
 
 
 def check_characters(line: str, number: int, what: str = "Line") -> None:

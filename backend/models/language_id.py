@@ -9,10 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-from backend.config import ModelSpec, Settings
-from backend.errors import ModelUnavailable
-from backend.loaded_model import LoadedModel
-
+from backend.core.config import ModelSpec, Settings
+from backend.core.errors import ModelUnavailable
+from backend.models.loaded_model import LoadedModel
 
 FULL, FAST = "lingua", "lingua-fast"  # Lingua's high-accuracy mode; its low-accuracy mode (trigrams only)
 
@@ -72,11 +71,11 @@ class _Worker:
         import subprocess
         import sys
 
-        from backend.config import REPO_ROOT
+        from backend.core.config import REPO_ROOT
 
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backend.language_id", "--worker", ",".join(languages)]
+            [sys.executable, "-m", "backend.models.language_id", "--worker", ",".join(languages)]
             + (["--low-accuracy"] if low_accuracy else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(REPO_ROOT),
             env=env, bufsize=0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from backend.config import ModelSpec
+from backend.core.config import ModelSpec
 
 
 class LoadedModel:

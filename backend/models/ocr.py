@@ -18,9 +18,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.config import OCR_MIN_CONFIDENCE, ModelSpec, Settings
-from backend.errors import model_load_failed
-from backend.loaded_model import LoadedModel
+from backend.core.config import OCR_MIN_CONFIDENCE, ModelSpec, Settings
+from backend.core.errors import model_load_failed
+from backend.models.loaded_model import LoadedModel
 
 log = logging.getLogger("babelscope.ocr")
 SUPPORTED_SCRIPTS = "Chinese, Japanese, and Latin-script languages (English, German, French, …)"

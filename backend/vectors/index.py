@@ -1,15 +1,13 @@
 """FAISS indexes over corpus vectors, with cross-lingual search.
 
-The vectors come from the one corpus-vector store (backend.corpus_vectors); indexes on disk are
+The vectors come from the one corpus-vector store (backend.vectors.store); indexes on disk are
 named by the encoder's fingerprint too (``vectors_key``). The index type is chosen by size with
 index-factory strings (thresholds in config) and saved on disk, written to a temp name and
 renamed, so a crash mid-build leaves nothing that a later run trusts.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -17,26 +15,18 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.config import Settings
-from backend.atomic_files import atomic_write
-from backend.memory import BoundedLRU, KeyedLocks
-from backend.corpus import Corpus
-from backend.corpus_vectors import corpus_embeddings  # noqa: F401 - also the old import path
-from backend.errors import InvalidInput, LimitExceeded
-from backend.languages import parse_language_list
+from backend.core.atomic_files import atomic_write, file_slug
+from backend.core.config import Settings
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.memory import BoundedLRU, KeyedLocks
+from backend.data.corpus import Corpus
+from backend.vectors.store import (
+    corpus_embeddings,  # noqa: F401 - also the old import path
+    vectors_key,
+)
 
 CSLS_K = 10
 
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
-
-
-def vectors_key(encoder) -> str:
-    """Short name of the vectors an encoder produces (its fingerprint: model, engine, version,
-    normaliser). Every disk cache derived from corpus vectors carries it, so an engine or version
-    change never serves stale vectors, indexes or layouts."""
-    return hashlib.sha256(encoder.fingerprint.encode()).hexdigest()[:12]
 
 
 def index_factory_string(n: int, dim: int, settings: Settings) -> str:
@@ -259,7 +249,7 @@ build_index = _build_faiss  # the public name: mining builds its k-NN indexes th
 
 def _to_gpu(index, factory: str):
     """Move Flat and IVF indexes to the GPU when faiss-gpu sees one (HNSW has no GPU version)."""
-    from backend.devices import faiss_gpu_count
+    from backend.core.devices import faiss_gpu_count
 
     if faiss_gpu_count() == 0 or factory.startswith("HNSW"):
         return index, False
@@ -301,7 +291,7 @@ class IndexStore:
         vectors = corpus_embeddings(self.registry, corpus, model_id, progress)
         factory = index_factory_string(len(vectors), vectors.shape[1], settings)
         path = (settings.cache_dir / "indexes"
-                / f"{corpus.fingerprint}__{_slug(model_id)}__{vectors_name}__{_slug(factory)}.faiss")
+                / f"{corpus.fingerprint}__{file_slug(model_id)}__{vectors_name}__{file_slug(factory)}.faiss")
         meta_path = path.with_suffix(".json")
         start = time.perf_counter()
         if path.exists() and meta_path.exists():
@@ -322,63 +312,3 @@ class IndexStore:
         return CorpusIndex(corpus, model_id, vectors, index, info, settings)
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    query_lang: str
-    query_meaning: str | None  # the meaning id when the query is itself a corpus row
-    hits: tuple[SearchHit, ...]
-    index: IndexInfo
-    csls: bool
-    neutralise: str = "none"  # backend.neutralise method applied to the corpus and the query
-    rank: int | None = None
-
-    def to_dict(self) -> dict:
-        """The ``search`` API contract (documented in README: keep keys stable)."""
-        return {
-            "query": self.query, "query_lang": self.query_lang, "query_meaning": self.query_meaning,
-            "scoring": "csls" if self.csls else "cosine",
-            "index": {"factory": self.index.factory, "n": self.index.n, "on_gpu": self.index.on_gpu,
-                      "search_param": self.index.search_param, "recall_at_10": self.index.recall_at_10},
-            "hits": [h.to_dict() for h in self.hits],
-        }
-
-
-def search_corpus(registry, corpus_id: str, query: str | None, k: int, languages: Sequence[str] = (),
-                  model_id: str | None = None, csls: bool = False, progress=None, neutralise: str = "none",
-                  rank=None) -> SearchResult:
-    """Cross-lingual search: the ``k`` nearest rows of a corpus to one query sentence. With
-    ``neutralise`` (backend.neutralise, fitted on the corpus) the search is exact over the
-    neutralised vectors."""
-    from backend.neutralise import check_method, neutralised_index
-    from backend.sentences import parse_sentences
-
-    neutralise, rank = check_method(neutralise, rank)
-
-    settings = registry.settings
-    model_id = model_id or settings.default_model("embeddings")
-    settings.resolve("embeddings", model_id)
-    try:
-        whole = int(k)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidInput(f"k must be a whole number, got {str(k)[:20]!r}.") from exc
-    if isinstance(k, float) and whole != k:
-        raise InvalidInput(f"k must be a whole number, got {k!r}.")
-    k = whole
-    languages = parse_language_list(languages)  # "fr" or "fr,de" from a script: a language, not its letters
-    if not 1 <= k <= settings.limits.max_search_k:
-        raise LimitExceeded(f"k is {k}; it must be between 1 and {settings.limits.max_search_k}.")
-    sentences = parse_sentences(query, settings, registry.get("langid"))
-    if len(sentences) != 1:
-        raise InvalidInput(f"Search takes one query sentence; got {len(sentences)} lines. Keep one.")
-    corpus = registry.corpora.get(corpus_id)
-    index = registry.indexes.get(corpus, model_id, progress)
-    text = sentences[0].text
-    meaning = corpus.meaning_of(text)
-    vector = registry.embed([text], model_id)[0]
-    if neutralise != "none":
-        index, fitted = neutralised_index(registry, index, neutralise, rank, progress)
-        vector = fitted.apply(vector[None, :], [sentences[0].lang])[0]
-    hits = index.search(vector, k, languages=tuple(languages), csls=csls, query_meaning=meaning,
-                        query_lang=sentences[0].lang)
-    return SearchResult(text, sentences[0].lang, meaning, hits, index.info, csls, neutralise, rank)

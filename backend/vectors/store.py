@@ -24,7 +24,6 @@ import hashlib
 import io
 import logging
 import os
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -33,11 +32,11 @@ from typing import Callable
 
 import numpy as np
 
-from backend.atomic_files import atomic_write
-from backend.config import REPO_ROOT, Settings
-from backend.corpus import Corpus
-from backend.errors import InvalidInput, ModelUnavailable
-from backend.memory import KeyedLocks
+from backend.core.atomic_files import atomic_write, file_slug
+from backend.core.config import REPO_ROOT, Settings
+from backend.core.errors import InvalidInput, ModelUnavailable
+from backend.core.memory import KeyedLocks
+from backend.data.corpus import Corpus
 
 ENCODE_CHUNK = 512  # texts per encoder call in-process: progress moves at least this often
 ENGINES = ("in-process", "ray")
@@ -62,9 +61,6 @@ class VectorRun:
         return {"engine": self.engine, "n_rows": self.n_rows, "n_unique": self.n_unique, "n_shards": self.n_shards,
                 "shards_computed": len(self.computed), "seconds": round(self.seconds, 3), "note": self.note}
 
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 def choose_engine(n_rows: int, settings: Settings) -> str:
@@ -132,8 +128,8 @@ class ShardedVectors:
 def store_for(settings: Settings, corpus: Corpus, encoder_fingerprint: str, model_id: str,
               n_unique: int, shard_rows: int | None = None) -> ShardedVectors:
     shard_rows = shard_rows or settings.vector_shard_rows
-    key = hashlib.sha256(encoder_fingerprint.encode()).hexdigest()[:12]
-    root = settings.cache_dir / "vectors" / f"{corpus.fingerprint}__{_slug(model_id)}__{key}__s{shard_rows}"
+    root = (settings.cache_dir / "vectors"
+            / f"{corpus.fingerprint}__{file_slug(model_id)}__{fingerprint_key(encoder_fingerprint)}__s{shard_rows}")
     return ShardedVectors(root, n_unique, shard_rows)
 
 
@@ -247,7 +243,7 @@ class RayEncoder:
     """A Ray Data actor: loads the encoder as the registry does, then embeds one shard per batch."""
 
     def __init__(self, settings: Settings, model_id: str, fingerprint: str):
-        from backend.encoders import load_encoder
+        from backend.models.encoders import load_encoder
 
         self.encoder = load_encoder(settings.resolve("embeddings", model_id), settings)
         if self.encoder.fingerprint != fingerprint:
@@ -280,3 +276,15 @@ def _ray_shards(ray, settings: Settings, store: ShardedVectors, texts: np.ndarra
         report.add(len(vectors))
         if on_shard:
             on_shard(shard)
+
+
+def vectors_key(encoder) -> str:
+    """Short name of the vectors an encoder produces (its fingerprint: model, engine, version,
+    normaliser). Every disk cache derived from corpus vectors carries it, so an engine or version
+    change never serves stale vectors, indexes or layouts."""
+    return fingerprint_key(encoder.fingerprint)
+
+
+def fingerprint_key(fingerprint: str) -> str:
+    """``vectors_key`` of an encoder fingerprint."""
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:12]

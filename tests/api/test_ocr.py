@@ -4,7 +4,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from backend.corpus import bundled_corpus
+from backend.data.corpus import bundled_corpus
 from scripts.render_image_examples import EXAMPLES_DIR, render_lines
 from tests.support.speech_audio import png_header
 

@@ -3,9 +3,10 @@
 import pytest
 from PIL import Image
 
-from backend.captioning import analyse_image, decode_image
-from backend.config import CAPTION_GUIDANCE, load_settings
-from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.capabilities.captioning import analyse_image
+from backend.core.config import CAPTION_GUIDANCE, load_settings
+from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.data.images import decode_image
 from backend.registry import build_registry
 from tests.support.speech_audio import png_header
 
@@ -17,8 +18,14 @@ def tiny_caption_model(tmp_path_factory):
     """A saved VisionEncoderDecoderModel (ViT encoder, GPT-2 decoder), image processor and tokenizer."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (GPT2Config, PreTrainedTokenizerFast, ViTConfig, ViTImageProcessor,
-                              VisionEncoderDecoderConfig, VisionEncoderDecoderModel)
+    from transformers import (
+        GPT2Config,
+        PreTrainedTokenizerFast,
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
+    )
 
     specials = ["<pad>", "<s>", "</s>", "<unk>"]
     vocab = {tok: i for i, tok in enumerate(specials + WORDS)}
@@ -108,7 +115,7 @@ def test_corrupt_and_oversized_images_are_refused(registry, tmp_path):
 
 def test_with_a_caption_model_the_image_tab_reads_text_and_captions(tiny_caption_model, registry, tmp_path):
     """/ocr with a captioner configured: the OCR text and the caption each feed the same features."""
-    from backend.image_reading import read_image
+    from backend.capabilities.image_reading import read_image
     from scripts.render_image_examples import render_lines
 
     local = build_registry(load_settings({"BABELSCOPE_CAPTION_MODEL": str(tiny_caption_model),

@@ -71,7 +71,7 @@ def test_sentiment_contracts_and_unknown_interval():
 
 
 def test_labs_contracts():
-    from backend.labs import transfer_to_dict
+    from backend.capabilities.labs import transfer_to_dict
 
     results = built.transfer_results()
     payload = _strict(transfer_to_dict(results))

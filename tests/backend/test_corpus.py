@@ -5,8 +5,8 @@ import unicodedata
 import polib
 import pytest
 
-from backend.corpus import CorpusStore, bundled_corpus, cldr_corpus
-from backend.errors import InvalidInput, LimitExceeded
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.data.corpus import CorpusStore, bundled_corpus, cldr_corpus
 
 
 @pytest.fixture()

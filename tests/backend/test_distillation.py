@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 
-from backend.corpus import bundled_corpus
-from backend.distillation import N_FOLDS, distill, fold_plan, lab_static_table
-from backend.errors import InvalidInput
-from backend.sentiment import LABELS, bundled_eval_set
-from backend.static_student import StaticEncoder, e5_vocabulary
+from backend.capabilities.distillation import distill, fold_plan, lab_static_table
+from backend.capabilities.labs import N_FOLDS
+from backend.capabilities.sentiment import LABELS, bundled_eval_set
+from backend.core.errors import InvalidInput
+from backend.data.corpus import bundled_corpus
+from backend.models.static_student import StaticEncoder, e5_vocabulary
 
 LANGS = ("en", "de", "fr", "es", "ru", "zh", "ja", "ar")
 

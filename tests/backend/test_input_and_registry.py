@@ -4,12 +4,12 @@ import threading
 import numpy as np
 import pytest
 
-from backend.config import Limits, Settings, load_settings
-from backend.encoders import EmbeddingCache, Encoder
-from backend.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.capabilities.similarity import similarity_from_text
+from backend.core.config import Limits, Settings, load_settings
+from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.data.sentences import parse_sentences
+from backend.models.encoders.base import EmbeddingCache, Encoder
 from backend.registry import Capability, ModelRegistry
-from backend.sentences import parse_sentences
-from backend.similarity import similarity_from_text
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_registry_loads_each_model_once_under_concurrency():
 
 class CountingEncoder(Encoder):
     def __init__(self):
-        from backend.config import ModelSpec
+        from backend.core.config import ModelSpec
         super().__init__(ModelSpec("count", "embeddings", "test", "-", "count", True, ""))
         self.seen = []
 
@@ -165,7 +165,7 @@ def test_the_server_thread_keeps_running_while_the_worker_loads(registry):
     import threading
     import time
 
-    from backend.language_id import LanguageIdentifier
+    from backend.models.language_id import LanguageIdentifier
 
     ticks, stop = [], threading.Event()
 

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from backend.distillation import parse_temperatures
-from backend.errors import InvalidInput, LimitExceeded
-from backend.labs import transfer_lab
-from backend.sentiment import bundled_eval_set
+from backend.capabilities.distillation import parse_temperatures
+from backend.capabilities.labs import transfer_lab
+from backend.capabilities.sentiment import bundled_eval_set
+from backend.core.errors import InvalidInput, LimitExceeded
 
 
 @pytest.fixture(scope="module")

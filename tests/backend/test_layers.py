@@ -4,12 +4,13 @@ built here (no network)."""
 import numpy as np
 import pytest
 
-from backend.config import ModelSpec, load_settings
-from backend.corpus import bundled_corpus
-from backend.diagnostics import run_bitext
-from backend.encoders import load_encoder
-from backend.errors import InvalidInput, ModelUnavailable
-from backend.layers import load_layer_model, run_layers
+from backend.capabilities.diagnostics import run_bitext
+from backend.capabilities.layers import run_layers
+from backend.core.config import ModelSpec, load_settings
+from backend.core.errors import InvalidInput, ModelUnavailable
+from backend.data.corpus import bundled_corpus
+from backend.models.encoders import load_encoder
+from backend.models.encoders.hidden_states import load_layer_model
 
 LANGS = ["de", "en", "fr", "zh"]  # four of the bundled eight: half the cost, two scripts
 

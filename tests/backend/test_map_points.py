@@ -4,12 +4,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from backend.errors import InvalidInput, LimitExceeded
-from backend.map_points import (
-    GRID, MapStore, decode_points, density_contours, encode_points, parse_box, place_vector, point_info,
-    select_points, similarity_lines,
+from backend.analysis.map_payload import (
+    GRID,
+    decode_points,
+    density_contours,
+    encode_points,
+    parse_box,
+    place_vector,
+    select_points,
+    similarity_lines,
 )
-from backend.projection import interpolate_rest, project_map
+from backend.analysis.projection import interpolate_rest
+from backend.capabilities.language_map import MapStore, point_info, project_map
+from backend.core.errors import InvalidInput, LimitExceeded
 
 
 @pytest.fixture(scope="module")

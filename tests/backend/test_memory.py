@@ -2,7 +2,7 @@
 import threading
 import time
 
-from backend.memory import BoundedLRU, KeyedLocks
+from backend.core.memory import BoundedLRU, KeyedLocks
 
 
 def test_lru_drops_least_recently_used_past_its_budget():
@@ -52,8 +52,8 @@ def test_keyed_locks_serialise_one_key_and_let_others_run():
 def test_index_store_is_bounded_and_rebuilds_from_disk(registry):
     from dataclasses import replace
 
-    from backend.corpus import bundled_corpus
-    from backend.search_index import IndexStore
+    from backend.data.corpus import bundled_corpus
+    from backend.vectors.index import IndexStore
 
     class Tiny:  # the app's registry, with a 0 MB index budget: every get drops the previous index
         settings = replace(registry.settings, index_memory_budget_mb=0)

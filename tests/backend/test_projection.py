@@ -4,11 +4,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from backend.corpus import bundled_corpus
-from backend.errors import InvalidInput, LimitExceeded
-from backend.projection import (
-    center_by_language, check_finite, knn_graph, project, project_map, stratified_sample,
-)
+from backend.analysis.projection import center_by_language, check_finite, knn_graph, project
+from backend.capabilities.language_map import project_map
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.sampling import stratified_sample
+from backend.data.corpus import bundled_corpus
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_two_requests_for_one_layout_compute_it_once(registry):
     """The layout cache has a lock per key: the second request waits and reads what the first wrote."""
     import threading
 
-    from backend.projection import project_map
+    from backend.capabilities.language_map import project_map
 
     results = []
 

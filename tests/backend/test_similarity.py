@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from backend.examples import similarity_rows
-from backend.similarity import compare_models, compare_sentences, neighbour_ranks, similarity_from_text
-from backend.stats import ratio_margin
+from backend.capabilities.similarity import compare_models, compare_sentences, neighbour_ranks, similarity_from_text
+from backend.core.stats import ratio_margin
+from backend.data.examples import similarity_rows
 
 LANGS = ["en", "de", "fr", "es", "ru", "zh", "ja", "ar", "hi", "sw"]
 
@@ -84,7 +84,7 @@ def test_pairs_sorted_by_margin_and_comparison_counts(registry):
 
 
 def test_non_finite_embeddings_are_refused():
-    from backend.errors import InvalidInput
+    from backend.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="non-finite"):
         compare_sentences(np.full((2, 3), np.nan, dtype=np.float32), ["a", "b"], ["en", "en"], "broken")

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from backend.audio import TARGET_RATE, load_audio
-from backend.config import load_settings
-from backend.errors import InvalidInput, LimitExceeded
-from backend.retrieval import nearest_sentences
-from backend.speech import READY_MARKER, analyse_speech, prepare_packaged_whisper
+from backend.capabilities.retrieval import nearest_sentences
+from backend.capabilities.speech import READY_MARKER, analyse_speech, prepare_packaged_whisper
+from backend.core.config import load_settings
+from backend.core.errors import InvalidInput, LimitExceeded
+from backend.data.audio import TARGET_RATE, load_audio
 from tests.support.speech_audio import MEANING, make_clips, write_wav
 
 pytestmark = pytest.mark.slow
@@ -112,8 +112,8 @@ def test_sentiment_of_spoken_negative_and_positive_sentences(registry, tmp_path)
 
 def test_whisper_and_text_language_codes_are_compared_in_one_scheme():
     """Whisper says "no" for Norwegian, Lingua "nb": the same language, so they agree."""
-    from backend.language_id import LanguageGuess, canonical_language
-    from backend.speech import SpeechAnalysis, Transcription
+    from backend.capabilities.speech import SpeechAnalysis, Transcription
+    from backend.models.language_id import LanguageGuess, canonical_language
 
     assert canonical_language("no") == canonical_language("nb") == "nb"
     assert canonical_language("iw") == "he" and canonical_language("zh-Hant") == "zh"

@@ -1,14 +1,13 @@
-"""backend.stats and backend.languages: one implementation per metric, checked by hand and against
+"""backend.core.stats and backend.core.languages: one implementation per metric, checked by hand and against
 independent computations (no model needed)."""
 import math
 
 import numpy as np
 import pytest
 
-from backend.errors import InvalidInput
-from backend.languages import parse_language_list, require_corpus_languages
-from backend.stats import knn_mean, margin_k, p_at_1, ratio_margin, retrieval_hits, silhouette, wilson_interval
-
+from backend.core.errors import InvalidInput
+from backend.core.languages import parse_language_list, require_corpus_languages
+from backend.core.stats import knn_mean, margin_k, p_at_1, ratio_margin, retrieval_hits, silhouette, wilson_interval
 
 # ---------------------------------------------------------------- Wilson
 
@@ -142,7 +141,7 @@ def test_require_corpus_languages_names_the_unknown_ones():
 
 
 def test_character_error_rate():
-    from backend.stats import character_error_rate
+    from backend.core.stats import character_error_rate
 
     assert character_error_rate("Bitte", "Bitte") == 0.0
     assert character_error_rate("Bltte", "Bitte") == 0.2  # one substitution in five

@@ -3,7 +3,7 @@ picture shows its text boxes and the nearest sentences in other languages; offli
 import pytest
 from playwright.sync_api import Page, expect
 
-from backend.corpus import bundled_corpus
+from backend.data.corpus import bundled_corpus
 from scripts.render_image_examples import render_lines
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

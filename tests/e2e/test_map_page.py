@@ -112,8 +112,8 @@ def test_bundled_map_hover_selection_overlays_and_placement(page: Page, app_url,
 
 def test_renderer_draws_a_million_points(page: Page):
     """1,000,000 synthetic points (no model): backend encoding, 6 bytes a point, drawn in WebGL."""
-    from backend.map_points import encode_points
-    from backend.palette import ORDER
+    from backend.analysis.map_payload import encode_points
+    from backend.core.palette import ORDER
     from ui.tabs.map_tab import RENDERER_JS
 
     n = 1_000_000
@@ -153,8 +153,8 @@ SCALE_POINTS = int(os.environ.get("BABELSCOPE_MAP_SCALE_POINTS", "111210"))
 
 
 def _atlas_corpus_id(registry, tmp_path) -> str:
-    from backend.corpus import CLDR_ID, cldr_corpus
-    from backend.projection import stratified_sample
+    from backend.core.sampling import stratified_sample
+    from backend.data.corpus import CLDR_ID, cldr_corpus
 
     atlas = cldr_corpus()
     if SCALE_POINTS >= len(atlas):
@@ -171,7 +171,7 @@ def _atlas_corpus_id(registry, tmp_path) -> str:
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
 def test_cldr_atlas_map_at_scale_renders(page: Page, app_url, registry, tmp_path):
-    from backend.projection import project_map
+    from backend.capabilities.language_map import project_map
     from ui.figures.map import map_view_value
 
     corpus_id = _atlas_corpus_id(registry, tmp_path)

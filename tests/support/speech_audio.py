@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.corpus import bundled_corpus
+from backend.data.corpus import bundled_corpus
 
 # One corpus meaning spoken in four languages: "My grandmother lives with us in a small house near the river."
 MEANING = "c001"

@@ -7,7 +7,8 @@ import pytest
 from tests.support import results as built
 from tests.support.results import HOSTILE
 from ui.escaping import code_span, escape_markdown, escape_plotly
-from ui.figures import diagnostics, image, labs, map as map_fig, nearest, search, sentiment, similarity, speech
+from ui.figures import diagnostics, image, labs, nearest, search, sentiment, similarity, speech
+from ui.figures import map as map_fig
 
 
 def _no_raw_hostile(fig) -> str:
@@ -76,7 +77,7 @@ def test_labs_figures_escape_uploaded_language_codes():
 def test_map_view_overlays_and_tables(lines):
     import numpy as np
 
-    from backend.map_points import place_vector, select_points
+    from backend.analysis.map_payload import place_vector, select_points
 
     result = built.map_result()
     value = map_fig.map_view_value(result, "tok")

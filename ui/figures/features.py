@@ -1,4 +1,4 @@
-"""The Features tab's figures, tables and Markdown: pure functions of backend.features results.
+"""The Features tab's figures, tables and Markdown: pure functions of backend.capabilities.features results.
 
 Every string a user or a corpus supplies is escaped before it reaches Plotly labels or Markdown.
 """
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from backend.features import FeatureAtlas, FeatureCard, FeatureLookup, SentenceFeatures
+from backend.capabilities.features import FeatureAtlas, FeatureCard, FeatureLookup, SentenceFeatures
 from ui.escaping import code_span, escape_markdown, escape_plotly
 from ui.figures.text import shorten
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from backend.config import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
-from backend.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, SUPPORTED_SCRIPTS, UNSUPPORTED_SCRIPTS
-from backend.similarity import SimilarityResult
+from backend.capabilities.similarity import SimilarityResult
+from backend.core.config import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
+from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, SUPPORTED_SCRIPTS, UNSUPPORTED_SCRIPTS
 from ui.escaping import escape_markdown
 from ui.figures.nearest import nearest_table
 from ui.figures.text import language_label, shorten

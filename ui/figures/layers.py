@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from backend.layers import LayerCurves
-from backend.neutralise import NeutralisationComparison
+from backend.analysis.neutralisation import NeutralisationComparison
+from backend.capabilities.layers import LayerCurves
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")

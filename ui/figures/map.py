@@ -12,9 +12,9 @@ MAP_LINE_MEANINGS = 150  # translation lines are drawn for a sample of meanings:
 
 def map_view_value(result, token: str) -> dict:
     """What the map's WebGL renderer (ui/static/map_renderer.js) receives: the binary points
-    (backend.map_points.encode_points, base64), each language code's colour and name, a title and
+    (backend.analysis.map_payload.encode_points, base64), each language code's colour and name, a title and
     the token its hover asks back with. Strings reach the page through textContent, never as HTML."""
-    from backend.map_points import encode_points
+    from backend.analysis.map_payload import encode_points
 
     payload = encode_points(result.coords, result.langs, result.kmeans_labels).to_dict()
     centred = "mean-centred per language" if result.centered else "not centred"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from backend.mining import MiningResult
+from backend.capabilities.mining import MiningResult
 from ui.escaping import escape_markdown
 
 PAIR_COLUMNS = ["score", "source line", "target line", "source", "target", "in gold"]

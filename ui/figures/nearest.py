@@ -7,5 +7,5 @@ NEAREST_COLUMNS = ["rank", "sentence", "lang", "cosine", "meaning id"]
 
 
 def nearest_table(hits) -> pd.DataFrame:
-    """Nearest corpus sentences (backend.retrieval.Hit), best first. Shown as plain text."""
+    """Nearest corpus sentences (backend.capabilities.retrieval.Hit), best first. Shown as plain text."""
     return pd.DataFrame([[h.rank, h.text, h.lang, round(h.cosine, 4), h.id] for h in hits], columns=NEAREST_COLUMNS)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from backend.similarity import ModelComparison, SimilarityResult
+from backend.capabilities.similarity import ModelComparison, SimilarityResult
 from ui.escaping import escape_markdown, escape_plotly
 from ui.figures import plain_figure
 from ui.figures.text import shorten

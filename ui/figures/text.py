@@ -1,7 +1,7 @@
 """Short labels shared by the tabs' figures and tables."""
 from __future__ import annotations
 
-from backend.language_id import language_name
+from backend.models.language_id import language_name
 
 
 def shorten(text: str, limit: int = 80) -> str:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.diagnostics import run_bitext
-from backend.errors import InvalidInput
-from backend.search_index import search_corpus
+from backend.capabilities.diagnostics import run_bitext
+from backend.capabilities.search import search_corpus
+from backend.core.errors import InvalidInput
+from ui.errors import progress_callback, user_facing
 from ui.figures import diagnostics as diag_fig
 from ui.figures import search as search_fig
-from ui.errors import progress_callback, user_facing
 from ui.zerogpu import gpu
 
 

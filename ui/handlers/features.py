@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.features import feature_atlas, feature_lookup, sentence_features
+from backend.capabilities.features import feature_atlas, feature_lookup, sentence_features
 from ui.errors import progress_callback, user_facing
 from ui.figures import features as fig
 from ui.zerogpu import gpu

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.captioning import analyse_image
-from backend.image_reading import read_image
+from backend.capabilities.captioning import analyse_image
+from backend.capabilities.image_reading import read_image
 from ui.errors import progress_callback, user_facing
 from ui.figures import image as fig
 from ui.figures.nearest import nearest_table

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.errors import InvalidInput
-from backend.distillation import DEFAULT_STUDENT, distill, parse_temperatures
-from backend.labs import transfer_lab, transfer_to_dict
-from backend.sentences import split_lines
-from backend.sentiment import load_labelled_upload
-from ui.figures import labs as fig
+from backend.capabilities.distillation import DEFAULT_STUDENT, distill, parse_temperatures
+from backend.capabilities.labs import transfer_lab, transfer_to_dict
+from backend.capabilities.sentiment import load_labelled_upload
+from backend.core.errors import InvalidInput
+from backend.data.sentences import split_lines
 from ui.errors import progress_callback, user_facing
+from ui.figures import labs as fig
 from ui.zerogpu import gpu
 
 NO_COMPARISON = "none"

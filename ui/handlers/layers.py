@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.languages import parse_language_list
-from backend.layers import LayerCurves, run_layers
-from backend.neutralise import compare_methods
+from backend.capabilities.layers import LayerCurves, run_layers
+from backend.capabilities.neutralisation import compare_methods
+from backend.core.languages import parse_language_list
 from ui.errors import progress_callback, user_facing
 from ui.figures import layers as figures
 from ui.zerogpu import gpu

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from backend.atomic_files import atomic_write
-from backend.errors import InvalidInput
-from backend.map_points import density_contours, place_on_map, point_info, select_points, similarity_lines
-from backend.projection import project_map
+from backend.analysis.map_payload import density_contours, select_points, similarity_lines
+from backend.capabilities.language_map import place_on_map, point_info, project_map
+from backend.core.atomic_files import atomic_write
+from backend.core.errors import InvalidInput
 from ui.errors import progress_callback, user_facing
 from ui.figures import map as fig
 from ui.zerogpu import gpu
@@ -52,7 +52,7 @@ def _csv_file(result) -> str:
 def _drawn_or_computed(registry, result, corpus, model, method, languages, center, max_points):
     """The session's map when it is the one these settings describe, else that map (from the layout
     cache when it was drawn before): API calls need not draw first."""
-    from backend.languages import parse_language_list
+    from backend.core.languages import parse_language_list
 
     asked_points = registry.settings.limits.max_map_points if max_points in (None, "") else max_points
     if result is not None and (result.corpus_id, result.model_id, result.method, result.centered, result.languages,

@@ -8,10 +8,20 @@ from pathlib import Path
 
 import gradio as gr
 
-from backend.atomic_files import atomic_write
-from backend.errors import InvalidInput
-from backend.mining import (DEFAULT_K, DEFAULT_MAX_LENGTH_RATIO, DEFAULT_STRATEGY, DEFAULT_THRESHOLD,
-                            bundled_example, mine, pairs_tmx, pairs_tsv, read_gold, read_side)
+from backend.capabilities.mining import (
+    DEFAULT_K,
+    DEFAULT_MAX_LENGTH_RATIO,
+    DEFAULT_STRATEGY,
+    DEFAULT_THRESHOLD,
+    bundled_example,
+    mine,
+    pairs_tmx,
+    pairs_tsv,
+    read_gold,
+    read_side,
+)
+from backend.core.atomic_files import atomic_write
+from backend.core.errors import InvalidInput
 from ui.errors import progress_callback, user_facing
 from ui.figures import mining as figures
 from ui.zerogpu import gpu

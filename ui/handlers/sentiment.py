@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.sentiment import SentimentEvaluation, bundled_eval_set, evaluate_models, sentiment_from_text
-from ui.figures import sentiment as fig
+from backend.capabilities.sentiment import SentimentEvaluation, bundled_eval_set, evaluate_models, sentiment_from_text
 from ui.errors import progress_callback, user_facing
+from ui.figures import sentiment as fig
 from ui.zerogpu import gpu
 
 NO_BASELINE = "none"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.language_id import FAST
-from backend.similarity import analyse_similarity
+from backend.capabilities.similarity import analyse_similarity
+from backend.models.language_id import FAST
 from ui.errors import progress_callback, user_facing
 from ui.figures import plot_payload
 from ui.figures import similarity as fig

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.speech import analyse_speech
+from backend.capabilities.speech import analyse_speech
+from ui.errors import progress_callback, user_facing
 from ui.figures import speech as fig
 from ui.figures.nearest import nearest_table
-from ui.errors import progress_callback, user_facing
 from ui.zerogpu import gpu
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.config import REPO_ROOT
-from backend.corpus import BUNDLED_ID
-from backend.features import DEFAULT_TOP_K, MAX_TOP_K
+from backend.capabilities.features import DEFAULT_TOP_K, MAX_TOP_K
+from backend.core.config import REPO_ROOT
+from backend.data.corpus import BUNDLED_ID
 from ui.handlers.features import make_features_handlers
 from ui.inputs import NumberInput, SliderInput
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.config import REPO_ROOT
-from backend.errors import ModelUnavailable
+from backend.core.config import REPO_ROOT
+from backend.core.errors import ModelUnavailable
 from scripts.render_image_examples import EXAMPLES, EXAMPLES_DIR
 from ui.escaping import escape_markdown
 from ui.figures.image import SCRIPT_LIMIT
@@ -24,7 +24,7 @@ class UploadedImage(gr.Image):
     """gr.Image that hands the handler the uploaded file's path without opening it.
 
     Stock gr.Image opens every upload with Pillow before the handler runs, so a corrupt file or a
-    decompression bomb fails inside Gradio with a message we do not control. backend.images
+    decompression bomb fails inside Gradio with a message we do not control. backend.data.images
     decodes it instead, with the configured pixel cap. ``is_template`` keeps the stock front end.
     """
 

@@ -3,9 +3,16 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.config import REPO_ROOT
-from backend.corpus import BUNDLED_ID, bundled_corpus
-from backend.mining import DEFAULT_K, DEFAULT_MAX_LENGTH_RATIO, DEFAULT_STRATEGY, DEFAULT_THRESHOLD, MAX_K, STRATEGIES
+from backend.capabilities.mining import (
+    DEFAULT_K,
+    DEFAULT_MAX_LENGTH_RATIO,
+    DEFAULT_STRATEGY,
+    DEFAULT_THRESHOLD,
+    MAX_K,
+    STRATEGIES,
+)
+from backend.core.config import REPO_ROOT
+from backend.data.corpus import BUNDLED_ID, bundled_corpus
 from ui.handlers.mining import DEFAULT_OPTIONS, make_mining_handlers
 from ui.inputs import NumberInput, SliderInput
 from ui.tabs import model_choices

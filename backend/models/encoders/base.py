@@ -12,14 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.loaded_model import LoadedModel
-
-
-def l2_normalise(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length, float32. The one normaliser of the project."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+from backend.core.normalise import l2_normalise
+from backend.models.loaded_model import LoadedModel
 
 
 class Encoder(LoadedModel):

@@ -16,7 +16,7 @@ is renamed into place; nothing is pickled.
 
 Using it (the Layers and Features views do)::
 
-    from backend.encoders.e5_convert import E5Tokenizer, converted_e5_dir
+    from backend.models.encoders.e5_convert import E5Tokenizer, converted_e5_dir
     model_dir = converted_e5_dir(settings)                      # Path; converts on first call
     model = transformers.AutoModel.from_pretrained(model_dir)   # a BertModel; eval() it
     tok = E5Tokenizer.from_dir(model_dir)

