@@ -28,7 +28,8 @@ import numpy as np
 
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.core.stats import MARGIN_K, margin_from_means
-from backend.data.corpus import Corpus, SkippedRows, read_text_upload, screen_rows
+from backend.data.corpus import Corpus, SkippedRows, screen_rows
+from backend.data.upload_parsers import read_text_upload
 
 STRATEGIES = ("intersection", "forward", "backward", "max-score")
 DEFAULT_STRATEGY = "intersection"
