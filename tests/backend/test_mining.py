@@ -5,18 +5,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from backend.capabilities.mining import (
-    STRATEGIES,
-    bundled_example,
-    mine,
-    pairs_tmx,
-    pairs_tsv,
-    read_gold,
-    read_side,
-    select_pairs,
-    side_from_texts,
-)
+from backend.analysis.margins import STRATEGIES, select_pairs
+from backend.capabilities.mining import mine
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.data.bitext_files import bundled_example, pairs_tmx, pairs_tsv, read_gold, read_side, side_from_texts
 from backend.data.upload_parsers import tmx_rows
 from backend.vectors.store import store_for
 
