@@ -54,7 +54,8 @@ def _more_cldr_names(locales):
 def run(engine: str, source_texts, target_texts, model: str) -> dict:
     import shutil
 
-    from backend.capabilities.mining import mine, side_from_texts
+    from backend.capabilities.mining import mine
+    from backend.data.bitext_files import side_from_texts
     from backend.registry import build_registry
     from backend.vectors.store import ray_session, store_for
 

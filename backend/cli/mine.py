@@ -14,21 +14,18 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from backend.analysis.margins import STRATEGIES
 from backend.capabilities.mining import (
     DEFAULT_K,
     DEFAULT_MAX_LENGTH_RATIO,
     DEFAULT_STRATEGY,
     DEFAULT_THRESHOLD,
-    STRATEGIES,
     mine,
-    pairs_tmx,
-    pairs_tsv,
-    read_gold,
-    read_side,
 )
 from backend.core.atomic_files import atomic_write
 from backend.core.config import load_settings
 from backend.core.errors import BackendError
+from backend.data.bitext_files import pairs_tmx, pairs_tsv, read_gold, read_side
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -70,7 +70,7 @@ def ratio_margin(sims: np.ndarray, k: int = MARGIN_K, exclude_self: bool = False
 
 def margin_from_means(sims, query_mean, candidate_mean) -> np.ndarray:
     """The ratio margin from cosines and each side's k-NN mean cosine (broadcast against ``sims``):
-    cos / ((query mean + candidate mean) / 2). Dense here; bitext mining (backend.capabilities.mining) passes
+    cos / ((query mean + candidate mean) / 2). Dense here; bitext mining (backend.analysis.margins) passes
     k-NN lists. A denominator within 1e-12 of zero becomes 1e-12 (its sign kept)."""
     denom = (np.asarray(query_mean, dtype=np.float64) + np.asarray(candidate_mean, dtype=np.float64)) / 2.0
     denom = np.where(np.abs(denom) < 1e-12, np.copysign(1e-12, denom), denom)

@@ -3,7 +3,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from backend.capabilities.mining import bundled_example
+from backend.data.bitext_files import bundled_example
 
 KEYS = {"model", "engine", "n_source", "n_target", "strategy", "k", "threshold", "n_pairs", "pairs"}
 GOLD_KEYS = {"precision", "recall", "f1", "best_f1", "best_threshold"}

@@ -4,20 +4,18 @@ import unicodedata
 import numpy as np
 import pytest
 
+from backend.analysis.feature_stats import MIN_FEATURE_N, language_entropy, top_jaccard
 from backend.capabilities.features import (
-    MIN_FEATURE_N,
-    AtlasStore,
     atlas_sample,
     feature_atlas,
     feature_lookup,
-    language_entropy,
     sentence_features,
     sparse_coder,
-    top_jaccard,
 )
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.data.corpus import bundled_corpus, cldr_corpus
 from backend.models.sae import FastSAECoder
+from backend.vectors.feature_atlas import AtlasStore
 
 
 @pytest.fixture(scope="session")

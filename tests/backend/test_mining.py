@@ -5,19 +5,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from backend.capabilities.mining import (
-    STRATEGIES,
-    bundled_example,
-    mine,
-    pairs_tmx,
-    pairs_tsv,
-    read_gold,
-    read_side,
-    select_pairs,
-    side_from_texts,
-)
+from backend.analysis.margins import STRATEGIES, select_pairs
+from backend.capabilities.mining import mine
 from backend.core.errors import InvalidInput, LimitExceeded
-from backend.data.corpus import _from_tmx
+from backend.data.bitext_files import bundled_example, pairs_tmx, pairs_tsv, read_gold, read_side, side_from_texts
+from backend.data.upload_parsers import tmx_rows
 from backend.vectors.store import store_for
 
 
@@ -98,7 +90,7 @@ def test_ray_and_in_process_give_identical_pairs(registry, ray_local, example, m
 def test_exports_tsv_and_a_tmx_that_the_upload_parser_reads(mined):
     lines = pairs_tsv(mined).decode("utf-8").splitlines()
     assert lines[0] == "score\tsource_line\ttarget_line\tsource\ttarget" and len(lines) == len(mined.pairs) + 1
-    rows = _from_tmx(pairs_tmx(mined), "pairs.tmx")
+    rows = tmx_rows(pairs_tmx(mined), "pairs.tmx")
     assert len(rows) == 2 * len(mined.pairs)
     assert [r[1] for r in rows[:2]] == ["fr", "zh"]
     assert [(r[2]) for r in rows[:2]] == [mined.pairs[0].source, mined.pairs[0].target]

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from backend.capabilities.features import FeatureAtlas, FeatureCard, FeatureLookup, SentenceFeatures
+from backend.analysis.feature_stats import FeatureCard
+from backend.capabilities.features import FeatureAtlas, FeatureLookup, SentenceFeatures
 from ui.escaping import code_span, escape_markdown, escape_plotly
 from ui.figures.text import shorten
 

@@ -13,15 +13,11 @@ from backend.capabilities.mining import (
     DEFAULT_MAX_LENGTH_RATIO,
     DEFAULT_STRATEGY,
     DEFAULT_THRESHOLD,
-    bundled_example,
     mine,
-    pairs_tmx,
-    pairs_tsv,
-    read_gold,
-    read_side,
 )
 from backend.core.atomic_files import atomic_write
 from backend.core.errors import InvalidInput
+from backend.data.bitext_files import bundled_example, pairs_tmx, pairs_tsv, read_gold, read_side
 from ui.errors import progress_callback, user_facing
 from ui.figures import mining as figures
 from ui.zerogpu import gpu

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import gradio as gr
 
+from backend.analysis.margins import STRATEGIES
 from backend.capabilities.mining import (
     DEFAULT_K,
     DEFAULT_MAX_LENGTH_RATIO,
     DEFAULT_STRATEGY,
     DEFAULT_THRESHOLD,
     MAX_K,
-    STRATEGIES,
 )
 from backend.core.config import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID, bundled_corpus
