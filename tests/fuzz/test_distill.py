@@ -2,7 +2,8 @@
 import re
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support.fuzzing import FUZZ, NASTY_IDS, NASTY_TEXT, expect_app_error
 

@@ -3,7 +3,8 @@ import gzip
 
 import pytest
 from gradio_client import handle_file
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support.bad_files import BILLION_LAUGHS, GOOD_TMX_HEAD, XXE, mo_header_only, put_file, zip_bomb
 from tests.support.fuzzing import FUZZ, expect_app_error

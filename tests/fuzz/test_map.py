@@ -1,7 +1,8 @@
 """The Map tab's endpoints refuse bad settings, boxes and sentences: /project_map, /map_place,
 /map_select, /map_density."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support.fuzzing import FUZZ, TEXT_ERRORS, expect_app_error, text_with_a_bad_character
 

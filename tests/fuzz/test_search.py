@@ -1,6 +1,7 @@
 """/search refuses nasty queries and bad parameters (corpus, k, languages), hand-written and generated."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support.fuzzing import FUZZ, NASTY_TEXT, TEXT_ERRORS, expect_app_error, text_with_a_bad_character
 

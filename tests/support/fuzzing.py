@@ -19,7 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_client.exceptions import AppError
-from hypothesis import HealthCheck, settings as hsettings, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 GENERIC = re.compile(r"Something went wrong inside Babelscope|Could not (pre|post)process|^Error$|^None$|"
                      r"Traceback|Exception\b")
