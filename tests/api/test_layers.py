@@ -2,6 +2,7 @@
 import math
 
 import pytest
+from gradio_client.exceptions import AppError
 
 LAYER_KEYS = {"model", "layers", "p_at_1", "p_at_1_ci", "silhouette_language", "silhouette_meaning", "n"}
 
@@ -44,7 +45,7 @@ def test_compare_neutralisation_has_a_row_per_method_and_rank(client):
     (("bundled", "all-MiniLM-L6-v2", "en,xx"), "not in corpus"),
 ])
 def test_layers_refuses_bad_input_with_a_specific_message(client, args, message):
-    with pytest.raises(Exception, match=message):
+    with pytest.raises(AppError, match=message):
         client.predict(*args, api_name="/layers")
 
 
@@ -59,5 +60,5 @@ def test_neutralise_and_rank_through_the_tabs_apis(client):
     *_, mapped = client.predict("bundled", "all-MiniLM-L6-v2", "pca", ["de", "en", "fr", "zh"], True, 500,
                                 api_name="/project_map")
     assert (mapped["neutralise"], mapped["centered"]) == ("center", True)  # the old center flag
-    with pytest.raises(Exception, match="at most the number of languages minus one"):
+    with pytest.raises(AppError, match="at most the number of languages minus one"):
         client.predict("bundled", "all-MiniLM-L6-v2", "de,en", "cosine", "lsar", 2, api_name="/bitext")
