@@ -154,3 +154,19 @@ def test_every_model_wrapper_takes_spec_lock_and_id_from_loaded_model():
                  for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if "self.spec = " in line or "def model_id(self)" in line]
     assert not offenders, offenders
+
+
+LONG_MODULE = 400  # lines; past it a module says why at its top (house style: split by concern)
+
+
+def test_no_long_module_without_a_reason():
+    """A module of backend/ or ui/ over LONG_MODULE lines carries, in its first 15 lines, a comment
+    or docstring line starting "Over 400 lines:" that says why it is one module."""
+    offenders = []
+    for package in ("backend", "ui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            head = "\n".join(lines[:15])
+            if len(lines) > LONG_MODULE and "Over 400 lines:" not in head:
+                offenders.append(f"{path.relative_to(ROOT)}: {len(lines)} lines")
+    assert not offenders, offenders
