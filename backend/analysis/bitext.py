@@ -70,6 +70,7 @@ class BitextResult:
                             "matched": c.matched, "expected": c.expected, "score_gap": round(c.score_gap, 6)}
                            for c in self.confusions],
             "warnings": list(self.warnings),
+            "neutralise": self.neutralise, "rank": self.rank,
         }
 
 

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.capabilities.sentiment import LABELS, LabelledSet
+from backend.capabilities.sentiment import LABELS, LabelledSet, load_labelled_upload
 from backend.core.contract import matrix_list
 from backend.core.errors import InvalidInput
 
@@ -44,7 +44,7 @@ class TransferResult:
     few_shot: FewShotCurve
 
     def to_dict(self) -> dict:
-        """One model's answer in the ``transfer`` API (see ``transfer_to_dict``)."""
+        """One model's answer in the ``transfer`` API (see ``TransferComparison``)."""
         c = self.few_shot
         return {
             "model": self.model_id, "dataset": self.dataset, "languages": list(self.languages),
@@ -56,9 +56,15 @@ class TransferResult:
         }
 
 
-def transfer_to_dict(results: Sequence[TransferResult]) -> dict:
-    """The ``transfer`` API contract: the first model's answer, the others under ``comparison``."""
-    return {**results[0].to_dict(), "comparison": [r.to_dict() for r in results[1:]]}
+@dataclass(frozen=True)
+class TransferComparison:
+    """The Transfer lab's answer: the chosen model's TransferResult first, then any model it is compared with."""
+
+    results: tuple[TransferResult, ...]
+
+    def to_dict(self) -> dict:
+        """The ``transfer`` API contract: the first model's answer, the others under ``comparison``."""
+        return {**self.results[0].to_dict(), "comparison": [r.to_dict() for r in self.results[1:]]}
 
 
 def meaning_folds(data: LabelledSet, seed: int, n_folds: int = N_FOLDS) -> np.ndarray:
@@ -159,3 +165,14 @@ def transfer_lab(data: LabelledSet, registry, model_ids: Sequence[str], train_la
             progress((k + 0.5) / len(model_ids), f"Training probes on {model_id} embeddings…")
         results.append(transfer_experiment(data, x, model_id, train_lang, test_lang, seed))
     return tuple(results)
+
+
+def run_transfer(registry, upload=None, model_id: str | None = None, compare_with: str | None = None,
+                 train_lang: str = "en", test_lang: str = "de", seed: int = 0, progress=None) -> TransferComparison:
+    """The Transfer lab on an uploaded labelled CSV/TSV (``upload``: a path; None = the bundled set),
+    under ``model_id`` (None = the default embedding model) and, when given and different,
+    ``compare_with`` too."""
+    model_id = model_id or registry.settings.default_model("embeddings")
+    data = load_labelled_upload(upload, registry.settings)
+    model_ids = [model_id] + ([compare_with] if compare_with and compare_with != model_id else [])
+    return TransferComparison(transfer_lab(data, registry, model_ids, train_lang, test_lang, seed, progress))

@@ -1,6 +1,7 @@
 """The Language map tab's job: a stored corpus laid out in 2-D with its scores and clusters (the maths
 is backend.analysis.projection), the layout cache on disk, the drawn maps kept for hover and
-selection (``MapStore``), and placing a typed sentence on a drawn map.
+selection (``MapStore``), placing a typed sentence on a drawn map, its CSV export, and a selection
+as a corpus of its own.
 
 Layouts are cached on disk as ``.npz`` (no pickle) by corpus hash, model, method, parameters and
 neutralisation."""
@@ -17,7 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.analysis.map_payload import PLACE_K, RENDERER, MapPlacement, bytes_per_point, place_vector
+from backend.analysis.map_payload import (
+    PLACE_K,
+    RENDERER,
+    MapPlacement,
+    MapSelection,
+    bytes_per_point,
+    place_vector,
+    select_points,
+)
 from backend.analysis.projection import (
     HDBSCAN_SAMPLE,
     METHODS,
@@ -36,6 +45,7 @@ from backend.analysis.projection import (
 )
 from backend.core.atomic_files import atomic_write
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.export_files import unique_file
 from backend.core.languages import require_corpus_languages
 from backend.core.memory import KeyedLocks
 from backend.core.palette import language_palette
@@ -44,6 +54,8 @@ from backend.data.corpus import Corpus
 
 # Bump when the layout code changes: cached layouts from older code are then not reused.
 LAYOUT_VERSION = "2"  # 2: the meaning silhouette's own n is stored
+EXPORT_FOLDER = "babelscope-map-exports"
+EXPORT_MAX_AGE_S = 3600  # Gradio copies a returned file into its own cache at once: ours can go soon after
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,7 @@ class MapResult:
             # the browser renderer's terms (backend.map_points): colours per language, binary size
             "palette": language_palette(sorted(set(self.langs))), "renderer": RENDERER,
             "bytes_per_point": bytes_per_point(len(set(self.langs)), int(self.kmeans_labels.max()) + 1 if self.n_points else 1),
+            "neutralise": self.neutralise, "rank": self.rank,
         }
 
     @property
@@ -269,7 +282,22 @@ class MapStore:
             return result
 
 
-def point_info(result, index) -> dict:
+@dataclass(frozen=True)
+class MapPoint:
+    """One point of a drawn map, as the renderer's hover shows it."""
+
+    point: int  # index in the map
+    id: str  # meaning id ("" when unknown)
+    lang: str
+    text: str
+    cluster: int  # K-means cluster
+
+    def to_dict(self) -> dict:
+        """What the renderer's ``map_point`` server function answers."""
+        return {"point": self.point, "id": self.id, "lang": self.lang, "text": self.text, "cluster": self.cluster}
+
+
+def point_info(result, index) -> MapPoint:
     """Hover: one point's text, language and meaning id, by its index in the map."""
     try:
         i = int(index)
@@ -277,8 +305,67 @@ def point_info(result, index) -> dict:
         raise InvalidInput(f"A point index must be a whole number, got {str(index)[:20]!r}.") from exc
     if not 0 <= i < result.n_points:
         raise InvalidInput(f"Point {i} is not on this map (it has {result.n_points:,} points).")
-    return {"point": i, "id": result.ids[i], "lang": result.langs[i], "text": result.texts[i],
-            "cluster": int(result.kmeans_labels[i])}
+    return MapPoint(i, result.ids[i], result.langs[i], result.texts[i], int(result.kmeans_labels[i]))
+
+
+def current_map(registry, drawn: MapResult | None, corpus_id: str, model_id: str | None, method: str, languages=(),
+                center: bool = False, max_points: int | None = None) -> MapResult:
+    """``drawn`` (the session's map) when it is the one these settings describe, else that map
+    (from the layout cache when it was drawn before): API calls need not draw first."""
+    from backend.core.languages import parse_language_list
+
+    asked_points = registry.settings.limits.max_map_points if max_points in (None, "") else max_points
+    if drawn is not None and (drawn.corpus_id, drawn.model_id, drawn.method, drawn.centered, drawn.languages,
+                              str(drawn.max_points)) == (corpus_id, model_id or drawn.model_id, method, bool(center),
+                                                         tuple(sorted(parse_language_list(languages))),
+                                                         str(asked_points)):
+        return drawn
+    return project_map(registry, corpus_id, model_id, method, languages or [], bool(center), max_points)
+
+
+def map_csv(result: MapResult) -> bytes:
+    """The map's CSV export, UTF-8: one row per point (x, y rounded to 5 decimals, lang, meaning_id,
+    text, kmeans_cluster, corpus_row)."""
+    import pandas as pd
+
+    coords = np.asarray(result.coords, dtype=np.float64)
+    table = pd.DataFrame({"x": np.round(coords[:, 0], 5), "y": np.round(coords[:, 1], 5), "lang": result.langs,
+                          "meaning_id": result.ids, "text": result.texts, "kmeans_cluster": result.kmeans_labels,
+                          "corpus_row": result.rows})
+    return table.to_csv(index=False).encode("utf-8")
+
+
+def export_map(result: MapResult) -> str:
+    """The map's CSV as a new file per export (backend.core.export_files.unique_file): two users, or
+    two maps, never share one. Its name says what it holds: corpus, model, method, languages,
+    max_points, centering."""
+    languages = ",".join(result.languages) or "all"
+    if len(languages) > 40:
+        languages = f"{len(result.languages)}langs-{hashlib.sha256(languages.encode()).hexdigest()[:8]}"
+    stem = (f"map-{result.corpus_id}-{result.model_id}-{result.method}-{languages}-{result.max_points}"
+            f"{'-centred' if result.centered else ''}")
+    return unique_file(EXPORT_FOLDER, stem, ".csv", map_csv(result), EXPORT_MAX_AGE_S)
+
+
+def selection_corpus(registry, result: MapResult | None, selection: MapSelection | None) -> Corpus:
+    """The selected points of ``result`` as a corpus of their own (an upload: id, lang, text), so
+    that the Search tab can search within them."""
+    import csv
+    import tempfile
+    from pathlib import Path
+
+    if result is None or selection is None or selection.n_selected == 0:
+        raise InvalidInput("Select some points first (drag a box on the map, or select meanings).")
+    chosen = select_points(result, points=[p.point for p in selection.points])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(["id", "lang", "text"])
+    writer.writerows((p.id, p.lang, " ".join(p.text.split())) for p in chosen.points)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "map-selection.tsv"
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+        return registry.corpora.load_upload(path, name=f"Map selection: {chosen.n_selected:,} rows of "
+                                                       f"{result.corpus_name}")
 
 
 def place_on_map(registry, result, text: str, k: int = PLACE_K) -> MapPlacement:

@@ -65,6 +65,7 @@ class MiningResult:
     gold: GoldScore | None
     seconds: dict = field(default_factory=dict)  # per stage: encode, index, knn, margin
     notes: tuple[str, ...] = ()
+    gold_pairs: frozenset = frozenset()  # the gold (source line, target line) pairs scored against, 1-based
 
     def to_dict(self) -> dict:
         """The ``/mine`` API contract."""
@@ -166,7 +167,7 @@ def mine(registry, source: Side, target: Side, model_id: str | None = None, stra
     notes = tuple(dict.fromkeys(n for n in (run_x.note, run_y.note) if n))
     return MiningResult(model_id, "ray" if "ray" in engines else "in-process", source, target, strategy, k, threshold,
                         pairs, np.array([p.score for p in candidates]), gold_score,
-                        {key: round(v, 4) for key, v in timings.items()}, notes)
+                        {key: round(v, 4) for key, v in timings.items()}, notes, frozenset(gold or ()))
 
 
 def _part(progress: ProgressFn | None, lo: float, hi: float) -> ProgressFn | None:

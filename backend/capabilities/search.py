@@ -18,7 +18,7 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     index: IndexInfo
     csls: bool
-    neutralise: str = "none"  # backend.neutralise method applied to the corpus and the query
+    neutralise: str = "none"  # backend.analysis.neutralisation method applied to the corpus and the query
     rank: int | None = None
 
     def to_dict(self) -> dict:
@@ -29,6 +29,7 @@ class SearchResult:
             "index": {"factory": self.index.factory, "n": self.index.n, "on_gpu": self.index.on_gpu,
                       "search_param": self.index.search_param, "recall_at_10": self.index.recall_at_10},
             "hits": [h.to_dict() for h in self.hits],
+            "neutralise": self.neutralise, "rank": self.rank,
         }
 
 

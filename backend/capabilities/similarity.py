@@ -46,7 +46,8 @@ class SimilarityResult:
     neutralisation: str = "no neutralisation"  # what was removed, fitted on what
 
     def to_dict(self) -> dict:
-        """model, engine, sentences, languages, matrix, margin_k and pairs of the ``similarity`` API."""
+        """model, engine, sentences, languages, matrix, margin_k, pairs, neutralise, rank and
+        neutralisation of the ``similarity`` API."""
         return {
             "model": self.model_id,
             "engine": self.engine,
@@ -59,6 +60,7 @@ class SimilarityResult:
                  "rank_j_to_i": p.rank_j_to_i, "margin": round(p.margin, 7), "mutual_nearest": p.mutual_nearest}
                 for p in self.pairs
             ],
+            "neutralise": self.neutralise, "rank": self.rank, "neutralisation": self.neutralisation,
         }
 
 
@@ -91,19 +93,20 @@ class SimilarityAnalysis:
     def to_dict(self) -> dict:
         """The ``similarity`` API contract (documented in README: keep keys stable)."""
         main = self.main.to_dict()
-        payload = {**{k: main[k] for k in ("model", "engine", "sentences", "languages")},
-                   "language_source": list(self.language_sources), "language_detector": self.language_detector,
-                   **{k: main[k] for k in ("matrix", "margin_k", "pairs")}, "comparison": None}
+        comparison = None
         if self.other is not None and self.comparison is not None:
             cmp = self.comparison
-            payload["comparison"] = {
+            comparison = {
                 "model": self.other.model_id,
                 "engine": self.other.engine,
                 "matrix": matrix_list(self.other.matrix),
                 "cross_language_pairs": cmp.cross_pairs,
                 "mutual_nearest_cross_language": {cmp.model_a: cmp.mutual_a, cmp.model_b: cmp.mutual_b},
             }
-        return payload
+        return {**{k: main[k] for k in ("model", "engine", "sentences", "languages")},
+                "language_source": list(self.language_sources), "language_detector": self.language_detector,
+                **{k: main[k] for k in ("matrix", "margin_k", "pairs")}, "comparison": comparison,
+                **{k: main[k] for k in ("neutralise", "rank", "neutralisation")}}
 
 
 def neighbour_ranks(matrix: np.ndarray) -> np.ndarray:

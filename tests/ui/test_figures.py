@@ -88,7 +88,6 @@ def test_map_view_overlays_and_tables(lines):
     if lines:
         assert all(len(path) == 3 for path in overlay["lines"])
     assert "| 12 |" in map_fig.map_scores_markdown(result)  # each silhouette row gives its own n
-    assert len(map_fig.map_points_table(result)) == len(result.coords)
     assert set(map_fig.map_clusters_table(result)["algorithm"].str[:7]) == {"K-means", "HDBSCAN"}
     selection = select_points(result, ids="m1")
     summary = map_fig.selection_markdown(selection)

@@ -128,11 +128,3 @@ def map_clusters_table(result, limit: int = 60) -> pd.DataFrame:
                          c.size, shorten(c.label, 70), c.label_lang, mix, c.top_share,
                          "⚠ one language" if c.one_language else ""])
     return pd.DataFrame(rows, columns=MAP_CLUSTER_COLUMNS)
-
-
-def map_points_table(result) -> pd.DataFrame:
-    """The CSV export: one row per point."""
-    coords = np.asarray(result.coords, dtype=np.float64)
-    return pd.DataFrame({"x": np.round(coords[:, 0], 5), "y": np.round(coords[:, 1], 5), "lang": result.langs,
-                         "meaning_id": result.ids, "text": result.texts, "kmeans_cluster": result.kmeans_labels,
-                         "corpus_row": result.rows})

@@ -39,7 +39,7 @@ def make_corpus_handlers(registry):
         result = search_corpus(registry, corpus, query, k, languages or [], model, bool(csls),
                                progress_callback(progress), neutralise, rank)
         return (search_fig.index_markdown(result), search_fig.search_hits_table(result),
-                {**result.to_dict(), "neutralise": result.neutralise, "rank": result.rank})
+                result.to_dict())
 
     @gpu(duration=120)
     @user_facing
@@ -48,6 +48,6 @@ def make_corpus_handlers(registry):
                             neutralise, rank)
         return (diag_fig.bitext_heatmap(result), diag_fig.bitext_warnings_markdown(result),
                 diag_fig.bitext_language_table(result), diag_fig.bitext_confusions_table(result),
-                {**result.to_dict(), "neutralise": result.neutralise, "rank": result.rank})
+                result.to_dict())
 
     return on_search_load_corpus, on_search_corpus_change, on_search_run, on_diagnostics_run

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.capabilities.features import feature_atlas, feature_lookup, sentence_features
+from backend.core.errors import InvalidInput
 from ui.errors import progress_callback, user_facing
 from ui.figures import features as fig
 from ui.zerogpu import gpu
@@ -34,8 +35,7 @@ def make_features_handlers(registry):
     @user_facing
     def on_features_card(corpus, max_rows, feature, progress=gr.Progress()):
         if feature is None or feature == "":
-            raise gr.Error("Type a feature id (0 to 16,383), or pick one from the heatmap's list.",
-                           print_exception=False)
+            raise InvalidInput("Type a feature id (0 to 16,383), or pick one from the heatmap's list.")
         lookup = feature_lookup(registry, corpus, feature, max_rows, progress=progress_callback(progress))
         return fig.card_markdown(lookup), fig.lookup_table(lookup), lookup.to_dict()
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.capabilities.distillation import DEFAULT_STUDENT, distill, parse_temperatures
-from backend.capabilities.labs import transfer_lab, transfer_to_dict
-from backend.capabilities.sentiment import load_labelled_upload
+from backend.capabilities.labs import run_transfer
 from backend.core.errors import InvalidInput
 from backend.data.sentences import split_lines
 from ui.errors import progress_callback, user_facing
@@ -34,17 +33,16 @@ def make_transfer_handler(registry):
     def on_transfer_run(upload=None, model=None, compare_with=NO_COMPARISON, train_lang="en", test_lang="de", seed=0,
                         progress=gr.Progress()):
         # Defaults for Python callers; the API's come from the components (README: /transfer).
-        model = model or registry.settings.default_model("embeddings")
-        data = load_labelled_upload(upload, registry.settings)
-        model_ids = [model] + ([compare_with] if compare_with and compare_with not in (NO_COMPARISON, model) else [])
-        results = transfer_lab(data, registry, model_ids, train_lang, test_lang, _seed(seed), progress_callback(progress))
-        other = results[1] if len(results) > 1 else None
+        compare_with = None if compare_with == NO_COMPARISON else compare_with
+        lab = run_transfer(registry, upload, model, compare_with, train_lang, test_lang, _seed(seed),
+                           progress_callback(progress))
+        results, other = lab.results, (lab.results[1] if len(lab.results) > 1 else None)
         return (
             fig.transfer_heatmap(results[0]),
             gr.update(value=fig.transfer_heatmap(other) if other else None, visible=bool(other)),
             fig.few_shot_figure(results),
             fig.transfer_markdown(results),
-            transfer_to_dict(results),
+            lab.to_dict(),
         )
 
     return on_transfer_run

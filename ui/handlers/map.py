@@ -1,66 +1,27 @@
 """Language map handlers: draw the map, its overlays, hover, selection, placement and exports."""
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import re
-import secrets
-import tempfile
-import time
-from pathlib import Path
 
 import gradio as gr
 
 from backend.analysis.map_payload import density_contours, select_points, similarity_lines
-from backend.capabilities.language_map import place_on_map, point_info, project_map
-from backend.core.atomic_files import atomic_write
+from backend.capabilities.language_map import (
+    current_map,
+    export_map,
+    place_on_map,
+    point_info,
+    project_map,
+    selection_corpus,
+)
 from backend.core.errors import InvalidInput
 from ui.errors import progress_callback, user_facing
 from ui.figures import map as fig
 from ui.zerogpu import gpu
 
-EXPORT_DIR = Path(tempfile.gettempdir()) / "babelscope-map-exports"
-EXPORT_MAX_AGE_S = 3600  # Gradio copies a returned file into its own cache at once: ours can go soon after
-
 
 def _marked(text: str | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in re.split(r"[,\n]", text or "") if x.strip())
-
-
-def _csv_file(result) -> str:
-    """A new file per export, written atomically: two users (or two maps) never share one. Its name
-    says what it holds (corpus, model, method, languages, max_points, centering); exports older than
-    EXPORT_MAX_AGE_S are removed, so they don't pile up."""
-    languages = ",".join(result.languages) or "all"
-    if len(languages) > 40:
-        languages = f"{len(result.languages)}langs-{hashlib.sha256(languages.encode()).hexdigest()[:8]}"
-    stem = (f"map-{result.corpus_id}-{result.model_id}-{result.method}-{languages}-{result.max_points}"
-            f"{'-centred' if result.centered else ''}")
-    path = EXPORT_DIR / f"{re.sub(r'[^A-Za-z0-9_.,-]+', '_', stem)[:150]}-{secrets.token_hex(6)}.csv"
-    atomic_write(path, fig.map_points_table(result).to_csv(index=False).encode("utf-8"))
-    cutoff = time.time() - EXPORT_MAX_AGE_S
-    for old in EXPORT_DIR.glob("*.csv"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            pass  # another export removed it first
-    return str(path)
-
-
-def _drawn_or_computed(registry, result, corpus, model, method, languages, center, max_points):
-    """The session's map when it is the one these settings describe, else that map (from the layout
-    cache when it was drawn before): API calls need not draw first."""
-    from backend.core.languages import parse_language_list
-
-    asked_points = registry.settings.limits.max_map_points if max_points in (None, "") else max_points
-    if result is not None and (result.corpus_id, result.model_id, result.method, result.centered, result.languages,
-                               str(result.max_points)) == (corpus, model or result.model_id, method, bool(center),
-                                                           tuple(sorted(parse_language_list(languages))),
-                                                           str(asked_points)):
-        return result
-    return project_map(registry, corpus, model, method, languages or [], bool(center), max_points)
 
 
 def _selection_outputs(selection):
@@ -77,7 +38,7 @@ def make_map_handlers(registry):
         token = registry.maps.remember(result)
         view = gr.HTML(value=fig.map_view_value(result, token), overlay={"token": token})
         return (result, token, None, view, fig.map_scores_markdown(result), fig.map_clusters_table(result),
-                _csv_file(result), {**result.to_dict(), "neutralise": result.neutralise, "rank": result.rank})
+                export_map(result), result.to_dict())
 
     @user_facing
     def on_map_overlay(result, token, lines, marked, density, placement):
@@ -93,11 +54,11 @@ def make_map_handlers(registry):
         function gets the JS call's arguments as one list: [token, point index]."""
         if not isinstance(args, (list, tuple)) or len(args) != 2:
             raise InvalidInput("map_point takes [token, point index].")
-        return point_info(registry.maps.recall(str(args[0])), args[1])
+        return point_info(registry.maps.recall(str(args[0])), args[1]).to_dict()
 
     @user_facing
     def on_map_select(result, ids, box, corpus, model, method, languages, center, max_points):
-        result = _drawn_or_computed(registry, result, corpus, model, method, languages, center, max_points)
+        result = current_map(registry, result, corpus, model, method, languages, center, max_points)
         return _selection_outputs(select_points(result, ids=ids, box=box))
 
     @user_facing
@@ -118,7 +79,7 @@ def make_map_handlers(registry):
 
     @user_facing
     def on_map_place(result, text, corpus, model, method, languages, center, max_points):
-        result = _drawn_or_computed(registry, result, corpus, model, method, languages, center, max_points)
+        result = current_map(registry, result, corpus, model, method, languages, center, max_points)
         placement = place_on_map(registry, result, text)
         return placement, fig.neighbours_table(placement), placement.to_dict()
 
@@ -131,20 +92,9 @@ def make_map_handlers(registry):
     @user_facing
     def on_map_to_search(result, selection):
         """The selection becomes a corpus of its own, chosen in the Search tab: search within it."""
-        if result is None or selection is None or selection.n_selected == 0:
-            raise InvalidInput("Select some points first (drag a box on the map, or select meanings).")
-        chosen = select_points(result, points=[p.point for p in selection.points])
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
-        writer.writerow(["id", "lang", "text"])
-        writer.writerows((p.id, p.lang, " ".join(p.text.split())) for p in chosen.points)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "map-selection.tsv"
-            path.write_text(buffer.getvalue(), encoding="utf-8")
-            corpus = registry.corpora.load_upload(path, name=f"Map selection: {chosen.n_selected:,} rows of "
-                                                             f"{result.corpus_name}")
         from ui.handlers.corpus import corpus_choices
 
+        corpus = selection_corpus(registry, result, selection)
         return gr.update(choices=corpus_choices(registry), value=corpus.corpus_id)
 
     @user_facing

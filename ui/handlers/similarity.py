@@ -47,8 +47,7 @@ def make_similarity_handler(registry):
                       visible=bool(other)),
             detector_line(analysis) + neutralisation_line(main) + (fig.comparison_markdown(cmp, main.sentences, main.languages) if cmp else ""),
             fig.similarity_pairs_table(main),
-            {**analysis.to_dict(), "neutralise": main.neutralise, "rank": main.rank,
-             "neutralisation": main.neutralisation},
+            analysis.to_dict(),
         )
 
     return on_similarity_compute
