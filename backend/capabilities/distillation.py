@@ -28,9 +28,10 @@ from typing import Sequence
 import numpy as np
 
 from backend.capabilities.labs import N_FOLDS, check_language, meaning_folds
-from backend.capabilities.sentiment import LABELS, HeadSentimentModel, LabelledSet, bundled_eval_set, softmax
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.core.stats import wilson_interval
+from backend.data.labelled_sets import LabelledSet, bundled_eval_set
+from backend.models.sentiment import LABELS, HeadSentimentModel, softmax
 
 STUDENT_KINDS = ("static", "char-ngram")
 DEFAULT_STUDENT = "static"

@@ -4,9 +4,10 @@ import pytest
 
 from backend.capabilities.distillation import distill, fold_plan, lab_static_table
 from backend.capabilities.labs import N_FOLDS
-from backend.capabilities.sentiment import LABELS, bundled_eval_set
 from backend.core.errors import InvalidInput
 from backend.data.corpus import bundled_corpus
+from backend.data.labelled_sets import bundled_eval_set
+from backend.models.sentiment import LABELS
 from backend.models.static_student import StaticEncoder, e5_vocabulary
 
 LANGS = ("en", "de", "fr", "es", "ru", "zh", "ja", "ar")

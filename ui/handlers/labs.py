@@ -5,8 +5,8 @@ import gradio as gr
 
 from backend.capabilities.distillation import DEFAULT_STUDENT, distill, parse_temperatures
 from backend.capabilities.labs import transfer_lab, transfer_to_dict
-from backend.capabilities.sentiment import load_labelled_upload
 from backend.core.errors import InvalidInput
+from backend.data.labelled_sets import load_labelled_upload
 from backend.data.sentences import split_lines
 from ui.errors import progress_callback, user_facing
 from ui.figures import labs as fig
