@@ -136,7 +136,6 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.capabilities.captioning import load_captioner
     from backend.capabilities.features import AtlasStore
     from backend.capabilities.language_map import MapStore
-    from backend.capabilities.speech import load_speech_recognizer
     from backend.core.config import load_settings
     from backend.data.corpus import CorpusStore
     from backend.models.encoders import load_encoder
@@ -146,6 +145,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.models.ocr import load_text_reader
     from backend.models.sae import load_sparse_head
     from backend.models.sentiment import load_sentiment_model
+    from backend.models.speech import load_speech_recognizer
     from backend.vectors.index import IndexStore
     from backend.vectors.neutralised import FitCache
 
