@@ -133,11 +133,11 @@ class ModelRegistry:
 
 def build_registry(settings: Settings | None = None) -> ModelRegistry:
     """The app's registry with every capability wired in. Loads nothing."""
-    from backend.capabilities.captioning import load_captioner
     from backend.capabilities.features import AtlasStore
     from backend.capabilities.language_map import MapStore
     from backend.core.config import load_settings
     from backend.data.corpus import CorpusStore
+    from backend.models.captioning import load_captioner
     from backend.models.encoders import load_encoder
     from backend.models.encoders.base import EmbeddingCache
     from backend.models.encoders.hidden_states import load_layer_model
