@@ -133,18 +133,18 @@ class ModelRegistry:
 
 def build_registry(settings: Settings | None = None) -> ModelRegistry:
     """The app's registry with every capability wired in. Loads nothing."""
-    from backend.capabilities.captioning import load_captioner
     from backend.capabilities.language_map import MapStore
-    from backend.capabilities.sentiment import load_sentiment_model
-    from backend.capabilities.speech import load_speech_recognizer
     from backend.core.config import load_settings
     from backend.data.corpus import CorpusStore
+    from backend.models.captioning import load_captioner
     from backend.models.encoders import load_encoder
     from backend.models.encoders.base import EmbeddingCache
     from backend.models.encoders.hidden_states import load_layer_model
     from backend.models.language_id import load_language_identifier
     from backend.models.ocr import load_text_reader
     from backend.models.sae import load_sparse_head
+    from backend.models.sentiment import load_sentiment_model
+    from backend.models.speech import load_speech_recognizer
     from backend.vectors.feature_atlas import AtlasStore
     from backend.vectors.index import IndexStore
     from backend.vectors.neutralised import FitCache

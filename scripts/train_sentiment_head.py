@@ -42,7 +42,7 @@ def lexicon() -> list[tuple[str, float]]:
 
 
 def training_set() -> tuple[list[str], list[int]]:
-    from backend.capabilities.sentiment import LABELS
+    from backend.models.sentiment import LABELS
 
     neg, neu, pos = (LABELS.index(x) for x in ("negative", "neutral", "positive"))
     texts, labels = [], []
@@ -57,8 +57,8 @@ def training_set() -> tuple[list[str], list[int]]:
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from backend.capabilities.sentiment import HEAD_PATH, LABELS, SentimentHead
     from backend.core.config import load_settings
+    from backend.models.sentiment import HEAD_PATH, LABELS, SentimentHead
     from backend.registry import build_registry
 
     texts, labels = training_set()

@@ -102,9 +102,9 @@ def test_corpus_uploads_are_typed_by_content(store, tmp_path):
 
 
 def test_audio_image_and_labelled_uploads_are_typed_by_content(tmp_path):
-    from backend.capabilities.sentiment import load_labelled_upload
     from backend.data.audio import load_audio
     from backend.data.images import decode_image
+    from backend.data.labelled_sets import load_labelled_upload
 
     settings = load_settings({"BABELSCOPE_CACHE_DIR": str(tmp_path)})
     picture_as_wav = tmp_path / "clip.wav"

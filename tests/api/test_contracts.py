@@ -31,12 +31,13 @@ from backend.capabilities.layers import run_layers
 from backend.capabilities.mining_files import mine_files
 from backend.capabilities.neutralisation import compare_methods
 from backend.capabilities.search import search_corpus
-from backend.capabilities.sentiment import SentimentEvaluation, bundled_eval_set, evaluate_models, sentiment_from_text
+from backend.capabilities.sentiment import SentimentEvaluation, evaluate_models, sentiment_from_text
 from backend.capabilities.similarity import analyse_similarity
 from backend.capabilities.speech import analyse_speech
 from backend.core.errors import BackendError
 from backend.core.languages import parse_language_list
 from backend.data.bitext_files import bundled_example
+from backend.data.labelled_sets import bundled_eval_set
 from scripts.render_image_examples import EXAMPLES_DIR
 from tests.support.speech_audio import MEANING, corpus_text, speak
 from ui.errors import as_toast_text

@@ -2,12 +2,13 @@
 import numpy as np
 import pytest
 
-from backend.capabilities.distillation import distill, fold_plan, lab_static_table
+from backend.capabilities.distillation import distill, fold_plan
 from backend.capabilities.labs import N_FOLDS
-from backend.capabilities.sentiment import LABELS, bundled_eval_set
 from backend.core.errors import InvalidInput
 from backend.data.corpus import bundled_corpus
-from backend.models.static_student import StaticEncoder, e5_vocabulary
+from backend.data.labelled_sets import bundled_eval_set
+from backend.models.sentiment import LABELS
+from backend.models.static_student import StaticEncoder, e5_vocabulary, lab_static_table
 
 LANGS = ("en", "de", "fr", "es", "ru", "zh", "ja", "ar")
 
@@ -36,7 +37,7 @@ def test_no_test_meaning_reaches_a_student_in_any_language():
 
 def test_static_table_holds_the_teachers_token_vectors(registry):
     vocabulary = e5_vocabulary(registry.settings)
-    table = lab_static_table(registry.settings, LANGS)
+    table = lab_static_table(registry.settings, bundled_corpus(), LANGS)
     de = table.rows(["de"])
     assert 2_000 < len(de) < len(table.piece_ids) and table.vectors.dtype == np.float16
     [gut] = vocabulary.tokenize(["gut"])  # one piece: its row is the teacher's embedding row
@@ -79,7 +80,7 @@ def test_student_p_at_1_is_recomputed_from_its_own_vectors(runs, registry):
     result = runs["de"]
     corpus = bundled_corpus()
     languages = list(result.languages)
-    table = lab_static_table(registry.settings, languages)
+    table = lab_static_table(registry.settings, corpus, languages)
     vectors = StaticEncoder(table, table.rows(), e5_vocabulary(registry.settings)).encode(list(corpus.texts))
     ids, langs = np.asarray(corpus.ids), np.asarray(corpus.langs)
     for a, src in enumerate(languages):

@@ -4,8 +4,8 @@ import pytest
 
 from backend.capabilities.distillation import parse_temperatures
 from backend.capabilities.labs import transfer_lab
-from backend.capabilities.sentiment import bundled_eval_set
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.data.labelled_sets import bundled_eval_set
 
 
 @pytest.fixture(scope="module")

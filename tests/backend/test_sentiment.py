@@ -2,16 +2,11 @@
 import numpy as np
 import pytest
 
-from backend.capabilities.sentiment import (
-    HEAD_PATH,
-    LABELS,
-    SentimentHead,
-    evaluate_models,
-    load_labelled_upload,
-    sentiment_from_text,
-)
+from backend.capabilities.sentiment import evaluate_models, sentiment_from_text
 from backend.core.config import Settings, load_settings
 from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.data.labelled_sets import load_labelled_upload
+from backend.models.sentiment import HEAD_PATH, LABELS, SentimentHead
 
 OBVIOUS = {  # lang: (negative, positive)
     "en": ("This is the worst product I have ever bought, it broke on the first day and I hate it.",
@@ -114,8 +109,8 @@ def test_transformers_loader_on_a_tiny_local_model(tmp_path):
     """The Hub path's real loading code, on a tiny random classifier built here (no download)."""
     import transformers
 
-    from backend.capabilities.sentiment import load_sentiment_model
     from backend.core.config import ModelSpec
+    from backend.models.sentiment import load_sentiment_model
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad", "film", "the", "was"]
     (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n")

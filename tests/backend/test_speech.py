@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 
 from backend.capabilities.retrieval import nearest_sentences
-from backend.capabilities.speech import READY_MARKER, analyse_speech, prepare_packaged_whisper
+from backend.capabilities.speech import analyse_speech
 from backend.core.config import load_settings
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.data.audio import TARGET_RATE, load_audio
+from backend.models.speech import READY_MARKER, prepare_packaged_whisper
 from tests.support.speech_audio import MEANING, make_clips, write_wav
 
 pytestmark = pytest.mark.slow
@@ -112,8 +113,9 @@ def test_sentiment_of_spoken_negative_and_positive_sentences(registry, tmp_path)
 
 def test_whisper_and_text_language_codes_are_compared_in_one_scheme():
     """Whisper says "no" for Norwegian, Lingua "nb": the same language, so they agree."""
-    from backend.capabilities.speech import SpeechAnalysis, Transcription
+    from backend.capabilities.speech import SpeechAnalysis
     from backend.models.language_id import LanguageGuess, canonical_language
+    from backend.models.speech import Transcription
 
     assert canonical_language("no") == canonical_language("nb") == "nb"
     assert canonical_language("iw") == "he" and canonical_language("zh-Hant") == "zh"

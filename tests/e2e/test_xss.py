@@ -123,7 +123,7 @@ def test_an_uploaded_corpus_is_shown_literally(page: Page, app_url, tmp_path):
 
 def test_language_codes_from_a_labelled_upload_are_literal_in_the_transfer_heatmap(page: Page, app_url, tmp_path):
     """Plotly renders a subset of HTML in axis labels: a language code from an upload must stay text."""
-    from backend.capabilities.sentiment import bundled_eval_set
+    from backend.data.labelled_sets import bundled_eval_set
 
     data = bundled_eval_set()
     first_label = dict(zip(data.ids, data.labels))

@@ -65,8 +65,9 @@ def sentiment_evaluation():
 
 
 def speech_analysis():
-    from backend.capabilities.speech import Segment, SpeechAnalysis, Transcription
+    from backend.capabilities.speech import SpeechAnalysis
     from backend.models.language_id import LanguageGuess
+    from backend.models.speech import Segment, Transcription
 
     sentiment = sentiment_result().predictions[0]
     t = Transcription(HOSTILE, "fr", 0.91234, (Segment(0.0, 1.5, HOSTILE),), 1.5, "whisper-base")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from backend.capabilities.sentiment import LABELS
+from backend.models.sentiment import LABELS
 from ui.escaping import code_span, escape_markdown, escape_plotly
 from ui.figures.text import shorten
 

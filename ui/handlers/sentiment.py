@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.capabilities.sentiment import SentimentEvaluation, bundled_eval_set, evaluate_models, sentiment_from_text
+from backend.capabilities.sentiment import SentimentEvaluation, evaluate_models, sentiment_from_text
+from backend.data.labelled_sets import bundled_eval_set
 from ui.errors import progress_callback, user_facing
 from ui.figures import sentiment as fig
 from ui.zerogpu import gpu
