@@ -13,8 +13,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable
+from backend.core.settings import Settings
 
 ProgressFn = Callable[[float, str], None]
 log = logging.getLogger("babelscope")
@@ -138,7 +139,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     from backend.capabilities.language_map import MapStore
     from backend.capabilities.sentiment import load_sentiment_model
     from backend.capabilities.speech import load_speech_recognizer
-    from backend.core.config import load_settings
+    from backend.core.settings import load_settings
     from backend.data.corpus import CorpusStore
     from backend.models.encoders import load_encoder
     from backend.models.encoders.base import EmbeddingCache

@@ -25,7 +25,7 @@ import time
 import numpy as np
 from common import BENCH_CACHE, median, real_sentences, report  # noqa: E402
 
-from backend.core.config import load_settings  # noqa: E402
+from backend.core.settings import load_settings  # noqa: E402
 from backend.models.encoders import load_encoder
 from backend.models.encoders.base import EmbeddingCache  # noqa: E402
 from backend.models.encoders.sentence_transformers import SentenceTransformerEncoder  # noqa: E402

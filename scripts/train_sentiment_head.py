@@ -58,7 +58,7 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
     from backend.capabilities.sentiment import HEAD_PATH, LABELS, SentimentHead
-    from backend.core.config import load_settings
+    from backend.core.settings import load_settings
     from backend.registry import build_registry
 
     texts, labels = training_set()

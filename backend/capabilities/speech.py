@@ -18,8 +18,9 @@ from typing import Sequence
 from backend.capabilities.retrieval import Hit, hits_to_dicts, nearest_sentences
 from backend.capabilities.sentiment import SentimentPrediction, classify_sentiment
 from backend.core.atomic_files import atomic_write
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import InvalidInput, ModelUnavailable, model_load_failed
+from backend.core.settings import Settings
 from backend.data.audio import SILENCE_RMS, DecodedAudio, load_audio
 from backend.models.language_id import LanguageGuess, canonical_language
 from backend.models.loaded_model import LoadedModel

@@ -27,8 +27,8 @@ from backend.capabilities.mining import (
     read_side,
 )
 from backend.core.atomic_files import atomic_write
-from backend.core.config import load_settings
 from backend.core.errors import BackendError
+from backend.core.settings import load_settings
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -24,7 +24,7 @@ import time
 import warnings
 from pathlib import Path
 
-from backend.core.config import Settings, load_settings
+from backend.core.settings import Settings, load_settings
 
 log = logging.getLogger("babelscope.prepare")
 

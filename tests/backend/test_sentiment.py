@@ -10,8 +10,8 @@ from backend.capabilities.sentiment import (
     load_labelled_upload,
     sentiment_from_text,
 )
-from backend.core.config import Settings, load_settings
 from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.core.settings import Settings, load_settings
 
 OBVIOUS = {  # lang: (negative, positive)
     "en": ("This is the worst product I have ever bought, it broke on the first day and I hate it.",
@@ -115,7 +115,7 @@ def test_transformers_loader_on_a_tiny_local_model(tmp_path):
     import transformers
 
     from backend.capabilities.sentiment import load_sentiment_model
-    from backend.core.config import ModelSpec
+    from backend.core.catalogue import ModelSpec
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad", "film", "the", "was"]
     (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n")

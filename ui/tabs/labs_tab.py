@@ -5,7 +5,7 @@ import gradio as gr
 
 from backend.capabilities.distillation import DEFAULT_STUDENT, STUDENT_KINDS
 from backend.capabilities.sentiment import bundled_eval_set
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from ui.handlers.labs import NO_COMPARISON, make_distill_handler, make_transfer_handler
 from ui.inputs import NumberInput, SliderInput
 from ui.tabs import model_choices

@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable, model_load_failed
 from backend.core.normalise import l2_normalise
+from backend.core.settings import Settings
 from backend.models.encoders.base import EmbeddingCache, Encoder
 
 __all__ = ["EmbeddingCache", "Encoder", "l2_normalise", "load_encoder"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.core.config import ModelSpec
+from backend.core.catalogue import ModelSpec
 from backend.models.encoders.base import Encoder
 from backend.models.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, content_token_states, mean_pool_windows
 

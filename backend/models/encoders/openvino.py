@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
+from backend.core.settings import Settings
 from backend.models.encoders.base import Encoder
 from backend.models.encoders.e5_convert import (
     E5_QUERY_PREFIX,
