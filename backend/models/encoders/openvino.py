@@ -40,13 +40,8 @@ import numpy as np
 from backend.core.catalogue import ModelSpec
 from backend.core.settings import Settings
 from backend.models.encoders.base import Encoder
-from backend.models.encoders.e5_convert import (
-    E5_QUERY_PREFIX,
-    E5Tokenizer,
-    content_token_states,
-    converted_e5_dir,
-    mean_pool_windows,
-)
+from backend.models.encoders.e5_convert import converted_e5_dir
+from backend.models.encoders.e5_tokenizer import E5_QUERY_PREFIX, E5Tokenizer, content_token_states, mean_pool_windows
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _ST_MODULES = "sentence_transformers.models."
@@ -382,7 +377,7 @@ class E5OpenVINOEncoder(Encoder):
         return self._tokenizer.token_counts([E5_QUERY_PREFIX + t for t in texts])
 
     def token_states(self, texts: list[str], prefix: str = ""):
-        """Content-token states of the raw texts, batched (``e5_convert.content_token_states``)."""
+        """Content-token states of the raw texts, batched (``e5_tokenizer.content_token_states``)."""
         windows = self._tokenizer.windows([prefix + t for t in texts])
         request = self._compiled.create_infer_request()
 
