@@ -42,9 +42,9 @@ from backend.core.settings import Settings
 from backend.models.encoders.base import Encoder
 from backend.models.encoders.e5_convert import converted_e5_dir
 from backend.models.encoders.e5_tokenizer import E5_QUERY_PREFIX, E5Tokenizer, content_token_states, mean_pool_windows
+from backend.models.encoders.st_folder import UnreadableFolder, pooling_modes, read_st_folder
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-_ST_MODULES = "sentence_transformers.models."
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
@@ -109,34 +109,32 @@ def _check_stack(names: list[str]) -> None:
 
 
 def _is_mean_pooling(config: dict) -> bool:
-    if "pooling_mode" in config:  # newer sentence-transformers: a name, or a list/tuple of names
-        mode = config["pooling_mode"]
-        return ([mode] if isinstance(mode, str) else list(mode)) == ["mean"] and config.get("include_prompt", True)
-    modes = {k: v for k, v in config.items() if k.startswith("pooling_mode_")}
-    return modes.get("pooling_mode_mean_tokens") is True and not any(
-        v for k, v in modes.items() if k != "pooling_mode_mean_tokens")
+    # prompt tokens left out of the mean are a pooling the graph does not reproduce
+    return pooling_modes(config) == ("mean",) and bool(config.get("include_prompt", True))
 
 
 def _layout(model_dir: Path) -> _Layout:
     """Check ``model_dir`` is Transformer -> mean Pooling -> (Normalize) and read its settings."""
-    modules = _read_json(model_dir / "modules.json")
-    _check_stack([m.get("type", "").removeprefix(_ST_MODULES) for m in modules])
-    transformer_dir = model_dir / modules[0].get("path", "")
-    pooling_file = model_dir / modules[1]["path"] / "config.json"
-    pooling = _read_json(pooling_file)
-    if not _is_mean_pooling(pooling):
-        raise FastPathUnavailable(f"pooling {pooling} is not plain mean pooling")
-    st_config_file = transformer_dir / "sentence_bert_config.json"
-    st_config = _read_json(st_config_file)
+    try:
+        folder = read_st_folder(model_dir)
+    except UnreadableFolder as exc:
+        raise FastPathUnavailable(str(exc)) from exc
+    if not folder.modules:
+        raise FastPathUnavailable(f"{model_dir.name} has no modules.json: not a sentence-transformers folder")
+    _check_stack(folder.kinds)
+    transformer_dir = folder.modules[0].path
+    if folder.pooling is None:
+        raise FastPathUnavailable("cannot read the Pooling module's config.json")
+    if not _is_mean_pooling(folder.pooling):
+        raise FastPathUnavailable(f"pooling {folder.pooling} is not plain mean pooling")
     weights = [transformer_dir / name for name in _WEIGHT_FILES if (transformer_dir / name).exists()]
     tokenizer = transformer_dir / "tokenizer.json"
-    if not weights or not tokenizer.exists() or not st_config.get("max_seq_length"):
+    if not weights or not tokenizer.exists() or not folder.max_seq_length:
         raise FastPathUnavailable("needs model weights, tokenizer.json and a max_seq_length")
-    dim = pooling.get("word_embedding_dimension") or _read_json(transformer_dir / "config.json")["hidden_size"]
-    files = (model_dir / "modules.json", pooling_file, st_config_file, transformer_dir / "config.json",
+    dim = folder.pooling.get("word_embedding_dimension") or _read_json(transformer_dir / "config.json")["hidden_size"]
+    files = (model_dir / "modules.json", folder.pooling_file, folder.st_config_file, transformer_dir / "config.json",
              tokenizer, weights[0])
-    return _Layout(transformer_dir, int(st_config["max_seq_length"]), bool(st_config.get("do_lower_case")),
-                   int(dim), files)
+    return _Layout(transformer_dir, folder.max_seq_length, folder.do_lower_case, int(dim), files)
 
 
 def _directory_key(layout: _Layout) -> str:
