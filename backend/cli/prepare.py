@@ -32,7 +32,8 @@ log = logging.getLogger("babelscope.prepare")
 def prepare(settings: Settings) -> list[str]:
     """Prepare every packaged model of the offline profile that has a one-time step; what was done."""
     from backend.capabilities.speech import packaged_whisper_dir, prepare_packaged_whisper
-    from backend.models.encoders.openvino import FastPathUnavailable, encoder_from_directory, openvino_wanted
+    from backend.models.encoders.openvino import encoder_from_directory
+    from backend.models.encoders.openvino_runtime import FastPathUnavailable, openvino_wanted
     from backend.models.encoders.sentence_transformers import resolve_source
 
     offline = load_settings({"BABELSCOPE_PROFILE": "offline"})

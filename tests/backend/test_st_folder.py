@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from backend.models.encoders import hidden_states, openvino
+from backend.models.encoders.openvino_runtime import FastPathUnavailable
 from backend.models.encoders.st_folder import UnreadableFolder, pooling_modes, read_st_folder
 
 OLD = "sentence_transformers.models."  # the type names sentence-transformers < 5 saved
@@ -62,7 +63,7 @@ def test_a_plain_mean_folder_is_mean_to_both_readers(tmp_path, pooling, new_type
 def test_other_poolings_are_not_mean_to_either(tmp_path, pooling):
     root = _folder(tmp_path / "m", pooling)
     assert not hidden_states._layout(root).mean_pooled
-    with pytest.raises(openvino.FastPathUnavailable, match="mean pooling"):
+    with pytest.raises(FastPathUnavailable, match="mean pooling"):
         openvino._layout(root)
 
 
@@ -71,13 +72,13 @@ def test_each_reader_keeps_its_own_question(tmp_path):
     # the fast path cannot reproduce it
     root = _folder(tmp_path / "prompt", {"pooling_mode": "mean", "include_prompt": False})
     assert hidden_states._layout(root).mean_pooled
-    with pytest.raises(openvino.FastPathUnavailable, match="mean pooling"):
+    with pytest.raises(FastPathUnavailable, match="mean pooling"):
         openvino._layout(root)
     # a Dense layer after the mean: the Layers view reads the transformer, but the last layer is not the
     # model's embedding; the fast path refuses the stack
     root = _folder(tmp_path / "dense", MEAN_FLAGS, kinds=("Transformer", "Pooling", "Dense", "Normalize"))
     assert hidden_states._layout(root).transformer_dir == root and not hidden_states._layout(root).mean_pooled
-    with pytest.raises(openvino.FastPathUnavailable, match="unsupported module stack"):
+    with pytest.raises(FastPathUnavailable, match="unsupported module stack"):
         openvino._layout(root)
 
 
@@ -86,11 +87,11 @@ def test_plain_transformers_folders_and_broken_files(tmp_path):
     plain.mkdir()
     layout = hidden_states._layout(plain)
     assert (layout.transformer_dir, layout.max_length, layout.mean_pooled) == (plain, 512, True)
-    with pytest.raises(openvino.FastPathUnavailable, match="modules.json"):
+    with pytest.raises(FastPathUnavailable, match="modules.json"):
         openvino._layout(plain)
     root = _folder(tmp_path / "broken", MEAN_FLAGS)
     (root / "1_Pooling" / "config.json").write_text("{not json")
     with pytest.raises(UnreadableFolder, match="config.json"):
         read_st_folder(root)
-    with pytest.raises(openvino.FastPathUnavailable, match="config.json"):
+    with pytest.raises(FastPathUnavailable, match="config.json"):
         openvino._layout(root)
