@@ -13,8 +13,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable
+from backend.core.settings import Settings
 
 ProgressFn = Callable[[float, str], None]
 log = logging.getLogger("babelscope")
@@ -134,7 +135,7 @@ class ModelRegistry:
 def build_registry(settings: Settings | None = None) -> ModelRegistry:
     """The app's registry with every capability wired in. Loads nothing."""
     from backend.capabilities.language_map import MapStore
-    from backend.core.config import load_settings
+    from backend.core.settings import load_settings
     from backend.data.corpus import CorpusStore
     from backend.models.captioning import load_captioner
     from backend.models.encoders import load_encoder

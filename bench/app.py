@@ -220,7 +220,7 @@ def where_the_time_goes(sets: list[str], cache: str) -> dict:
     """Milliseconds (median) per call of 10 new sentences, in-process, for each part of a Similarity
     answer: language ID (Lingua's full model), each encoder, and the whole handler (both encoders,
     language ID, similarity, figures, table, JSON)."""
-    from backend.core.config import load_settings
+    from backend.core.settings import load_settings
     from backend.registry import build_registry
     from ui.handlers.similarity import make_similarity_handler
 

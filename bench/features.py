@@ -20,7 +20,7 @@ import numpy as np
 from common import BENCH_CACHE, median, real_sentences, report  # noqa: E402
 
 from backend.capabilities.features import sparse_coder  # noqa: E402
-from backend.core.config import load_settings  # noqa: E402
+from backend.core.settings import load_settings  # noqa: E402
 from backend.registry import build_registry  # noqa: E402
 
 

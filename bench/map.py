@@ -97,7 +97,7 @@ WEBGL_JS = """() => {
 
 
 def _registry():
-    from backend.core.config import load_settings
+    from backend.core.settings import load_settings
     from backend.registry import build_registry
 
     return build_registry(load_settings({**os.environ, "BABELSCOPE_CACHE_DIR": str(CACHE_DIR)}))

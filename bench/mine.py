@@ -19,7 +19,7 @@ import time
 
 from common import report  # noqa: E402 - also puts the repo on sys.path
 
-from backend.core.config import load_settings  # noqa: E402
+from backend.core.settings import load_settings  # noqa: E402
 
 
 def sides(n: int) -> tuple[list[str], list[str]]:

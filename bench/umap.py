@@ -101,7 +101,7 @@ def run_size(n: int, real: np.ndarray, label: str, data: str) -> dict:
 
 def cldr_embeddings() -> np.ndarray:
     """The whole CLDR atlas embedded with the multilingual model (the app's corpus-vector cache)."""
-    from backend.core.config import load_settings
+    from backend.core.settings import load_settings
     from backend.registry import build_registry
 
     registry = build_registry(load_settings({"BABELSCOPE_CACHE_DIR": str(BENCH_CACHE / "map")}))

@@ -57,7 +57,7 @@ def training_set() -> tuple[list[str], list[int]]:
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from backend.core.config import load_settings
+    from backend.core.settings import load_settings
     from backend.models.sentiment import HEAD_PATH, LABELS, SentimentHead
     from backend.registry import build_registry
 

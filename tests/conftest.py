@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.core.config import load_settings
+from backend.core.settings import load_settings
 from backend.registry import build_registry
 from tests.support.network import free_port
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.core.config import Settings, load_settings
 from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.core.settings import Settings, load_settings
 from backend.registry import Capability, ModelRegistry
 from tests.support.speech_audio import png_header, write_wav
 

@@ -11,7 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from backend.core.config import load_settings
+from backend.core.settings import load_settings
 from tests.support.network import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

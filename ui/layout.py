@@ -12,7 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 
 import gradio as gr  # noqa: E402
 
-from backend.core.config import Settings  # noqa: E402
+from backend.core.settings import Settings  # noqa: E402
 from ui.handlers.corpus import make_corpus_handlers
 from ui.tabs.diagnostics_tab import render_diagnostics_tab
 from ui.tabs.features_tab import render_features_tab

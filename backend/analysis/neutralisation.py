@@ -33,6 +33,7 @@ import numpy as np
 from backend.core.errors import InvalidInput
 from backend.core.normalise import l2_normalise
 from backend.core.sampling import score_sample
+from backend.core.validation import whole_number
 
 METHODS = ("none", "center", "lir", "lsar")
 RANKED = ("lir", "lsar")  # the methods that take a rank
@@ -50,12 +51,7 @@ def check_method(method, rank=None) -> tuple[str, int | None]:
         return method, None
     if rank in (None, ""):
         return method, DEFAULT_RANK
-    try:
-        value = int(rank)
-        if value != float(rank):
-            raise ValueError
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"rank must be a whole number, got {str(rank)[:20]!r}.") from exc
+    value = whole_number(rank, "rank")
     if not 1 <= value <= MAX_RANK:
         raise InvalidInput(f"rank is {value}; it must be between 1 and {MAX_RANK} (the number of "
                            "language directions to remove).")

@@ -45,8 +45,8 @@ from backend.analysis.feature_stats import (
     sparse_code_matrix,
     top_jaccard,
 )
-from backend.core.config import Settings
-from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import Settings
+from backend.core.validation import whole_number
 from backend.data.corpus import BUNDLED_ID, Corpus
 from backend.models.sae import SparseCoder
 from backend.vectors.feature_atlas import ATLAS_K, AtlasStore, atlas_codes
@@ -102,24 +102,12 @@ class SentenceFeatures:
         }
 
 
-def _check_k(k, low: int, high: int, name: str = "k") -> int:
-    try:
-        whole = int(k)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidInput(f"{name} must be a whole number, got {str(k)[:20]!r}.") from exc
-    if isinstance(k, float) and whole != k:
-        raise InvalidInput(f"{name} must be a whole number, got {k!r}.")
-    if not low <= whole <= high:
-        raise LimitExceeded(f"{name} is {whole}; it must be between {low} and {high:,}.")
-    return whole
-
-
 def sentence_features(registry, text: str | None, k=DEFAULT_TOP_K, progress: ProgressFn | None = None,
                       with_labels: bool = True) -> SentenceFeatures:
     """Top-k SAE features of each line of ``text`` (any languages; ``xx:`` prefixes set a language)."""
     from backend.data.sentences import parse_sentences
 
-    k = _check_k(k, 1, MAX_TOP_K)
+    k = whole_number(k, "k", 1, MAX_TOP_K)
     sentences = parse_sentences(text, registry.settings, registry.get("langid"))
     coder = sparse_coder(registry, progress)
     codes = coder.codes([s.text for s in sentences])
@@ -241,7 +229,7 @@ def atlas_sample(corpus: Corpus, max_rows: int) -> Corpus:
 def _check_rows(max_rows, settings: Settings) -> int:
     if max_rows is None or max_rows == "":
         return settings.limits.default_atlas_rows
-    return _check_k(max_rows, 10, settings.limits.max_atlas_rows, name="max_rows")
+    return whole_number(max_rows, "max_rows", 10, settings.limits.max_atlas_rows)
 
 
 def feature_atlas(registry, corpus_id: str, max_rows=None, progress: ProgressFn | None = None) -> FeatureAtlas:
@@ -320,7 +308,7 @@ def feature_lookup(registry, corpus_id: str, feature, max_rows=None, limit: int 
                    progress: ProgressFn | None = None) -> FeatureLookup:
     """A feature id's card and the atlas sentences where it fires (strongest first, at most ``limit``)."""
     coder = sparse_coder(registry, progress)
-    feature = _check_k(feature, 0, coder.n_features - 1, name="feature id")
+    feature = whole_number(feature, "feature id", 0, coder.n_features - 1)
     atlas = feature_atlas(registry, corpus_id, max_rows, progress)
     rows, cols = np.nonzero(atlas.idx == feature)
     values = atlas.val[rows, cols]

@@ -50,6 +50,7 @@ from backend.core.languages import require_corpus_languages
 from backend.core.memory import KeyedLocks
 from backend.core.palette import language_palette
 from backend.core.sampling import SCORE_SAMPLE, stratified_sample
+from backend.core.validation import whole_number
 from backend.data.corpus import Corpus
 
 # Bump when the layout code changes: cached layouts from older code are then not reused.
@@ -118,10 +119,7 @@ class MapResult:
 
 
 def _check_max_points(max_points, cap: int) -> int:
-    try:
-        value = int(max_points)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"max_points must be a whole number, got {str(max_points)[:20]!r}.") from exc
+    value = whole_number(max_points, "max_points")
     if value < MIN_POINTS:
         raise InvalidInput(f"max_points is {value}; a map needs at least {MIN_POINTS} points.")
     if value > cap:
@@ -299,10 +297,7 @@ class MapPoint:
 
 def point_info(result, index) -> MapPoint:
     """Hover: one point's text, language and meaning id, by its index in the map."""
-    try:
-        i = int(index)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"A point index must be a whole number, got {str(index)[:20]!r}.") from exc
+    i = whole_number(index, "A point index")
     if not 0 <= i < result.n_points:
         raise InvalidInput(f"Point {i} is not on this map (it has {result.n_points:,} points).")
     return MapPoint(i, result.ids[i], result.langs[i], result.texts[i], int(result.kmeans_labels[i]))

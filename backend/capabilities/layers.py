@@ -12,8 +12,8 @@ from typing import Sequence
 import numpy as np
 
 from backend.core.atomic_files import atomic_write
-from backend.core.config import Settings
 from backend.core.errors import InvalidInput
+from backend.core.settings import Settings
 
 LAYERS_VERSION = "1"  # bump when the computation changes: cached curves from older code are not reused
 

@@ -33,8 +33,9 @@ from backend.analysis.margins import (
     score_against_gold,
     select_pairs,
 )
-from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.errors import InvalidInput
 from backend.core.stats import MARGIN_K
+from backend.core.validation import whole_number
 from backend.data.bitext_files import Side
 
 DEFAULT_STRATEGY = "intersection"
@@ -121,14 +122,7 @@ def check_options(strategy: str, k, threshold, settings) -> tuple[str, int, floa
     strategy = (strategy or DEFAULT_STRATEGY).strip().lower()
     if strategy not in STRATEGIES:
         raise InvalidInput(f"Unknown strategy {strategy[:40]!r}. Use one of: {', '.join(STRATEGIES)}.")
-    try:
-        k_int = int(k)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidInput(f"k must be a whole number, got {str(k)[:20]!r}.") from exc
-    if isinstance(k, float) and k != k_int:
-        raise InvalidInput(f"k must be a whole number, got {k!r}.")
-    if not 1 <= k_int <= MAX_K:
-        raise LimitExceeded(f"k is {k_int}; it must be between 1 and {MAX_K}.")
+    k_int = whole_number(k, "k", 1, MAX_K)
     try:
         threshold = float(threshold)
     except (TypeError, ValueError) as exc:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.errors import InvalidInput
 from backend.core.languages import parse_language_list
+from backend.core.validation import whole_number
 from backend.vectors.index import IndexInfo, SearchHit
 
 
@@ -48,16 +49,8 @@ def search_corpus(registry, corpus_id: str, query: str | None, k: int, languages
     settings = registry.settings
     model_id = model_id or settings.default_model("embeddings")
     settings.resolve("embeddings", model_id)
-    try:
-        whole = int(k)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidInput(f"k must be a whole number, got {str(k)[:20]!r}.") from exc
-    if isinstance(k, float) and whole != k:
-        raise InvalidInput(f"k must be a whole number, got {k!r}.")
-    k = whole
+    k = whole_number(k, "k", 1, settings.limits.max_search_k)
     languages = parse_language_list(languages)  # "fr" or "fr,de" from a script: a language, not its letters
-    if not 1 <= k <= settings.limits.max_search_k:
-        raise LimitExceeded(f"k is {k}; it must be between 1 and {settings.limits.max_search_k}.")
     sentences = parse_sentences(query, settings, registry.get("langid"))
     if len(sentences) != 1:
         raise InvalidInput(f"Search takes one query sentence; got {len(sentences)} lines. Keep one.")

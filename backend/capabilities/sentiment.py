@@ -10,9 +10,9 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.core.config import Settings
 from backend.core.contract import number
 from backend.core.errors import InvalidInput, ModelUnavailable
+from backend.core.settings import Settings
 from backend.core.stats import wilson_interval
 from backend.data.labelled_sets import LabelledSet, bundled_eval_set
 from backend.models.sentiment import LABELS, predict_labels

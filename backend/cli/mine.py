@@ -23,8 +23,8 @@ from backend.capabilities.mining import (
     mine,
 )
 from backend.core.atomic_files import atomic_write
-from backend.core.config import load_settings
 from backend.core.errors import BackendError
+from backend.core.settings import load_settings
 from backend.data.bitext_files import pairs_tmx, pairs_tsv, read_gold, read_side
 
 

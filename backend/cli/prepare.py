@@ -24,14 +24,15 @@ import time
 import warnings
 from pathlib import Path
 
-from backend.core.config import Settings, load_settings
+from backend.core.settings import Settings, load_settings
 
 log = logging.getLogger("babelscope.prepare")
 
 
 def prepare(settings: Settings) -> list[str]:
     """Prepare every packaged model of the offline profile that has a one-time step; what was done."""
-    from backend.models.encoders.openvino import FastPathUnavailable, encoder_from_directory, openvino_wanted
+    from backend.models.encoders.openvino import encoder_from_directory
+    from backend.models.encoders.openvino_runtime import FastPathUnavailable, openvino_wanted
     from backend.models.encoders.sentence_transformers import resolve_source
     from backend.models.speech import packaged_whisper_dir, prepare_packaged_whisper
 

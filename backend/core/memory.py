@@ -1,7 +1,7 @@
 """Bounded in-memory stores and per-key locks, shared by the corpus, index and layout caches.
 
 A server that keeps every corpus and index it ever built grows until it is killed. Each store here
-has a byte budget (from config) and drops its least recently used entries past it; what it drops
+has a byte budget (from settings) and drops its least recently used entries past it; what it drops
 is still on disk and comes back on the next use. ``KeyedLocks`` makes two requests for the same key
 compute it once while requests for other keys run on.
 """

@@ -12,7 +12,8 @@ import hashlib
 from functools import lru_cache
 from typing import Iterable
 
-from backend.core.config import APP_LANGUAGES, REPO_ROOT
+from backend.core.catalogue import APP_LANGUAGES
+from backend.core.settings import REPO_ROOT
 
 PALETTE_PATH = REPO_ROOT / "assets" / "language_palette.txt"
 PALETTE_SIZE = 256

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.core.config import Settings
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import Settings
 
 TARGET_RATE = 16_000
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif")

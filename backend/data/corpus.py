@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.core.atomic_files import atomic_write
-from backend.core.config import ASSETS_DIR, Settings
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.core.memory import BoundedLRU
+from backend.core.settings import ASSETS_DIR, Settings
 from backend.data.upload_parsers import corpus_rows
 
 BUNDLED_ID = "bundled"

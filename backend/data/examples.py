@@ -5,7 +5,7 @@ import csv
 import functools
 from dataclasses import dataclass
 
-from backend.core.config import ASSETS_DIR
+from backend.core.settings import ASSETS_DIR
 
 SIMILARITY_EXAMPLES = ASSETS_DIR / "similarity_examples.tsv"
 

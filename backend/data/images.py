@@ -13,8 +13,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend.core.config import Settings
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import Settings
 
 ORIENTATION = 0x0112  # the EXIF tag
 

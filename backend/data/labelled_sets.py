@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.core.config import ASSETS_DIR, Settings
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import ASSETS_DIR, Settings
 from backend.models.sentiment import LABELS
 
 EVAL_PATH = ASSETS_DIR / "sentiment_eval.tsv"

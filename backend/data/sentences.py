@@ -9,8 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from backend.core.config import Settings
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import Settings
 from backend.models.language_id import LanguageIdentifier, is_language_code
 
 _PREFIX = re.compile(r"^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?):\s+(.*)$", re.S)

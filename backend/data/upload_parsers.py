@@ -13,8 +13,8 @@ import struct
 import tempfile
 from pathlib import Path
 
-from backend.core.config import Settings
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import Settings
 
 
 def corpus_rows(data: bytes, name: str) -> list[tuple[str, str, str]]:

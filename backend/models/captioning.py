@@ -7,8 +7,9 @@ job that uses the caption is in backend.capabilities.captioning.
 """
 from __future__ import annotations
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import BackendError, ModelUnavailable, model_load_failed
+from backend.core.settings import Settings
 from backend.models.loaded_model import LoadedModel
 
 # model_type in config.json -> transformers class. Only these architectures load; nothing runs

@@ -9,8 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable
+from backend.core.settings import Settings
 from backend.models.loaded_model import LoadedModel
 
 FULL, FAST = "lingua", "lingua-fast"  # Lingua's high-accuracy mode; its low-accuracy mode (trigrams only)
@@ -71,7 +72,7 @@ class _Worker:
         import subprocess
         import sys
 
-        from backend.core.config import REPO_ROOT
+        from backend.core.settings import REPO_ROOT
 
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.proc = subprocess.Popen(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from backend.core.config import ModelSpec
+from backend.core.catalogue import ModelSpec
 
 
 class LoadedModel:

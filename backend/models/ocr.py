@@ -18,8 +18,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.core.config import OCR_MIN_CONFIDENCE, ModelSpec, Settings
+from backend.core.catalogue import OCR_MIN_CONFIDENCE, ModelSpec
 from backend.core.errors import model_load_failed
+from backend.core.settings import Settings
 from backend.models.loaded_model import LoadedModel
 
 log = logging.getLogger("babelscope.ocr")

@@ -32,8 +32,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable
+from backend.core.settings import Settings
 
 ProgressFn = Callable[[float, str], None]
 Codes = list[tuple[np.ndarray, np.ndarray]]

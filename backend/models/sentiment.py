@@ -18,8 +18,9 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.core.config import ASSETS_DIR, ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable, model_load_failed
+from backend.core.settings import ASSETS_DIR, Settings
 from backend.models.loaded_model import LoadedModel
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")

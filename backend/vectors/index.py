@@ -2,7 +2,7 @@
 
 The vectors come from the one corpus-vector store (backend.vectors.store); indexes on disk are
 named by the encoder's fingerprint too (``vectors_key``). The index type is chosen by size with
-index-factory strings (thresholds in config) and saved on disk, written to a temp name and
+index-factory strings (thresholds in settings) and saved on disk, written to a temp name and
 renamed, so a crash mid-build leaves nothing that a later run trusts.
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Sequence
 import numpy as np
 
 from backend.core.atomic_files import atomic_write, file_slug
-from backend.core.config import Settings
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.core.memory import BoundedLRU, KeyedLocks
+from backend.core.settings import Settings
 from backend.data.corpus import Corpus
 from backend.vectors.store import (
     corpus_embeddings,  # noqa: F401 - also the old import path

@@ -33,9 +33,9 @@ from typing import Callable
 import numpy as np
 
 from backend.core.atomic_files import atomic_write, file_slug
-from backend.core.config import REPO_ROOT, Settings
 from backend.core.errors import InvalidInput, ModelUnavailable
 from backend.core.memory import KeyedLocks
+from backend.core.settings import REPO_ROOT, Settings
 from backend.data.corpus import Corpus
 
 ENCODE_CHUNK = 512  # texts per encoder call in-process: progress moves at least this often

@@ -4,8 +4,9 @@ import pytest
 from PIL import Image
 
 from backend.capabilities.captioning import analyse_image
-from backend.core.config import CAPTION_GUIDANCE, load_settings
+from backend.core.catalogue import CAPTION_GUIDANCE
 from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.core.settings import load_settings
 from backend.data.images import decode_image
 from backend.registry import build_registry
 from tests.support.speech_audio import png_header

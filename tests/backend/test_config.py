@@ -1,21 +1,13 @@
-"""backend.core.config: one catalogue of models, one declared table of settings, one env loop."""
+"""backend.core.catalogue and backend.core.settings: one catalogue of models, one declared table of settings,
+one env loop."""
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from backend.core.config import (
-    CATALOGUE,
-    MODELS_BY_ID,
-    PROFILE_MODELS,
-    PROFILES,
-    Limits,
-    Settings,
-    declared_settings,
-    load_settings,
-    settings_markdown,
-)
+from backend.core.catalogue import CATALOGUE, MODELS_BY_ID, PROFILE_MODELS, PROFILES
+from backend.core.settings import Limits, Settings, declared_settings, load_settings, settings_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 # Names that deployments already use: they must keep working.
@@ -79,8 +71,8 @@ def test_catalogue_and_profiles():
 
 
 def test_deploy_doc_shows_the_current_table():
-    out = subprocess.run([sys.executable, "-m", "backend.core.config", "--markdown"], cwd=ROOT, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "backend.core.settings", "--markdown"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == settings_markdown()
     assert settings_markdown() in (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8"), \
-        "docs/deploy.md is stale: paste `python -m backend.core.config --markdown` into 'Every setting'"
+        "docs/deploy.md is stale: paste `python -m backend.core.settings --markdown` into 'Every setting'"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.core.config import Settings
+from backend.core.settings import Settings
 from backend.data.corpus import Corpus, bundled_corpus
 from backend.vectors.store import choose_engine, embed_corpus, store_for
 
@@ -98,7 +98,7 @@ def test_when_ray_cannot_start_the_corpus_is_embedded_in_process_and_the_run_say
     import sys
 
     script = (
-        "import json; from backend.core.config import load_settings; from backend.registry import build_registry\n"
+        "import json; from backend.core.settings import load_settings; from backend.registry import build_registry\n"
         "from backend.data.corpus import Corpus; from backend.vectors.store import embed_corpus\n"
         "reg = build_registry(load_settings())\n"
         "texts = ('Der Hund schläft.', 'The dog sleeps.', 'Le chien dort.')\n"

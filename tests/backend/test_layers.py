@@ -6,8 +6,9 @@ import pytest
 
 from backend.capabilities.diagnostics import run_bitext
 from backend.capabilities.layers import run_layers
-from backend.core.config import ModelSpec, load_settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import InvalidInput, ModelUnavailable
+from backend.core.settings import load_settings
 from backend.data.corpus import bundled_corpus
 from backend.models.encoders import load_encoder
 from backend.models.encoders.hidden_states import load_layer_model

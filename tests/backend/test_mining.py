@@ -146,7 +146,7 @@ def test_knn_is_exact_up_to_mine_exact_max_and_uses_search_tiers_above(monkeypat
     by size as in Search above; both give the same candidates on a clearly structured set."""
     import backend.vectors.index as search_index
     from backend.capabilities.mining import margin_candidates
-    from backend.core.config import load_settings
+    from backend.core.settings import load_settings
 
     rng = np.random.default_rng(0)
     anchors = rng.standard_normal((600, 64)).astype(np.float32)

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from backend.cli.prepare import prepare
-from backend.core.config import REPO_ROOT, load_settings
+from backend.core.settings import REPO_ROOT, load_settings
 
 pytest.importorskip("openvino")
 

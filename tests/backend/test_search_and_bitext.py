@@ -7,8 +7,8 @@ import pytest
 from backend.analysis.bitext import bitext_mining
 from backend.capabilities.diagnostics import run_bitext
 from backend.capabilities.search import search_corpus
-from backend.core.config import Settings
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import Settings
 from backend.core.stats import pair_scores
 from backend.data.corpus import bundled_corpus
 from backend.vectors.index import index_factory_string
@@ -107,7 +107,7 @@ def test_search_parameter_is_calibrated_to_the_recall_target():
 
 
 def test_index_tiers_are_consistent():
-    from backend.core.config import Limits, check_index_tiers, load_settings
+    from backend.core.settings import Limits, check_index_tiers, load_settings
 
     limits = load_settings({}).limits
     assert limits.index_flat_max < limits.index_hnsw_max < limits.max_corpus_rows

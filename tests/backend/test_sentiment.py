@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from backend.capabilities.sentiment import evaluate_models, sentiment_from_text
-from backend.core.config import Settings, load_settings
 from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
+from backend.core.settings import Settings, load_settings
 from backend.data.labelled_sets import load_labelled_upload
 from backend.models.sentiment import HEAD_PATH, LABELS, SentimentHead
 
@@ -109,7 +109,7 @@ def test_transformers_loader_on_a_tiny_local_model(tmp_path):
     """The Hub path's real loading code, on a tiny random classifier built here (no download)."""
     import transformers
 
-    from backend.core.config import ModelSpec
+    from backend.core.catalogue import ModelSpec
     from backend.models.sentiment import load_sentiment_model
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad", "film", "the", "was"]

@@ -4,8 +4,8 @@ import pytest
 
 from backend.capabilities.retrieval import nearest_sentences
 from backend.capabilities.speech import analyse_speech
-from backend.core.config import load_settings
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.settings import load_settings
 from backend.data.audio import TARGET_RATE, load_audio
 from backend.models.speech import READY_MARKER, prepare_packaged_whisper
 from tests.support.speech_audio import MEANING, make_clips, write_wav

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from backend.capabilities.similarity import SimilarityResult
-from backend.core.config import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
+from backend.core.catalogue import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
 from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, SUPPORTED_SCRIPTS, UNSUPPORTED_SCRIPTS
 from ui.escaping import escape_markdown
 from ui.figures.nearest import nearest_table

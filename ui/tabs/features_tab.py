@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.capabilities.features import DEFAULT_TOP_K, MAX_TOP_K
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID
 from ui.handlers.features import make_features_handlers
 from ui.inputs import NumberInput, SliderInput

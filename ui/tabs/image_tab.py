@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.core.config import REPO_ROOT
 from backend.core.errors import ModelUnavailable
+from backend.core.settings import REPO_ROOT
 from scripts.render_image_examples import EXAMPLES, EXAMPLES_DIR
 from ui.escaping import escape_markdown
 from ui.figures.image import SCRIPT_LIMIT

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.capabilities.distillation import DEFAULT_STUDENT, STUDENT_KINDS
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from backend.data.labelled_sets import bundled_eval_set
 from ui.handlers.labs import NO_COMPARISON, make_distill_handler, make_transfer_handler
 from ui.inputs import NumberInput, SliderInput

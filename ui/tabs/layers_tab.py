@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID
 from ui.handlers.layers import make_layers_handlers
 from ui.tabs import model_choices

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.analysis.projection import METHODS
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID, bundled_corpus
 from ui.handlers.map import make_map_handlers
 from ui.inputs import NumberInput

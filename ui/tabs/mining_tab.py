@@ -11,7 +11,7 @@ from backend.capabilities.mining import (
     DEFAULT_THRESHOLD,
     MAX_K,
 )
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID, bundled_corpus
 from ui.handlers.mining import DEFAULT_OPTIONS, make_mining_handlers
 from ui.inputs import NumberInput, SliderInput

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID, bundled_corpus
 from ui.inputs import SliderInput
 from ui.neutralisation import neutralise_inputs

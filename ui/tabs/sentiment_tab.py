@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.core.config import REPO_ROOT, SENTIMENT_BASELINE
+from backend.core.catalogue import SENTIMENT_BASELINE
+from backend.core.settings import REPO_ROOT
 from backend.data.labelled_sets import bundled_eval_set
 from ui.handlers.sentiment import NO_BASELINE, make_sentiment_eval_handler, make_sentiment_handler
 from ui.tabs import model_choices

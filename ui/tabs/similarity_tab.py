@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from backend.data.examples import similarity_example_sets
 from ui.figures.similarity import PAIR_COLUMN_WIDTHS
 from ui.handlers.similarity import NO_COMPARISON, make_similarity_handler

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.capabilities.retrieval import corpus_languages
-from backend.core.config import REPO_ROOT
+from backend.core.settings import REPO_ROOT
 from ui.figures.text import language_label
 from ui.handlers.speech import make_speech_handler, on_speech_send
 

