@@ -170,3 +170,51 @@ def test_no_long_module_without_a_reason():
             if len(lines) > LONG_MODULE and "Over 400 lines:" not in head:
                 offenders.append(f"{path.relative_to(ROOT)}: {len(lines)} lines")
     assert not offenders, offenders
+
+
+def _top_level_names(path: Path) -> set[str]:
+    """Names a module binds at its top level by definition or assignment (not by import)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.col_offset == 0:
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.col_offset == 0:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def test_every_backend_import_names_the_defining_module():
+    """``from backend.X import name`` names the module that defines ``name``: no module re-exports
+    another's names, so a moved function has one home and every caller says where it is."""
+    known = _modules("backend")
+    defined = {name: _top_level_names(path) for name, path in known.items()}
+    offenders = []
+    for folder in ("backend", "ui", "tests", "bench", "scripts"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.ImportFrom) and not node.level
+                        and (node.module or "").startswith("backend.")):
+                    continue
+                if node.module not in known:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: no module {node.module}")
+                    continue
+                offenders += [f"{path.relative_to(ROOT)}:{node.lineno}: {node.module} does not define {a.name}"
+                              for a in node.names
+                              if a.name not in defined[node.module] and f"{node.module}.{a.name}" not in known]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_architecture_doc_names_real_files_and_every_floor():
+    """docs/architecture.md: every `backend/...`, `ui/...` path it names exists, and it has a row for
+    every floor of FLOORS."""
+    import re
+
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"`((?:backend|ui|tests)/[\w/<>.-]+?)`", doc))
+    missing = [p for p in paths if "<" not in p and not (ROOT / p.rstrip("/")).exists()]
+    assert not missing, missing
+    for prefixes in FLOORS:
+        for prefix in prefixes:
+            path = prefix.replace(".", "/")
+            assert f"`{path}/`" in doc or f"`{path}.py`" in doc, f"docs/architecture.md has no row for {path}"

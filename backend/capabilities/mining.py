@@ -83,7 +83,7 @@ class MiningResult:
 def _knn(queries: np.ndarray, base: np.ndarray, k: int, settings, timings: dict) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest rows of ``base`` for every query: cosines (n, k) and row numbers (n, k).
     Adds the index build and search seconds to ``timings["index"]`` and ``timings["knn"]``."""
-    from backend.vectors.index import _set_search_param, build_index, calibrate_search, index_factory_string
+    from backend.vectors.index import set_search_param, build_index, calibrate_search, index_factory_string
 
     start = time.perf_counter()
     # Exact while a batched search is cheap (settings.limits.mine_exact_max), then the tiers of Search
@@ -93,7 +93,7 @@ def _knn(queries: np.ndarray, base: np.ndarray, k: int, settings, timings: dict)
     index = build_index(base, factory)
     # As in Search: the cheapest efSearch / nprobe that reaches recall@10 >= 0.95 on this data.
     search_param, _ = calibrate_search(index, base, factory)
-    _set_search_param(index, search_param, k)
+    set_search_param(index, search_param, k)
     built = time.perf_counter()
     sims, ids = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
     sims = np.where(ids < 0, np.nan, sims)  # an approximate index may return fewer than k (id -1)

