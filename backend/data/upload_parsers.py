@@ -55,6 +55,12 @@ def read_text_upload(path: Path, name: str, settings: Settings) -> tuple[list[tu
     return numbered, total, langs
 
 
+def decode_text(data: bytes, name: str) -> str:
+    """An upload's bytes as text (UTF-8 with or without BOM, or UTF-16 with its BOM); a binary or
+    undecodable file raises InvalidInput naming ``name``."""
+    return _decode(data, name)
+
+
 def _decode(data: bytes, name: str) -> str:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidInput(f"{name} looks binary (it contains NUL bytes). Upload a UTF-8 text file.")

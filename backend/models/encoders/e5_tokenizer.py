@@ -84,6 +84,25 @@ class E5Tokenizer:
             ids.extend([token_id] * max(1, end - start) if token_id == self.unk else [token_id])
         return ids
 
+    def content_with_spans(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """One text's content ids (as ``content_ids``) and each token's character span [start, end)
+        in ``text`` itself (before the code-point map), for word-level views."""
+        cut = text.split("\x00", 1)[0]
+        origin: list[int] = []  # for each character of the normalised text, its index in ``text``
+        for k, ch in enumerate(cut):
+            origin.extend([k] * len(self._table.get(ord(ch), ch)))
+        origin.append(len(cut))
+        normalised = self.normalise(text)
+        encoding = self._tokenizer.encode(normalised, add_special_tokens=False)
+        ids, spans = [], []
+        for token_id, (start, end) in zip(encoding.ids, encoding.offsets):
+            pieces = range(start, end) if token_id == self.unk and end - start > 1 else [None]
+            for k in pieces:  # one <unk> per unknown character, as content_ids
+                s, e = (start, end) if k is None else (k, k + 1)
+                ids.append(token_id)
+                spans.append((origin[s], origin[e - 1] + 1) if e > s else (origin[s], origin[s]))
+        return ids, spans
+
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text with <s> and </s>, untruncated: ``E5().token_count(text)``."""
         return [len(ids) + 2 for ids in self.content_ids(texts)]

@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from backend.core.catalogue import ModelSpec
-from backend.core.errors import ModelUnavailable, model_load_failed
+from backend.core.errors import LimitExceeded, ModelUnavailable, model_load_failed
 from backend.core.normalise import l2_normalise
 from backend.core.settings import Settings
 from backend.models.encoders.base import Encoder
@@ -72,7 +72,7 @@ class HiddenStatesModel(LoadedModel):
     """A transformer read layer by layer: ``pooled_layers(texts)`` -> float32 (L + 1, n, d)."""
 
     def __init__(self, spec: ModelSpec, model, tokenizer, max_length: int, do_lower_case: bool = False,
-                 mean_pooled: bool = True, engine_note: str = "", prefix: str | None = None):
+                 mean_pooled: bool = True, engine_note: str = "", prefix: str | None = None, token_spans=None):
         from importlib.metadata import version
 
         super().__init__(spec)  # its lock: one forward pass at a time, the host has few cores
@@ -82,6 +82,8 @@ class HiddenStatesModel(LoadedModel):
         self.do_lower_case = do_lower_case
         self.mean_pooled = mean_pooled
         self.prefix = spec.prefix if prefix is None else prefix
+        # a callable: prepared text -> (ids with the specials, [(start, end) | None] per token)
+        self.token_spans = token_spans
         self.device = next(model.parameters()).device
         self.fingerprint = (f"{spec.id}|layers-torch{version('torch')}-transformers{version('transformers')}"
                             f"-{self.device.type}{engine_note}|mean|l2")
@@ -122,6 +124,92 @@ class HiddenStatesModel(LoadedModel):
             return np.zeros((self.n_layers + 1, 0, dim), dtype=np.float32)
         return np.stack([l2_normalise(layer) for layer in out])
 
+    def token_layers(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[TokenLayers]:
+        """Every layer's token states of each text (one forward pass per batch gives all layers),
+        with each token's character span in the text as given (None: a special token or the
+        model's prefix). The mean of a text's states at a layer is ``pooled_layers``' vector there
+        before normalisation. A text over the model's length raises LimitExceeded."""
+        import torch
+
+        if self.token_spans is None:
+            raise ModelUnavailable(f"{self.spec.id} cannot map its tokens to characters; pick another model.")
+        encoded = [self._spans_of(t) for t in texts]
+        for k, (ids, _) in enumerate(encoded):
+            if len(ids) > self.max_length:
+                raise LimitExceeded(f"Text {k + 1} is {len(ids)} tokens long for {self.spec.id}, over its limit of "
+                                    f"{self.max_length} (special tokens included); shorten it.")
+        order = np.argsort([len(ids) for ids, _ in encoded], kind="stable")
+        out: list[TokenLayers | None] = [None] * len(texts)
+        pad = int(getattr(self.model.config, "pad_token_id", 0) or 0)
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                rows = order[start:start + batch_size]
+                width = max(len(encoded[r][0]) for r in rows)
+                ids = np.full((len(rows), width), pad, dtype=np.int64)
+                mask = np.zeros((len(rows), width), dtype=np.int64)
+                for b, r in enumerate(rows):
+                    ids[b, :len(encoded[r][0])] = encoded[r][0]
+                    mask[b, :len(encoded[r][0])] = 1
+                hidden = self.model(input_ids=torch.as_tensor(ids, device=self.device),
+                                    attention_mask=torch.as_tensor(mask, device=self.device),
+                                    output_hidden_states=True).hidden_states
+                stacked = torch.stack(hidden, dim=1).float().cpu().numpy()  # (b, L + 1, T, d)
+                for b, r in enumerate(rows):
+                    n = len(encoded[r][0])
+                    out[r] = TokenLayers(stacked[b, :, :n].copy(), tuple(encoded[r][1]))
+        return out  # type: ignore[return-value]
+
+    def _spans_of(self, text: str) -> tuple[list[int], list[tuple[int, int] | None]]:
+        prepared, origin = _char_origin(text, self.prefix, self.do_lower_case)
+        ids, spans = self.token_spans(prepared)
+        mapped = []
+        for span in spans:
+            if span is None or span[1] <= span[0]:
+                mapped.append(None)
+                continue
+            chars = [origin[k] for k in range(span[0], min(span[1], len(origin))) if origin[k] >= 0]
+            mapped.append((min(chars), max(chars) + 1) if chars else None)
+        return ids, mapped
+
+
+@dataclass(frozen=True)
+class TokenLayers:
+    """One text's token states at every layer: states float32 (L + 1, T, d) (specials included),
+    spans: each token's character span [start, end) in the text, None for a special or prefix token."""
+
+    states: np.ndarray
+    spans: tuple[tuple[int, int] | None, ...]
+
+
+def _char_origin(text: str, prefix: str, lower: bool) -> tuple[str, list[int]]:
+    """The text the model reads (prefix + text, lower-cased if the model does) and, for each of its
+    characters, the index in ``text`` it comes from (-1: the prefix)."""
+    origin = [-1] * len(prefix)
+    parts = [prefix.lower() if lower else prefix]
+    for k, ch in enumerate(text):
+        out = ch.lower() if lower else ch
+        parts.append(out)
+        origin.extend([k] * len(out))
+    return "".join(parts), origin
+
+
+def _hf_spans(tokenizer):
+    def spans(text: str):
+        batch = tokenizer(text, truncation=False, return_offsets_mapping=True, return_special_tokens_mask=True)
+        return (list(batch["input_ids"]),
+                [None if special else (int(s), int(e))
+                 for (s, e), special in zip(batch["offset_mapping"], batch["special_tokens_mask"])])
+
+    return spans
+
+
+def _e5_spans(e5_tokenizer):
+    def spans(text: str):
+        ids, content = e5_tokenizer.content_with_spans(text)
+        return [e5_tokenizer.bos, *ids, e5_tokenizer.eos], [None, *content, None]
+
+    return spans
+
 
 def _hf_tokenizer(tokenizer, spec: ModelSpec):
     def encode(texts: list[str], max_length: int):
@@ -132,7 +220,7 @@ def _hf_tokenizer(tokenizer, spec: ModelSpec):
 
 
 def _load_transformer(spec: ModelSpec, layout: _Layout, settings: Settings, engine_note: str = "",
-                      tokenizer=None, prefix: str | None = None) -> HiddenStatesModel:
+                      tokenizer=None, prefix: str | None = None, token_spans=None) -> HiddenStatesModel:
     from transformers import AutoModel, AutoTokenizer
 
     from backend.core.devices import pick_device
@@ -142,8 +230,9 @@ def _load_transformer(spec: ModelSpec, layout: _Layout, settings: Settings, engi
         # Never trust_remote_code: a model repo must not run code on our host.
         model = AutoModel.from_pretrained(str(layout.transformer_dir), trust_remote_code=False)
         if tokenizer is None:
-            tokenizer = _hf_tokenizer(AutoTokenizer.from_pretrained(str(layout.transformer_dir),
-                                                                    trust_remote_code=False), spec)
+            hf_tokenizer = AutoTokenizer.from_pretrained(str(layout.transformer_dir), trust_remote_code=False)
+            tokenizer = _hf_tokenizer(hf_tokenizer, spec)
+            token_spans = _hf_spans(hf_tokenizer) if hf_tokenizer.is_fast else None
     except Exception as exc:  # noqa: BLE001 - any failure to parse a model is "unavailable"
         raise model_load_failed(spec.id, str(layout.transformer_dir), exc,
                                 "The packaged all-MiniLM-L6-v2 shows layers offline.") from exc
@@ -152,7 +241,7 @@ def _load_transformer(spec: ModelSpec, layout: _Layout, settings: Settings, engi
         model = model.half()
     max_length = min(layout.max_length, int(getattr(model.config, "max_position_embeddings", 512) or 512))
     return HiddenStatesModel(spec, model, tokenizer, max_length, layout.do_lower_case, layout.mean_pooled,
-                             engine_note, prefix)
+                             engine_note, prefix, token_spans)
 
 
 def load_layer_model(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
@@ -185,7 +274,8 @@ def _converted_e5(spec: ModelSpec, settings: Settings) -> HiddenStatesModel:
     # sentence of the bundled corpus and the CLDR names.
     layout = _Layout(directory, DEFAULT_MAX_LENGTH, False, True)
     return _load_transformer(spec, layout, settings, engine_note="-converted-e5", prefix=E5_QUERY_PREFIX,
-                             tokenizer=lambda texts, max_length: e5_tokenizer.encode_batch(texts, max_length))
+                             tokenizer=lambda texts, max_length: e5_tokenizer.encode_batch(texts, max_length),
+                             token_spans=_e5_spans(e5_tokenizer))
 
 
 class MeanPooledEncoder(Encoder):
