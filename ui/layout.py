@@ -14,6 +14,7 @@ import gradio as gr  # noqa: E402
 
 from backend.core.settings import Settings  # noqa: E402
 from ui.handlers.corpus import make_corpus_handlers
+from ui.tabs.alignment_tab import render_alignment_tab
 from ui.tabs.diagnostics_tab import render_diagnostics_tab
 from ui.tabs.features_tab import render_features_tab
 from ui.tabs.image_tab import render_image_tab
@@ -51,6 +52,7 @@ def build_app(registry) -> gr.Blocks:
             render_mining_tab(registry)
             render_features_tab(registry, corpus_handlers)
             render_layers_tab(registry)
+            render_alignment_tab(registry)
             render_sentiment_tab(registry)
             render_labs_tab(registry)
             render_speech_tab(registry, similarity_text)

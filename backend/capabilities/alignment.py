@@ -56,6 +56,14 @@ def default_layer(model_id: str, method: str = "argmax", n_layers: int | None = 
     return None if n_layers is None else round(2 * n_layers / 3)
 
 
+def gold_example_files() -> tuple[str, str]:
+    """The bundled gold set's pairs and links as files a browser may be handed (temp copies)."""
+    from backend.data.alignment_files import GOLD_LINKS, GOLD_PAIRS
+
+    return (content_file("alignment", GOLD_PAIRS.name, GOLD_PAIRS.read_bytes()),
+            content_file("alignment", GOLD_LINKS.name, GOLD_LINKS.read_bytes()))
+
+
 def _check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
     if value not in choices:
         raise InvalidInput(f"Unknown {what} {str(value)[:40]!r}: choose one of {', '.join(choices)}.")
