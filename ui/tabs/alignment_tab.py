@@ -21,10 +21,8 @@ def render_alignment_tab(registry) -> None:
     with gr.Tab("Alignment", id="alignment"):
         with gr.Row():
             with gr.Column(scale=3):
-                source = gr.Textbox(EXAMPLE[0], label="Source sentence", elem_id="alignment-source",
-                                    max_length=settings.limits.max_chars_per_sentence)
-                target = gr.Textbox(EXAMPLE[1], label="Target sentence", elem_id="alignment-target",
-                                    max_length=settings.limits.max_chars_per_sentence)
+                source = gr.Textbox(EXAMPLE[0], label="Source sentence", elem_id="alignment-source")
+                target = gr.Textbox(EXAMPLE[1], label="Target sentence", elem_id="alignment-target")
                 with gr.Row():
                     model = gr.Dropdown(models, value=default, label="Model", elem_id="alignment-model",
                                         allow_custom_value=True)
