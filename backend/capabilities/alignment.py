@@ -243,7 +243,7 @@ def align_eval(registry, pairs: str | None, gold: str | None = None, model_id: s
     """Align every pair of the TSV ``pairs`` at every layer; score against the Pharaoh ``gold`` if given."""
     settings = registry.settings
     if not pairs:
-        raise InvalidInput("Upload a file of sentence pairs: one pair a line, source<TAB>target.")
+        raise InvalidInput("Upload a file of sentence pairs: one pair a line, the source, a tab, the target.")
     method = _check_choice(method or "argmax", METHODS, "alignment method")
     words = _check_choice(words or "spaces", WORD_MODES, "word splitting")
     pairs_name = pairs_name or "The pairs file"

@@ -36,7 +36,7 @@ def read_pairs(path: str | Path, name: str, settings: Settings) -> list[tuple[st
     if lines and lines[0].strip().lower() == PAIRS_HEADER:
         lines = lines[1:]
     if not lines:
-        raise InvalidInput(f"{name} has no pairs. Write one pair a line: source<TAB>target.")
+        raise InvalidInput(f"{name} has no pairs. Write one pair a line: the source, a tab, the target.")
     if len(lines) > settings.limits.max_align_pairs:
         raise LimitExceeded(f"{name} has {len(lines):,} pairs; the limit is {settings.limits.max_align_pairs:,}. "
                             "Split the file.")
@@ -44,7 +44,7 @@ def read_pairs(path: str | Path, name: str, settings: Settings) -> list[tuple[st
     for k, line in enumerate(lines, start=1):
         parts = line.split("\t")
         if len(parts) != 2:
-            raise InvalidInput(f"{name}, line {k}: expected source<TAB>target (one tab), found {len(parts) - 1} "
+            raise InvalidInput(f"{name}, line {k}: expected the source, a tab, the target (one tab), found {len(parts) - 1} "
                                "tabs.")
         pairs.append((parts[0], parts[1]))
     return pairs

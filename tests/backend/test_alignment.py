@@ -206,7 +206,7 @@ def test_each_error_has_its_own_message(registry, tmp_path):
         align_eval(registry, pairs, _file(tmp_path, "short.txt", "0-0\n"), "all-MiniLM-L6-v2")
     with pytest.raises(InvalidInput, match="line 2: The target sentence is empty"):
         align_eval(registry, _file(tmp_path, "gap.tsv", "a\tb\nc\t \n"), None, "all-MiniLM-L6-v2")
-    with pytest.raises(InvalidInput, match="line 1: expected source<TAB>target"):
+    with pytest.raises(InvalidInput, match="line 1: expected the source, a tab, the target"):
         align_eval(registry, _file(tmp_path, "notab.tsv", "no tab here\n"), None, "all-MiniLM-L6-v2")
 
 
