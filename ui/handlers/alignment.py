@@ -5,7 +5,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from backend.capabilities.alignment import align_eval, align_pair, pharaoh_file
+from backend.capabilities.alignment import align_eval, align_pair, default_layer, pharaoh_file
 from ui.errors import progress_callback, user_facing
 from ui.figures import alignment as figures
 from ui.figures import plot_payload
@@ -47,4 +47,10 @@ def make_alignment_handlers(registry):
         return (plot_payload(figures.eval_figure(lines)), figures.eval_markdown(lines), pharaoh_file(result),
                 result.to_dict(), lines)
 
-    return on_align, on_align_eval
+    def on_alignment_default_layer(model, method):
+        """The layer field follows the model and method: their best layer on the bundled gold set
+        (unchanged for a model not measured there)."""
+        layer = default_layer(str(model), str(method))
+        return gr.update() if layer is None else layer
+
+    return on_align, on_align_eval, on_alignment_default_layer

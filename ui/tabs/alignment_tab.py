@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.analysis.word_alignment import METHODS
-from backend.capabilities.alignment import gold_example_files
+from backend.capabilities.alignment import default_layer, gold_example_files
 from backend.core.settings import REPO_ROOT
 from ui.handlers.alignment import NO_COMPARISON, make_alignment_handlers
 from ui.inputs import NumberInput
@@ -15,7 +15,7 @@ EXAMPLE = ("The witness did not tell the truth.", "Le témoin n'a pas dit la vé
 
 
 def render_alignment_tab(registry) -> None:
-    on_align, on_eval = make_alignment_handlers(registry)
+    on_align, on_eval, on_default_layer = make_alignment_handlers(registry)
     settings = registry.settings
     models = model_choices(settings, "layers")
     default = models[0][1] if models else None
@@ -31,7 +31,8 @@ def render_alignment_tab(registry) -> None:
                                           value=settings.contrast_model(), label="Compare with (at its best layer)",
                                           elem_id="alignment-compare", allow_custom_value=True)
                 with gr.Row():
-                    layer = NumberInput(None, label="Layer (empty = the model's best on the bundled gold set)",
+                    layer = NumberInput(default_layer(default, "argmax") if default else None,
+                                        label="Layer (set to the model's best on the bundled gold set)",
                                         minimum=0, step=1, elem_id="alignment-layer")
                     method = gr.Radio(list(METHODS), value="argmax", label="Method", elem_id="alignment-method")
                     words = gr.Radio(["auto", "spaces"], value="auto", label="Words", elem_id="alignment-words",
@@ -54,6 +55,9 @@ def render_alignment_tab(registry) -> None:
                                  elem_id="alignment-contributions-table", wrap=True, max_height=420)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="align", elem_id="alignment-json")
+        for control in (model, method):
+            control.change(on_default_layer, inputs=[model, method], outputs=layer, api_visibility="private",
+                           queue=False)
         run.click(on_align, inputs=[source, target, model, layer, method, words, compare],
                   outputs=[heat_a, picture_a, heat_b, picture_b, bars, table, summary, payload], api_name="align")
 
