@@ -39,6 +39,9 @@ def feature_heatmap(result: SentenceFeatures) -> go.Figure:
     return fig
 
 
+TOP_COLUMNS = ["#", "lang", "sentence", "rank", "feature", "activation", "label", "shared"]
+
+
 def top_features_table(result: SentenceFeatures) -> pd.DataFrame:
     """One row per (sentence, feature): rank, activation, label, whether shared across languages."""
     shared = {f for f, _ in result.shared}
@@ -48,7 +51,7 @@ def top_features_table(result: SentenceFeatures) -> pd.DataFrame:
             rows.append({"#": i + 1, "lang": lang, "sentence": shorten(sentence, 60), "rank": rank, "feature": f,
                          "activation": round(v, 3), "label": result.labels.get(f, ""),
                          "shared": "✓" if f in shared else ""})
-    return pd.DataFrame(rows, columns=["#", "lang", "sentence", "rank", "feature", "activation", "label", "shared"])
+    return pd.DataFrame(rows, columns=TOP_COLUMNS)
 
 
 def shared_markdown(result: SentenceFeatures) -> str:
@@ -146,6 +149,9 @@ def card_markdown(lookup: FeatureLookup) -> str:
             f"**{cls}**\n\nBy language: {langs}\n\nStrongest strings:\n{tops}")
 
 
+LOOKUP_COLUMNS = ["row", "lang", "activation", "text"]
+
+
 def lookup_table(lookup: FeatureLookup) -> pd.DataFrame:
     rows = [{"row": s.row, "lang": s.lang, "activation": round(s.value, 3), "text": s.text} for s in lookup.sentences]
-    return pd.DataFrame(rows, columns=["row", "lang", "activation", "text"])
+    return pd.DataFrame(rows, columns=LOOKUP_COLUMNS)

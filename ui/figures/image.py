@@ -7,7 +7,7 @@ from backend.capabilities.similarity import SimilarityResult
 from backend.core.catalogue import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
 from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, SUPPORTED_SCRIPTS, UNSUPPORTED_SCRIPTS
 from ui.escaping import escape_markdown
-from ui.figures.nearest import nearest_table
+from ui.figures.nearest import NEAREST_COLUMNS, nearest_table
 from ui.figures.text import language_label, shorten
 
 MAX_DISPLAY_SIDE = 1600  # the picture sent back to the browser; boxes are scaled with it
@@ -69,11 +69,14 @@ def _sources(reading):
         yield "caption", reading.caption.features
 
 
+NEAREST_BY_SOURCE_COLUMNS = ["from", *NEAREST_COLUMNS]
+
+
 def nearest_by_source(reading) -> pd.DataFrame:
     """Nearest corpus sentences to the picture's text and to the caption, one table."""
     frames = [nearest_table(f.nearest).assign(**{"from": source}) for source, f in _sources(reading)]
     if not frames:
-        return pd.DataFrame([], columns=["from", *nearest_table(()).columns])
+        return pd.DataFrame([], columns=NEAREST_BY_SOURCE_COLUMNS)
     table = pd.concat(frames, ignore_index=True)
     return table[["from", *[c for c in table.columns if c != "from"]]]
 

@@ -5,6 +5,7 @@ import gradio as gr
 
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID
+from ui.figures.diagnostics import CONFUSION_COLUMNS, LANGUAGE_COLUMNS
 from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
 from ui.tabs.layers_tab import render_neutralisation_comparison
@@ -39,9 +40,10 @@ def render_diagnostics_tab(registry, handlers) -> None:
         heatmap = gr.Plot(label="P@1, row = source, column = target", elem_id="diagnostics-heatmap")
         warnings = gr.Markdown(elem_id="diagnostics-warnings")
         per_language = gr.Dataframe(label="Per language: alignment, hubness, tokenizer fertility",
-                                    elem_id="diagnostics-languages-table", wrap=True)
+                                    elem_id="diagnostics-languages-table", wrap=True, headers=LANGUAGE_COLUMNS)
         confusions = gr.Dataframe(label="Top confusions (what the model retrieved instead)",
-                                  elem_id="diagnostics-confusions", wrap=True, max_height=420)
+                                  elem_id="diagnostics-confusions", wrap=True, max_height=420,
+                                  headers=CONFUSION_COLUMNS)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="bitext", elem_id="diagnostics-json")
         run.click(on_bitext, inputs=[corpus, model, languages, scoring, neutralise, rank],

@@ -6,6 +6,7 @@ import gradio as gr
 from backend.capabilities.distillation import DEFAULT_STUDENT, STUDENT_KINDS
 from backend.core.settings import REPO_ROOT
 from backend.data.labelled_sets import bundled_eval_set
+from ui.figures.labs import DISTILL_COLUMNS
 from ui.handlers.labs import NO_COMPARISON, make_distill_handler, make_transfer_handler
 from ui.inputs import NumberInput, SliderInput
 from ui.tabs import model_choices
@@ -61,7 +62,7 @@ def render_labs_tab(registry) -> None:
         d_plot = gr.Plot(label="Accuracy and agreement vs T", elem_id="distill-chart")
         d_summary = gr.Markdown(elem_id="distill-summary")
         d_table = gr.Dataframe(label="The student on each language (out of fold, 95% intervals)",
-                               elem_id="distill-table")
+                               elem_id="distill-table", headers=DISTILL_COLUMNS)
         d_p_at_1 = gr.Plot(label="Bitext P@1: static vectors vs the teacher", elem_id="distill-p-at-1")
         with gr.Accordion("JSON (the API's answer)", open=False):
             d_payload = gr.JSON(label="distill", elem_id="distill-json")

@@ -5,6 +5,8 @@ import gradio as gr
 
 from backend.capabilities.retrieval import corpus_languages
 from backend.core.settings import REPO_ROOT
+from ui.figures.nearest import NEAREST_COLUMNS
+from ui.figures.speech import SEGMENT_COLUMNS
 from ui.figures.text import language_label
 from ui.handlers.speech import make_speech_handler, on_speech_send
 
@@ -36,9 +38,10 @@ def render_speech_tab(registry, similarity_text: gr.Textbox | None = None) -> No
         send = gr.Button("Send the transcript to the Similarity tab", size="sm", elem_id="speech-send",
                          visible=similarity_text is not None)
         with gr.Row():
-            segments = gr.Dataframe(label="Segments (seconds)", elem_id="speech-segments", wrap=True)
+            segments = gr.Dataframe(label="Segments (seconds)", elem_id="speech-segments", wrap=True,
+                                    headers=SEGMENT_COLUMNS)
             hits = gr.Dataframe(label="Nearest corpus sentences in other languages", elem_id="speech-hits",
-                                wrap=True)
+                                wrap=True, headers=NEAREST_COLUMNS)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="transcribe", elem_id="speech-json")
 
