@@ -38,6 +38,9 @@ CSS = """
 .table-wrap th .header, .table-wrap th .cell-wrap, .table-wrap th .header-content {
   word-break: normal !important; overflow-wrap: normal !important; hyphens: manual;
 }
+/* Each table cell and each line typed in a box takes its direction from its own first strong
+   character (like dir="auto"): an Arabic line reads right to left, an English one beside it does not. */
+.table-wrap .body-cell, .gradio-container textarea { unicode-bidi: plaintext; }
 @media (max-width: 760px) {
   .table-wrap th, .table-wrap .body-cell { min-width: 6.5em !important; }
 }

@@ -9,6 +9,7 @@ from tests.support.results import HOSTILE
 from ui.escaping import code_span, escape_markdown, escape_plotly
 from ui.figures import diagnostics, image, labs, nearest, search, sentiment, similarity, speech
 from ui.figures import map as map_fig
+from ui.figures.text import shorten
 
 
 def _no_raw_hostile(fig) -> str:
@@ -25,7 +26,12 @@ def test_similarity_figures():
     table = similarity.similarity_pairs_table(analysis.main)
     assert list(table.columns) == similarity.PAIR_COLUMNS and len(table) == len(analysis.main.pairs)
     md = similarity.comparison_markdown(analysis.comparison, analysis.main.sentences, analysis.main.languages)
-    assert "<img" not in md and "Cross-language matches" in md
+    assert "<img" not in md.replace(escape_markdown(HOSTILE), "") and "Cross-language matches" in md
+    cmp = analysis.comparison
+    assert f"of at most {cmp.possible_cross_matches} that these 5 sentences can form" in md
+    assert cmp.possible_cross_matches == 2  # en, de, en, zh, fr: five sentences make two disjoint pairs
+    for p in cmp.only_a + cmp.only_b:  # every sentence quoted is an isolate, so right-to-left text stays put
+        assert f"<bdi>{escape_markdown(shorten(analysis.main.sentences[p.i], 50))}</bdi>" in md
 
 
 def test_search_and_diagnostics_figures():

@@ -6,7 +6,7 @@ import pandas as pd
 from backend.capabilities.similarity import SimilarityResult
 from backend.core.catalogue import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
 from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, SUPPORTED_SCRIPTS, UNSUPPORTED_SCRIPTS
-from ui.escaping import escape_markdown
+from ui.escaping import escape_markdown, isolated_markdown
 from ui.figures.nearest import NEAREST_COLUMNS, nearest_table
 from ui.figures.text import language_label, shorten
 
@@ -56,7 +56,7 @@ def reading_markdown(reading) -> str:
     if reading.caption is not None:
         c = reading.caption
         parts.append(f"**Caption** ({escape_markdown(language_label(c.features.language.lang))}, by "
-                     f"{escape_markdown(c.model_id)}): “{escape_markdown(c.features.text)}”")
+                     f"{escape_markdown(c.model_id)}): “{isolated_markdown(c.features.text)}”")
     elif reading.caption_note and reading.caption_note != CAPTION_GUIDANCE:
         parts.append(f"ℹ️ No caption: {escape_markdown(reading.caption_note)}")
     return "\n\n".join(parts)
@@ -106,4 +106,4 @@ def caption_similarity_table(result: SimilarityResult | None) -> pd.DataFrame:
 def caption_markdown(analysis) -> str:
     g = analysis.caption_language
     return (f"**Caption** ({escape_markdown(language_label(g.lang))}, by {escape_markdown(analysis.model_id)}): "
-            f"“{escape_markdown(analysis.caption)}”")
+            f"“{isolated_markdown(analysis.caption)}”")
