@@ -141,3 +141,12 @@ def test_layer_figure_draws_each_models_confidence_band_around_its_line():
         upper, lower = list(band.y[:k]), list(band.y[k:])[::-1]
         assert upper == [hi for _, hi in c.p_at_1_ci] and lower == [lo for lo, _ in c.p_at_1_ci]
         assert all(lo <= p <= hi and hi - lo > 0 for lo, p, hi in zip(lower, c.p_at_1, upper))
+
+
+def test_labs_notes_fold_without_losing_a_word():
+    from ui.tabs.labs_tab import EXPLANATION, explanation_parts
+
+    lead, transfer, distillation = explanation_parts()
+    assert lead.startswith("**What am I looking at?**") and len(lead) < 800  # a short lead above the controls
+    assert transfer.startswith("**Transfer lab.**") and distillation.startswith("**Distillation lab.**")
+    assert " ".join((lead + transfer + distillation).split()) == " ".join(EXPLANATION.split())
