@@ -149,4 +149,4 @@ def test_labs_notes_fold_without_losing_a_word():
     lead, transfer, distillation = explanation_parts()
     assert lead.startswith("**What am I looking at?**") and len(lead) < 800  # a short lead above the controls
     assert transfer.startswith("**Transfer lab.**") and distillation.startswith("**Distillation lab.**")
-    assert " ".join((lead + transfer + distillation).split()) == " ".join(EXPLANATION.split())
+    assert " ".join(" ".join((lead, transfer, distillation)).split()) == " ".join(EXPLANATION.split())
