@@ -150,3 +150,14 @@ def test_labs_notes_fold_without_losing_a_word():
     assert lead.startswith("**What am I looking at?**") and len(lead) < 800  # a short lead above the controls
     assert transfer.startswith("**Transfer lab.**") and distillation.startswith("**Distillation lab.**")
     assert " ".join(" ".join((lead, transfer, distillation)).split()) == " ".join(EXPLANATION.split())
+
+
+def test_speech_example_clip_is_bundled_with_its_licence():
+    import soundfile as sf
+
+    from scripts.make_speech_example import EXAMPLE
+
+    info = sf.info(str(EXAMPLE))
+    assert info.samplerate == 16_000 and info.channels == 1 and 1 < info.duration < 10
+    licence = (EXAMPLE.parent / "LICENSE.txt").read_text()
+    assert EXAMPLE.name in licence and "CC0-1.0" in licence
