@@ -1,8 +1,8 @@
 """Similarity invariants with the real packaged models."""
+import itertools
+
 import numpy as np
 import pytest
-
-import itertools
 
 from backend.capabilities.similarity import (
     compare_models,

@@ -22,3 +22,13 @@ def test_tables_use_the_text_font_and_wrap_headers_between_words():
     # checked in the browser (tests/e2e/test_tables_page.py); here, that the rules are still there
     assert "font-family: var(--font) !important" in CSS
     assert "word-break: normal !important" in CSS and "unicode-bidi: plaintext" in CSS
+
+
+def test_diagnostics_opens_on_the_corpus_that_is_off_the_ceiling(registry):
+    from backend.data.corpus import CLDR_TERRITORIES_ID
+
+    demo = build_app(registry)
+    corpus = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "diagnostics-corpus")
+    assert corpus.value == CLDR_TERRITORIES_ID  # measured in tests/backend/test_search_and_bitext.py
+    layers = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "layers-corpus")
+    assert layers.value == "bundled"  # the other tabs keep theirs
