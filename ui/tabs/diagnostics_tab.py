@@ -11,7 +11,7 @@ from ui.tabs import model_choices
 from ui.tabs.layers_tab import render_neutralisation_comparison
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "diagnostics.md").read_text(encoding="utf-8")
-TERRITORIES_LABEL = "CLDR territory names (~290 places × 8 languages; harder than the bundled sentences)"
+TERRITORIES_LABEL = "CLDR territory names (~260 places × 8 languages; harder than the bundled sentences)"
 
 
 def render_diagnostics_tab(registry, handlers) -> None:
