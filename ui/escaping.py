@@ -4,6 +4,8 @@
 - ``escape_markdown``: literal text inside Gradio Markdown (``& < >`` as entities, then Markdown
   punctuation backslashed, on one line).
 - ``code_span``: a Markdown code span that no backtick in the text can close early.
+- ``isolated_markdown``: a user's sentence inside Markdown prose, escaped and in a ``<bdi>``, so an
+  Arabic or Hebrew sentence keeps its own direction and does not reorder the words around it.
 - ``escape_plotly``: Plotly titles, axis and tick labels, legend names and hover text. Plotly
   renders a subset of HTML there (``<b>``, ``<br>``, ``<a href>``, ...) and decodes only a few named
   entities (``&lt;`` ``&gt;`` ``&amp;``, not ``&quot;``) and numeric ones, so ``html.escape`` would show
@@ -27,6 +29,14 @@ def escape_markdown(text: str) -> str:
     backslashed. Quotes stay as they are: ``&#x27;`` would have its ``#`` backslashed and show as typed."""
     text = html.escape(str(text), quote=False)
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+
+
+def isolated_markdown(text: str) -> str:
+    """``escape_markdown(text)`` as a bidirectional isolate: ``<bdi>`` (HTML5) takes its direction from
+    its first strong character, like ``dir="auto"``, and neither takes nor gives direction to what is
+    beside it. Without it "13·en “I have a meeting” ↔ 17·ar “لديّ اجتماع”; 1·en ..." shows the Arabic,
+    its closing quote, the separator and the next pair's number reordered as one right-to-left run."""
+    return f"<bdi>{escape_markdown(text)}</bdi>"
 
 
 def code_span(text: str) -> str:

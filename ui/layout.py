@@ -30,6 +30,21 @@ from ui.tabs.speech_tab import render_speech_tab
 CSS = """
 .gradio-container { max-width: 1400px !important; }
 #babelscope-header h1 { margin-bottom: 0; }
+/* Tables in the text font: Gradio draws them (a header <table> over rows of <div>s) in its
+   monospace, which doubles a sentence's width and has no glyphs for most scripts anyway. */
+.gradio-container .table-wrap, .gradio-container .table-wrap * { font-family: var(--font) !important; }
+/* Column headers wrap between words, never inside one ("acti-vation"): Gradio's wrap class breaks
+   anywhere. On a narrow screen every column keeps room for a word and the table scrolls sideways.
+   Gradio's CSS scoper mangles :is() lists, hence one selector per element. */
+.table-wrap th .header, .table-wrap th .cell-wrap, .table-wrap th .header-content {
+  word-break: normal !important; overflow-wrap: normal !important; hyphens: manual;
+}
+/* Each table cell and each line typed in a box takes its direction from its own first strong
+   character (like dir="auto"): an Arabic line reads right to left, an English one beside it does not. */
+.table-wrap .body-cell, .gradio-container textarea { unicode-bidi: plaintext; }
+@media (max-width: 760px) {
+  .table-wrap th, .table-wrap .body-cell { min-width: 6.5em !important; }
+}
 """
 
 HEADER = """# Babelscope

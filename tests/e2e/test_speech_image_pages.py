@@ -31,3 +31,21 @@ def test_speech_upload_transcribe_and_send_to_similarity(page: Page, app_url, sc
     page.get_by_role("button", name="Send the transcript to the Similarity tab").click()
     page.get_by_role("tab", name="Similarity").click()
     expect(page.get_by_label("Sentences, one per line, in any languages")).to_have_value(text)
+
+
+
+def test_speech_example_clip_is_there_to_press_and_gives_a_transcript(page: Page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Speech").click()
+    examples = page.locator("#speech-examples")
+    expect(examples).to_contain_text("Meine Großmutter")
+    examples.get_by_role("button").filter(has_text="German").first.click()  # a first visit's one press
+    expect(page.locator("#speech-audio audio, #speech-audio [data-testid='waveform-controls']").first).to_be_attached()
+    for label in OTHER_LANGUAGES:
+        page.locator("#speech-languages").get_by_label(label).uncheck()
+    page.get_by_role("button", name="Transcribe and search").click()
+    transcript = page.locator("#speech-transcript textarea")
+    expect(transcript).not_to_have_value("", timeout=180_000)
+    expect(page.locator("#speech-summary")).to_contain_text("de (German)")
+    # the clip says corpus meaning c001 in German: its English translation is the nearest sentence
+    expect(page.locator("#speech-hits")).to_contain_text(corpus_text(MEANING, "en"))

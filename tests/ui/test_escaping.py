@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from ui.escaping import code_span, escape_html, escape_markdown, escape_plotly
+from ui.escaping import code_span, escape_html, escape_markdown, escape_plotly, isolated_markdown
 
 NASTY = ["<img src=x onerror=alert(1)>", "a & b", 'say "hi"', "it's", "`tick`", "``", "a`b``c", "**bold** _i_",
          "[x](javascript:alert(1))", "line1\nline2", "%{x} %{text}", "plain"]
@@ -23,6 +23,13 @@ def test_markdown_escape_leaves_no_markup_and_one_line(text):
     assert "<" not in out and "\n" not in out
     # every Markdown punctuation mark is backslashed; undoing that and the entities gives the text back
     assert html.unescape(re.sub(r"\\(.)", r"\1", out)) == text.replace("\n", " ")
+
+
+@pytest.mark.parametrize("text", NASTY + ["لديّ اجتماع مع مديري", "</bdi><b>x</b>"])
+def test_isolated_markdown_is_one_isolate_around_the_escaped_text(text):
+    out = isolated_markdown(text)
+    assert out == f"<bdi>{escape_markdown(text)}</bdi>"
+    assert out.count("<") == 2 and out.count(">") == 2  # only the isolate's own tags: the text cannot close it
 
 
 def _code_span_content(span: str) -> str:

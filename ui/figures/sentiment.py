@@ -78,6 +78,9 @@ def sentiment_eval_figure(evaluations) -> go.Figure:
     return fig
 
 
+EVAL_COLUMNS = ["model", "lang", "n", "accuracy", "95% interval", "note"]
+
+
 def sentiment_eval_table(evaluations) -> pd.DataFrame:
     rows = []
     for ev in evaluations:
@@ -86,4 +89,4 @@ def sentiment_eval_table(evaluations) -> pd.DataFrame:
             continue
         rows += [[ev.model_id, a.lang, a.n, round(a.accuracy, 3), f"{a.low:.2f}–{a.high:.2f}", ""]
                  for a in ev.per_language]
-    return pd.DataFrame(rows, columns=["model", "lang", "n", "accuracy", "95% interval", "note"])
+    return pd.DataFrame(rows, columns=EVAL_COLUMNS)

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from backend.capabilities.similarity import ModelComparison, SimilarityResult
-from ui.escaping import escape_markdown, escape_plotly
+from ui.escaping import escape_markdown, escape_plotly, isolated_markdown
 from ui.figures import plain_figure
 from ui.figures.text import shorten
 
@@ -60,14 +60,14 @@ def similarity_pairs_table(result: SimilarityResult, limit: int = 200) -> pd.Dat
 def comparison_markdown(cmp: ModelComparison, sentences: tuple[str, ...], languages: tuple[str, ...]) -> str:
     """One short paragraph on where two models disagree."""
     def pair(p) -> str:
-        return (f"{p.i + 1}·{escape_markdown(languages[p.i])} “{escape_markdown(shorten(sentences[p.i], 50))}” ↔ "
-                f"{p.j + 1}·{escape_markdown(languages[p.j])} “{escape_markdown(shorten(sentences[p.j], 50))}”")
+        return (f"{p.i + 1}·{escape_markdown(languages[p.i])} “{isolated_markdown(shorten(sentences[p.i], 50))}” ↔ "
+                f"{p.j + 1}·{escape_markdown(languages[p.j])} “{isolated_markdown(shorten(sentences[p.j], 50))}”")
 
     lines = [
         f"**Cross-language matches** (pairs in different languages that are each other's nearest "
-        f"neighbour), out of {cmp.cross_pairs} cross-language pairs: "
-        f"**{escape_markdown(cmp.model_a)}** finds {cmp.mutual_a}, "
-        f"**{escape_markdown(cmp.model_b)}** finds {cmp.mutual_b}."
+        f"neighbour): **{escape_markdown(cmp.model_a)}** finds {cmp.mutual_a}, "
+        f"**{escape_markdown(cmp.model_b)}** finds {cmp.mutual_b}, of at most {cmp.possible_cross_matches} "
+        f"that these {len(sentences)} sentences can form (each sentence is in at most one such pair)."
     ]
     for name, only in ((cmp.model_a, cmp.only_a), (cmp.model_b, cmp.only_b)):
         if only:

@@ -6,10 +6,11 @@ import pandas as pd
 from ui.escaping import escape_markdown
 from ui.figures.text import language_label
 
+SEGMENT_COLUMNS = ["start (s)", "end (s)", "text"]
+
 
 def segments_table(segments) -> pd.DataFrame:
-    return pd.DataFrame([[f"{s.start:.2f}", f"{s.end:.2f}", s.text] for s in segments],
-                        columns=["start (s)", "end (s)", "text"])
+    return pd.DataFrame([[f"{s.start:.2f}", f"{s.end:.2f}", s.text] for s in segments], columns=SEGMENT_COLUMNS)
 
 
 def speech_languages_markdown(analysis) -> str:

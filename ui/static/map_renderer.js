@@ -433,7 +433,7 @@
         }
       }
       if (this.hovered !== i || !info) return;
-      tip.replaceChildren(el("div", {className: "bsmap-tip-text"}, info.text),
+      tip.replaceChildren(el("div", {className: "bsmap-tip-text", dir: "auto"}, info.text),
                           el("div", {className: "bsmap-tip-meta"}, `${info.lang} · ${info.id || "no meaning id"} · point ${i}`));
     }
 

@@ -6,6 +6,7 @@ import gradio as gr
 from backend.capabilities.features import DEFAULT_TOP_K, MAX_TOP_K
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID
+from ui.figures.features import LOOKUP_COLUMNS, TOP_COLUMNS
 from ui.handlers.features import make_features_handlers
 from ui.inputs import NumberInput, SliderInput
 
@@ -58,7 +59,8 @@ def render_features_tab(registry, corpus_handlers) -> None:
                 gr.Markdown(EXPLANATION, elem_id="features-explanation")
         heatmap = gr.Plot(label="Feature activations per sentence", elem_id="features-heatmap")
         shared = gr.Markdown(elem_id="features-shared")
-        top = gr.Dataframe(label="Top features per sentence", elem_id="features-top", wrap=True, max_height=420)
+        top = gr.Dataframe(label="Top features per sentence", elem_id="features-top", wrap=True, max_height=420,
+                           headers=TOP_COLUMNS)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="features", elem_id="features-json")
 
@@ -94,7 +96,8 @@ def render_features_tab(registry, corpus_handlers) -> None:
             card_run = gr.Button("Open the card", elem_id="features-card-run")
         card = gr.Markdown(elem_id="features-card")
         where = gr.Dataframe(label="Sentences of the atlas where it fires (strongest first)",
-                             elem_id="features-where", wrap=True, max_height=420)
+                             elem_id="features-where", wrap=True, max_height=420,
+                             headers=LOOKUP_COLUMNS)
         with gr.Accordion("JSON (the API's answer)", open=False):
             card_payload = gr.JSON(label="feature_card", elem_id="features-card-json")
 

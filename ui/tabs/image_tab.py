@@ -8,7 +8,7 @@ from backend.core.errors import ModelUnavailable
 from backend.core.settings import REPO_ROOT
 from scripts.render_image_examples import EXAMPLES, EXAMPLES_DIR
 from ui.escaping import escape_markdown
-from ui.figures.image import SCRIPT_LIMIT
+from ui.figures.image import NEAREST_BY_SOURCE_COLUMNS, SCRIPT_LIMIT, SIMILARITY_COLUMNS
 from ui.handlers.image import make_caption_handler, make_image_handler
 from ui.tabs.speech_tab import language_filter
 
@@ -57,9 +57,9 @@ def render_image_tab(registry) -> None:
         text = gr.Textbox(label="Text read from the picture (withheld lines are left out)", lines=6,
                           interactive=False, elem_id="image-text", render=False)
         hits = gr.Dataframe(label="Nearest corpus sentences in other languages", elem_id="image-hits", wrap=True,
-                            render=False)
+                            headers=NEAREST_BY_SOURCE_COLUMNS, render=False)
         similar = gr.Dataframe(label="Your sentences against the picture's text", elem_id="image-similarity",
-                               wrap=True, render=False)
+                               wrap=True, headers=SIMILARITY_COLUMNS, render=False)
         payload = gr.JSON(label="ocr", elem_id="image-json", render=False)
         outputs = [message, boxes, text, hits, similar, payload]
         handler = make_image_handler(registry)

@@ -5,6 +5,7 @@ import gradio as gr
 
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID
+from ui.figures.layers import TABLE_COLUMNS
 from ui.handlers.layers import make_layers_handlers
 from ui.tabs import model_choices
 
@@ -54,7 +55,7 @@ def render_neutralisation_comparison(registry, corpus, model, languages) -> None
                     "together). See the Layers tab's notes for what each method removes.")
         compare = gr.Button("Compare neutralisation methods", elem_id="diagnostics-compare")
         table = gr.Dataframe(label="One row per method and rank", elem_id="diagnostics-neutralisation-table",
-                             wrap=True)
+                             wrap=True, headers=list(TABLE_COLUMNS))
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="compare_neutralisation", elem_id="diagnostics-neutralisation-json")
     compare.click(on_compare, inputs=[corpus, model, languages], outputs=[table, payload],

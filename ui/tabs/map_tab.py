@@ -7,6 +7,7 @@ import gradio as gr
 from backend.analysis.projection import METHODS
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID, bundled_corpus
+from ui.figures.map import MAP_CLUSTER_COLUMNS, NEIGHBOUR_COLUMNS, SELECTION_COLUMNS
 from ui.handlers.map import make_map_handlers
 from ui.inputs import NumberInput
 from ui.neutralisation import neutralise_inputs
@@ -89,7 +90,7 @@ def render_map_tab(registry, similarity_text: gr.Textbox | None = None,
                                     placeholder="Le chien dort sur le canapé.", scale=4)
             place = gr.Button("Place it on the map", elem_id="map-place", scale=1)
         neighbours = gr.Dataframe(label="Its nearest sentences on the map (ringed)", elem_id="map-neighbours",
-                                  wrap=True, max_height=320)
+                                  wrap=True, max_height=320, headers=NEIGHBOUR_COLUMNS)
         with gr.Group():
             with gr.Row():
                 select_ids = gr.Textbox("", label="Select meanings (ids, comma-separated)", elem_id="map-select-ids",
@@ -99,7 +100,7 @@ def render_map_tab(registry, similarity_text: gr.Textbox | None = None,
                 select = gr.Button("Select", elem_id="map-select", scale=1)
             selection_summary = gr.Markdown(elem_id="map-selection-summary")
             selection_rows = gr.Dataframe(label="Selected sentences", elem_id="map-selection", wrap=True,
-                                          max_height=360)
+                                          max_height=360, headers=SELECTION_COLUMNS)
             with gr.Row():
                 to_similarity = gr.Button(f"Send the selection to Similarity (at most {settings.limits.max_sentences})", size="sm",
                                           elem_id="map-to-similarity", visible=similarity_text is not None)
@@ -107,7 +108,7 @@ def render_map_tab(registry, similarity_text: gr.Textbox | None = None,
                                       visible=search_corpus is not None)
         clusters = gr.Dataframe(label="Clusters (K-means on every point, HDBSCAN on a sample) and their language mix "
                                       "· click a row to select its points",
-                                elem_id="map-clusters", wrap=True, max_height=420)
+                                elem_id="map-clusters", wrap=True, max_height=420, headers=MAP_CLUSTER_COLUMNS)
         export = gr.File(label="Coordinates and labels (CSV)", elem_id="map-export")
         with gr.Accordion("JSON (the API's answers)", open=False):
             payload = gr.JSON(label="project_map", elem_id="map-json")

@@ -13,6 +13,7 @@ from backend.capabilities.mining import (
 )
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID, bundled_corpus
+from ui.figures.mining import PAIR_COLUMNS
 from ui.handlers.mining import DEFAULT_OPTIONS, make_mining_handlers
 from ui.inputs import NumberInput, SliderInput
 from ui.tabs import model_choices
@@ -74,7 +75,8 @@ def render_mining_tab(registry) -> None:
         with gr.Row():
             histogram = gr.Plot(label="Margin histogram", elem_id="mining-histogram")
             curve = gr.Plot(label="Precision, recall, F1 vs threshold (with gold)", elem_id="mining-curve")
-        pairs = gr.Dataframe(label="Mined pairs, best first", elem_id="mining-pairs", wrap=True, max_height=480)
+        pairs = gr.Dataframe(label="Mined pairs, best first", elem_id="mining-pairs", wrap=True, max_height=480,
+                             headers=PAIR_COLUMNS)
         with gr.Row():
             tsv = gr.File(label="Pairs (TSV)", elem_id="mining-tsv")
             tmx = gr.File(label="Pairs (TMX 1.4, for translation tools)", elem_id="mining-tmx")

@@ -5,6 +5,7 @@ import gradio as gr
 
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID, bundled_corpus
+from ui.figures.search import HIT_COLUMNS
 from ui.inputs import SliderInput
 from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
@@ -47,7 +48,7 @@ def render_search_tab(registry, handlers) -> gr.Dropdown:
                     upload_json = gr.JSON(label="load_corpus", elem_id="search-upload-json")
                 gr.Markdown(EXPLANATION, elem_id="search-explanation")
         index_info = gr.Markdown(elem_id="search-index-info")
-        hits = gr.Dataframe(label="Nearest sentences", elem_id="search-hits", wrap=True, max_height=520)
+        hits = gr.Dataframe(label="Nearest sentences", elem_id="search-hits", wrap=True, max_height=520, headers=HIT_COLUMNS)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="search", elem_id="search-json")
 

@@ -6,6 +6,7 @@ import gradio as gr
 from backend.core.catalogue import SENTIMENT_BASELINE
 from backend.core.settings import REPO_ROOT
 from backend.data.labelled_sets import bundled_eval_set
+from ui.figures.sentiment import EVAL_COLUMNS, SENTIMENT_COLUMNS
 from ui.handlers.sentiment import NO_BASELINE, make_sentiment_eval_handler, make_sentiment_handler
 from ui.tabs import model_choices
 
@@ -44,7 +45,7 @@ def render_sentiment_tab(registry) -> None:
                 gr.Markdown(EXPLANATION, elem_id="sentiment-explanation")
         chart = gr.Plot(label="Probabilities", elem_id="sentiment-chart")
         table = gr.Dataframe(label="Labels (with the baseline's)", elem_id="sentiment-table", wrap=True,
-                             max_height=420)
+                             max_height=420, headers=SENTIMENT_COLUMNS)
         consistency = gr.Markdown(elem_id="sentiment-consistency")
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="sentiment", elem_id="sentiment-json")
@@ -53,7 +54,8 @@ def render_sentiment_tab(registry) -> None:
         evaluate = gr.Button("Evaluate every model", elem_id="sentiment-evaluate")
         eval_plot = gr.Plot(label="Accuracy per language", elem_id="sentiment-eval-chart")
         eval_table = gr.Dataframe(label="Accuracy per language (n, 95% Wilson interval)",
-                                  elem_id="sentiment-eval-table", max_height=420)
+                                  elem_id="sentiment-eval-table", max_height=420,
+                                  headers=EVAL_COLUMNS)
         with gr.Accordion("JSON (evaluation)", open=False):
             eval_payload = gr.JSON(label="sentiment_eval", elem_id="sentiment-eval-json")
 

@@ -5,7 +5,7 @@ import gradio as gr
 
 from backend.core.settings import REPO_ROOT
 from backend.data.examples import similarity_example_sets
-from ui.figures.similarity import PAIR_COLUMN_WIDTHS
+from ui.figures.similarity import PAIR_COLUMN_WIDTHS, PAIR_COLUMNS
 from ui.handlers.similarity import NO_COMPARISON, make_similarity_handler
 from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
@@ -45,7 +45,7 @@ def render_similarity_tab(registry) -> gr.Textbox:
         summary = gr.Markdown(label="Where the two models disagree", elem_id="similarity-summary")
         table = gr.Dataframe(label="Pairs, most confident match first (ratio margin)",
                              elem_id="similarity-pairs", wrap=True, max_height=420,
-                             column_widths=PAIR_COLUMN_WIDTHS)
+                             column_widths=PAIR_COLUMN_WIDTHS, headers=PAIR_COLUMNS)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="similarity", elem_id="similarity-json")
 
