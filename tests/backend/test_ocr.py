@@ -73,10 +73,15 @@ def test_a_chinese_sentence_in_a_picture_finds_its_english_translation(registry,
         top = reading.features.nearest[0]
         assert (top.rank, top.lang, top.id) == (1, "en", meaning), reading.features.nearest
         payload = reading.to_dict()
-        assert list(payload) == ["lines", "text", "language", "nearest", "similarity", "sentiment", "caption"]
+        assert list(payload) == ["lines", "text", "language", "language_probability", "language_uncertain", "nearest",
+                                 "similarity", "sentiment", "caption", "segments", "segment_similarity",
+                                 "segment_mutual_nearest", "segments_parallel"]
+        assert payload["language_uncertain"] is False and payload["language_probability"] > 0.5
+        assert [s["language"] for s in payload["segments"]] == ["zh"]
         assert payload["caption"] is None and payload["language"] == "zh"
         assert payload["nearest"][0]["text"] == corpus_text(meaning, "en")
-        assert set(payload["lines"][0]) == {"text", "box", "confidence", "language"}
+        assert set(payload["lines"][0]) == {"text", "box", "confidence", "language", "language_probability",
+                                            "language_uncertain"}
 
 
 def test_typed_sentences_are_compared_with_the_picture_text(registry, tmp_path):
