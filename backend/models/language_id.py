@@ -43,12 +43,21 @@ def _lingua_detector(languages: tuple[str, ...], low_accuracy: bool = False):
     return builder.build(), tuple(by_code)
 
 
-def _guess(detector, text: str) -> tuple[str, float]:
+def _guess(detector, text: str) -> tuple[str, float, float]:
+    """(code, Lingua's confidence, the runner-up language's confidence)."""
     ranked = detector.compute_language_confidence_values(text)
     if not ranked or ranked[0].value <= 0:  # no letters at all (digits, emoji): nothing to go on
-        return "und", 0.0
+        return "und", 0.0, 0.0
     best = ranked[0]
-    return best.language.iso_code_639_1.name.lower(), float(best.value)
+    return best.language.iso_code_639_1.name.lower(), float(best.value), float(ranked[1].value) if len(ranked) > 1 else 0.0
+
+
+def is_sure(probability: float, runner_up: float, threshold: float, ratio: float) -> bool:
+    """A label is sure when Lingua's confidence reaches ``threshold``, or is ``ratio`` times the
+    runner-up's. The second arm keeps English, whose confidence Lingua spreads over the Latin-script
+    languages (0.3-0.5 on whole sentences), when no other language comes close
+    (scripts/calibrate_langid.py fits both numbers)."""
+    return probability >= threshold or probability >= ratio * runner_up
 
 
 # One sentence per script the app's languages use, detected as soon as a worker starts: Lingua loads
@@ -168,10 +177,10 @@ class LanguageIdentifier(LoadedModel):
     """
 
     def __init__(self, languages: tuple[str, ...], spec: ModelSpec | None = None, fast_start: bool = False,
-                 thresholds: dict[str, float] | None = None):
+                 thresholds: dict[str, tuple[float, float]] | None = None):
         super().__init__(spec or lingua_spec(languages))
-        # {FULL: t, FAST: t}: a guess below its mode's threshold is uncertain (scripts/calibrate_langid.py)
-        self.thresholds = dict(thresholds or {FULL: 0.0, FAST: 0.0})
+        # {FULL: (threshold, ratio), FAST: (...)}: a guess that is not ``is_sure`` is uncertain
+        self.thresholds = dict(thresholds or {FULL: (0.0, 0.0), FAST: (0.0, 0.0)})
         self._full = _Worker(languages, low_accuracy=False)
         self._fast = _Worker(languages, low_accuracy=True) if fast_start else None
         self.languages = self._full.languages
@@ -195,12 +204,12 @@ class LanguageIdentifier(LoadedModel):
         with worker.lock:
             guesses = worker.identify(list(texts))
         detector = FULL if worker is self._full else FAST
-        return [LanguageGuess(lang, prob, "detected", detector, self.is_uncertain(lang, prob, detector))
-                for lang, prob in guesses]
+        return [LanguageGuess(lang, prob, "detected", detector, self.is_uncertain(lang, prob, second, detector))
+                for lang, prob, second in guesses]
 
-    def is_uncertain(self, lang: str, probability: float, detector: str = FULL) -> bool:
-        """Whether a detected label is below its mode's calibrated threshold (or no language at all)."""
-        return lang == "und" or probability < self.thresholds.get(detector, 0.0)
+    def is_uncertain(self, lang: str, probability: float, runner_up: float, detector: str = FULL) -> bool:
+        """Whether a detected label falls short of its mode's calibrated rule (or is no language at all)."""
+        return lang == "und" or not is_sure(probability, runner_up, *self.thresholds.get(detector, (0.0, 0.0)))
 
     def identify(self, text: str, quick_ok: bool = False) -> LanguageGuess:
         return self.identify_many([text], quick_ok)[0]
@@ -248,7 +257,8 @@ def _serve(languages: tuple[str, ...], low_accuracy: bool) -> None:
 def load_language_identifier(spec, settings: Settings) -> LanguageIdentifier:
     """The registry's loader for the ``langid`` capability."""
     return LanguageIdentifier(settings.languages, spec, fast_start=settings.langid_fast_start,
-                              thresholds={FULL: settings.langid_threshold_full, FAST: settings.langid_threshold_quick})
+                              thresholds={FULL: (settings.langid_threshold_full, settings.langid_ratio_full),
+                                          FAST: (settings.langid_threshold_quick, settings.langid_ratio_quick)})
 
 
 # Codes that name the same language in different schemes: Whisper (and older ISO 639 usage) on the
