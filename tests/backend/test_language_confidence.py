@@ -80,7 +80,7 @@ def test_whole_english_sentences_are_not_flagged(registry):
 
 
 def test_a_given_language_is_certain_and_a_short_guess_is_flagged(registry):
-    sentences = parse_sentences("fr: Oui\nClose the window\nDie Bibliothek schließt heute Abend um acht Uhr.",
+    sentences = parse_sentences("fr: Oui\nSend the message\nDie Bibliothek schließt heute Abend um acht Uhr.",
                                 registry.settings, registry.get("langid"))
     given, short, long = sentences
     assert (given.lang, given.lang_probability, given.lang_uncertain) == ("fr", 1.0, False)

@@ -69,7 +69,7 @@ def test_an_uncertain_label_is_marked_with_its_confidence_on_hover(page: Page, a
     summary says how to set the language; a line with a prefix is not flagged."""
     page.goto(app_url)
     page.get_by_label("Sentences, one per line, in any languages").fill(
-        "Close the window\nde: Fenster schließen\nLe chien dort sur le canapé depuis ce matin.")
+        "Send the message\nde: Fenster schließen\nLe chien dort sur le canapé depuis ce matin.")
     page.get_by_role("button", name="Compute similarity").click()
     summary = page.locator("#similarity-summary")
     expect(summary).to_contain_text("Uncertain language labels", timeout=120_000)
