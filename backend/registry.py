@@ -163,7 +163,7 @@ def build_registry(settings: Settings | None = None) -> ModelRegistry:
     }
     registry = ModelRegistry(settings, capabilities)
     registry.embedding_cache = EmbeddingCache(settings.limits.embedding_cache_entries)
-    registry.corpora = CorpusStore(settings, identify_language=lambda t: registry.get("langid").identify(t).lang)
+    registry.corpora = CorpusStore(settings, identify_language=lambda t: registry.get("langid").identify(t))
     registry.indexes = IndexStore(registry)
     registry.maps = MapStore()
     registry.feature_atlases = AtlasStore()

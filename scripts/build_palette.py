@@ -2,8 +2,9 @@
 deuteranopia and protanopia.
 
 Glasbey's method (Glasbey et al. 2007; the `glasbey` package does it for one deficiency at a
-time): greedily take the candidate colour farthest, in CIELAB, from every colour taken so far. The
-distance here is the smallest of three: as seen with normal vision, with deuteranopia and with
+time): greedily take the candidate colour farthest from every colour taken so far. The distance is
+CIEDE2000 (ΔE*ab overstates differences among saturated blues: with it, the old palette gave en, hi,
+zh and es four blue-violets), the smallest of three: as seen with normal vision, with deuteranopia and with
 protanopia (Machado et al. 2009, severity 1), so the early colours stay apart for all three
 viewers. White (the map's background) is the first "taken" colour and is not written. Candidates:
 a 28-step sRGB grid, lightness 30..82 (visible on white, not black). The order matters: languages
@@ -22,7 +23,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backend.core.colour_vision import DEUTERANOPIA, PROTANOPIA, linear_to_lab, linearise, rgb_to_hex, simulate  # noqa: E402
+from backend.core.colour_vision import (  # noqa: E402
+    DEUTERANOPIA,
+    PROTANOPIA,
+    ciede2000,
+    linear_to_lab,
+    linearise,
+    rgb_to_hex,
+    simulate,
+)
 from backend.core.palette import PALETTE_PATH, PALETTE_SIZE  # noqa: E402
 
 GRID = 28
@@ -37,12 +46,12 @@ def build(size: int = PALETTE_SIZE) -> list[str]:
     keep = (spaces[0][:, 0] >= LIGHTNESS[0]) & (spaces[0][:, 0] <= LIGHTNESS[1])
     rgb, spaces = rgb[keep], [s[keep] for s in spaces]
     white = [linear_to_lab(simulate(np.ones((1, 3)), m)) for m in (None, DEUTERANOPIA, PROTANOPIA)]
-    nearest = np.min([np.linalg.norm(s - w, axis=1) for s, w in zip(spaces, white)], axis=0)
+    nearest = np.min([ciede2000(s, w) for s, w in zip(spaces, white)], axis=0)
     chosen = []
     for _ in range(size):
         pick = int(np.argmax(nearest))
         chosen.append(pick)
-        nearest = np.minimum(nearest, np.min([np.linalg.norm(s - s[pick], axis=1) for s in spaces], axis=0))
+        nearest = np.minimum(nearest, np.min([ciede2000(s, s[pick]) for s in spaces], axis=0))
     return rgb_to_hex(rgb[chosen])
 
 

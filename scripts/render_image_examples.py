@@ -32,6 +32,10 @@ EXAMPLES = (
     ("poster_mixed.png", [("en", "Open house at the library"), ("fr", "Portes ouvertes à la bibliothèque"),
                           ("zh", "图书馆开放日"), ("ja", "図書館の見学会"), ("de", "Tag der offenen Tür")],
      (235, 242, 255), (10, 30, 90)),
+    # One notice in five languages, each its own segment on the Image tab (a sign that is its own parallel text)
+    ("sign_five.png", [("en", "The museum is closed on Mondays."), ("de", "Das Museum ist montags geschlossen."),
+                       ("fr", "Le musée est fermé le lundi."), ("es", "El museo está cerrado los lunes."),
+                       ("zh", "博物馆每周一闭馆。")], (245, 245, 240), (20, 20, 20)),
 )
 
 

@@ -30,3 +30,10 @@ def test_documented_api_names_are_the_apps(client):
     documented = set(re.findall(r'api_name="(/\w+)"', README)) | set(re.findall(r"^### `(/\w+)`", README, re.M))
     served = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
     assert documented and documented == served
+
+
+def test_readme_and_settings_agree_on_the_number_of_languages():
+    from backend.core.settings import load_settings
+
+    said = {int(n) for n in re.findall(r"the app's (\d+) languages", README)}
+    assert said == {len(load_settings({}).languages)}

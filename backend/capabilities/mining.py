@@ -73,7 +73,10 @@ class MiningResult:
         out = {"model": self.model, "engine": self.engine, "n_source": len(self.source),
                "n_target": len(self.target), "strategy": self.strategy, "k": self.k,
                "threshold": self.threshold, "n_pairs": len(self.pairs),
-               "pairs": [p.to_dict() for p in self.pairs[:API_TOP_PAIRS]]}
+               "pairs": [p.to_dict() for p in self.pairs[:API_TOP_PAIRS]],
+               "languages": {role: {"lang": side.lang, "language_probability": round(side.lang_probability, 4),
+                                    "language_uncertain": side.lang_uncertain}
+                             for role, side in (("source", self.source), ("target", self.target))}}
         if self.gold is not None:
             out.update(precision=self.gold.precision, recall=self.gold.recall, f1=self.gold.f1,
                        best_f1=self.gold.best_f1, best_threshold=self.gold.best_threshold)

@@ -31,8 +31,8 @@ def mine_files(registry, source: tuple[str, str] | None, target: tuple[str, str]
     if source is None or target is None:
         raise InvalidInput("Mining needs two sides: upload a source and a target file, or load the example.")
 
-    def identify(text: str) -> str:
-        return registry.get("langid").identify(text).lang
+    def identify(text: str):
+        return registry.get("langid").identify(text)
 
     src, tgt = (read_side(path, name, registry.settings, identify, drop_duplicates) for path, name in (source, target))
     gold_pairs = read_gold(*gold, src, tgt) if gold is not None else None

@@ -5,7 +5,7 @@ The models are in backend.models.sentiment, the labelled sets in backend.data.la
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -29,10 +29,13 @@ class SentimentPrediction:
     probabilities: tuple[float, float, float]  # LABELS order
     baseline_label: str | None
     baseline_scores: tuple[float, float, float] | None
+    lang_probability: float = 1.0  # the language detector's confidence; 1.0 where the user gave the language
+    lang_uncertain: bool = False  # detected below its mode's calibrated threshold (shown as "xx?")
 
     def to_dict(self) -> dict:
         """One sentence of the ``sentiment`` API."""
         return {"text": self.text, "lang": self.lang, "language_source": self.lang_source,
+                "language_probability": round(self.lang_probability, 4), "language_uncertain": self.lang_uncertain,
                 "meaning_id": self.meaning_id, **self.label_dict(),
                 "baseline": None if self.baseline_label is None else
                 {"label": self.baseline_label, "scores": dict(zip(LABELS, self.baseline_scores))}}
@@ -149,8 +152,18 @@ def sentiment_from_text(text: str | None, registry, model_id: str | None, baseli
         if mid:
             registry.settings.resolve("sentiment", mid)
     sentences, ids = parse_sentiment_input(text, registry.settings, registry.get("langid"))
-    return classify_sentiment([s.text for s in sentences], [s.lang for s in sentences],
-                              [s.lang_source for s in sentences], ids, registry, model_id, baseline_id, progress)
+    result = classify_sentiment([s.text for s in sentences], [s.lang for s in sentences],
+                                [s.lang_source for s in sentences], ids, registry, model_id, baseline_id, progress)
+    return with_language_confidence(result, [s.lang_probability for s in sentences],
+                                    [s.lang_uncertain for s in sentences])
+
+
+def with_language_confidence(result: SentimentResult, probabilities: Sequence[float],
+                             uncertain: Sequence[bool]) -> SentimentResult:
+    """``result`` with each prediction's language confidence (per text, in order)."""
+    predictions = tuple(replace(p, lang_probability=float(prob), lang_uncertain=bool(flag))
+                        for p, prob, flag in zip(result.predictions, probabilities, uncertain, strict=True))
+    return replace(result, predictions=predictions)
 
 
 # --- evaluation on a labelled set ----------------------------------------------------------

@@ -93,6 +93,10 @@ class SimilarityAnalysis:
     # backend.models.language_id.FAST when its low-accuracy first pass detected any sentence's language (the
     # first seconds after start), FULL when only the full model did, "" when every language was given
     language_detector: str = ""
+    # per sentence: the detector's confidence (1.0 where the user gave the language), and whether it is
+    # below its mode's calibrated threshold (shown as "xx?")
+    language_probabilities: tuple[float, ...] = ()
+    language_uncertain: tuple[bool, ...] = ()
 
     def to_dict(self) -> dict:
         """The ``similarity`` API contract (documented in README: keep keys stable)."""
@@ -110,6 +114,8 @@ class SimilarityAnalysis:
             }
         return {**{k: main[k] for k in ("model", "engine", "sentences", "languages")},
                 "language_source": list(self.language_sources), "language_detector": self.language_detector,
+                "language_probability": [round(p, 4) for p in self.language_probabilities],
+                "language_uncertain": list(self.language_uncertain),
                 **{k: main[k] for k in ("matrix", "margin_k", "pairs")}, "comparison": comparison,
                 **{k: main[k] for k in ("neutralise", "rank", "neutralisation")}}
 
@@ -231,4 +237,5 @@ def analyse_similarity(text: str | None, registry, model_id: str, compare_with: 
     detectors = {s.detector for s in sentences if s.detector}
     return SimilarityAnalysis(main, tuple(s.lang_source for s in sentences), other,
                               compare_models(main, other) if other else None,
-                              (FAST if FAST in detectors else FULL) if detectors else "")
+                              (FAST if FAST in detectors else FULL) if detectors else "",
+                              tuple(s.lang_probability for s in sentences), tuple(s.lang_uncertain for s in sentences))

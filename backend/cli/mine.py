@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     if args.ray_address:
         settings = replace(settings, ray_address=args.ray_address)
     registry = build_registry(settings)
-    identify = lambda text: registry.get("langid").identify(text).lang  # noqa: E731
+    identify = lambda text: registry.get("langid").identify(text)  # noqa: E731
     bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {desc}", file=sys.stderr)
 
     def progress(fraction: float, text: str) -> None:

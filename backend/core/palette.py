@@ -1,10 +1,13 @@
 """One colour per language, the same in every map and tab, safe for colour-blind viewers.
 
 The 256 colours (assets/language_palette.txt, built by scripts/build_palette.py) stay apart under
-deuteranopia and protanopia as well as normal vision: the first 30 by at least ~12 ΔE*ab. A
-language's colour depends on its code only, never on which other languages a map holds: codes in
-``ORDER`` (the bundled corpus's languages, then the app's, then the CLDR atlas's locales) take the
-palette in that order; any other code gets a colour from a hash of its name.
+deuteranopia and protanopia as well as normal vision: the first ``DISTINCT`` (11) by at least 15
+CIEDE2000 for all three viewers, the first 30 by at least 7.5. More than ~11 colours cannot all stay
+15 apart for a deuteranope (the hues collapse onto one blue-yellow axis), so the most common
+languages take those slots. A language's colour depends on its code only, never on which other
+languages a map holds: codes in ``ORDER`` (the bundled corpus's languages, three common ones, then
+the app's, then the CLDR atlas's locales) take the palette in that order; any other code gets a
+colour from a hash of its name.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from backend.core.settings import REPO_ROOT
 PALETTE_PATH = REPO_ROOT / "assets" / "language_palette.txt"
 PALETTE_SIZE = 256
 BUNDLED_LANGUAGES = ("en", "de", "fr", "es", "ru", "zh", "ar", "hi")
+COMMON_LANGUAGES = ("ja", "pt", "it")  # with the bundled eight, the DISTINCT slots
+DISTINCT = 11  # ORDER[:DISTINCT] stay >= 15 CIEDE2000 apart for normal, deuteranope and protanope viewers
 # The CLDR atlas's locales that are not app languages, alphabetically (babel's set, frozen here so a
 # babel upgrade that adds a locale does not shift anyone else's colour).
 CLDR_EXTRA = (
@@ -29,7 +34,7 @@ CLDR_EXTRA = (
     "sd", "se", "si", "smn", "so", "syr", "szl", "tg", "ti", "tk", "to", "trw", "tt", "ug", "uz", "vec",
     "wae", "wo", "xh", "xnr", "yi", "yo", "yrl", "yue", "zu",
 )
-ORDER: tuple[str, ...] = tuple(dict.fromkeys((*BUNDLED_LANGUAGES, *APP_LANGUAGES, *CLDR_EXTRA)))
+ORDER: tuple[str, ...] = tuple(dict.fromkeys((*BUNDLED_LANGUAGES, *COMMON_LANGUAGES, *APP_LANGUAGES, *CLDR_EXTRA)))
 
 
 @lru_cache(maxsize=1)

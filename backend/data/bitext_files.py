@@ -36,6 +36,10 @@ class Side:
     n_lines: int  # lines (TXT) or data rows (CSV, TSV, JSONL) in the file: the range gold may name
     skipped: SkippedRows
     n_duplicates: int = 0  # lines dropped because an earlier line had the same text
+    # the mean language-ID confidence of the sampled lines that carry ``lang`` (1.0 when the file gives
+    # it), and whether fewer than half of the sample carry it with confidence (shown as "xx?")
+    lang_probability: float = 1.0
+    lang_uncertain: bool = False
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -70,10 +74,10 @@ def read_side(path: str | Path, name: str | None, settings, identify: Callable[[
         texts.append(text)
     langs = [lang for lang in given_langs if lang]
     if langs:
-        lang = collections.Counter(langs).most_common(1)[0][0]
+        lang, probability, uncertain = collections.Counter(langs).most_common(1)[0][0], 1.0, False
     else:
-        lang = side_language(texts, identify)
-    return Side(name, tuple(lines), tuple(texts), lang, n_lines, skipped, duplicates)
+        lang, probability, uncertain = side_language(texts, identify)
+    return Side(name, tuple(lines), tuple(texts), lang, n_lines, skipped, duplicates, probability, uncertain)
 
 
 def side_from_texts(texts: Sequence[str], settings, name: str, identify=None, drop_duplicates: bool = True) -> Side:
@@ -89,13 +93,20 @@ def side_from_texts(texts: Sequence[str], settings, name: str, identify=None, dr
         Path(tmp.name).unlink(missing_ok=True)
 
 
-def side_language(texts: Sequence[str], identify: Callable[[str], str] | None) -> str:
-    """The most common language of an even sample of up to LANGID_SAMPLE lines."""
+def side_language(texts: Sequence[str], identify: Callable | None) -> tuple[str, float, bool]:
+    """The most common language of an even sample of up to LANGID_SAMPLE lines, the mean confidence
+    of the lines that carry it, and whether it is uncertain: fewer than half of the sample carry it
+    above the detector's calibrated threshold. ``identify``: text -> LanguageGuess (or a bare code)."""
     if not identify or not texts:
-        return "und"
+        return "und", 0.0, True
     step = max(1, len(texts) // LANGID_SAMPLE)
-    votes = collections.Counter(identify(t) for t in list(texts)[::step][:LANGID_SAMPLE])
-    return votes.most_common(1)[0][0]
+    guesses = [identify(t) for t in list(texts)[::step][:LANGID_SAMPLE]]
+    codes = [getattr(g, "lang", g) for g in guesses]
+    lang = collections.Counter(codes).most_common(1)[0][0]
+    mine = [g for g, code in zip(guesses, codes) if code == lang]
+    probability = sum(getattr(g, "probability", 1.0) for g in mine) / len(mine)
+    sure = sum(not getattr(g, "uncertain", False) for g in mine)
+    return lang, probability, lang == "und" or sure * 2 < len(guesses)
 
 
 def read_gold(path: str | Path, name: str | None, source: Side, target: Side) -> frozenset[tuple[int, int]]:

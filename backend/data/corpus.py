@@ -15,7 +15,7 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from backend.core.atomic_files import atomic_write
@@ -58,6 +58,9 @@ class Corpus:
     langs: tuple[str, ...]
     texts: tuple[str, ...]
     skipped: SkippedRows = SkippedRows()  # upload rows left out as unusable
+    detected_rows: int = 0  # upload rows whose language came from language ID (no language column value)
+    # per language, the detected rows below the detector's calibrated threshold (shown as "xx?")
+    uncertain_by_language: tuple[tuple[str, int], ...] = ()
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -95,7 +98,9 @@ class Corpus:
         """The ``load_corpus`` API contract."""
         return {"corpus_id": self.corpus_id, "name": self.name, "n_rows": len(self),
                 "languages": self.language_counts, "n_meanings": self.n_meanings,
-                "skipped_rows": self.skipped.count, "skipped_lines": self.skipped.lines}
+                "skipped_rows": self.skipped.count, "skipped_lines": self.skipped.lines,
+                "detected_rows": self.detected_rows, "uncertain_rows": sum(n for _, n in self.uncertain_by_language),
+                "languages_uncertain": dict(self.uncertain_by_language)}
 
 
 def _slug_id(corpus_id: str) -> str:
@@ -223,7 +228,8 @@ class CorpusStore:
     def __init__(self, settings: Settings, identify_language=None):
         self.settings = settings
         self._dir = settings.cache_dir / "corpora"
-        self._identify = identify_language  # callable(text) -> code, for rows with no language
+        # callable(text) -> LanguageGuess (or a bare code), for rows with no language
+        self._identify = identify_language
         # Uploaded corpora in memory, bounded: a dropped one is re-read from its TSV on next use.
         self._loaded: BoundedLRU[str, Corpus] = BoundedLRU(settings.corpus_memory_budget_mb * 2**20,
                                                            _corpus_bytes)
@@ -246,7 +252,8 @@ class CorpusStore:
         rows = _read_tsv_rows(path)
         meta = json.loads(path.with_suffix(".json").read_text())
         skipped = SkippedRows(meta.get("skipped", 0), tuple((n, why) for n, why in meta.get("skipped_first", [])))
-        corpus = self._make(corpus_id, meta["name"], rows, skipped)
+        corpus = replace(self._make(corpus_id, meta["name"], rows, skipped), detected_rows=meta.get("detected", 0),
+                         uncertain_by_language=tuple((lang, n) for lang, n in meta.get("uncertain", [])))
         self._loaded.put(corpus_id, corpus)
         return corpus
 
@@ -263,13 +270,14 @@ class CorpusStore:
         corpus_id = "u" + hashlib.sha256(data).hexdigest()[:16]
         if (self._dir / f"{corpus_id}.json").exists():
             return self.get(corpus_id)
-        rows, skipped = self._clean(corpus_rows(data, name), name)
-        corpus = self._make(corpus_id, name, rows, skipped)
+        rows, skipped, detected, uncertain = self._clean(corpus_rows(data, name), name)
+        corpus = replace(self._make(corpus_id, name, rows, skipped), detected_rows=detected,
+                         uncertain_by_language=tuple(sorted(uncertain.items(), key=lambda kv: (-kv[1], kv[0]))))
         self._save(corpus)
         self._loaded.put(corpus_id, corpus)
         return corpus
 
-    def _clean(self, rows, name: str) -> tuple[list[tuple[str, str, str]], SkippedRows]:
+    def _clean(self, rows, name: str) -> tuple[list[tuple[str, str, str]], SkippedRows, int, collections.Counter]:
         limits = self.settings.limits
         rows = [(str(i).strip(), str(lang).strip(), str(t).strip()) for i, lang, t in rows if str(t).strip()]
         if not rows:
@@ -279,13 +287,17 @@ class CorpusStore:
                                 "Upload a sample.")
         kept, skipped = screen_rows([(n, text) for n, (_, _, text) in enumerate(rows, start=1)],
                                     self.settings, name, what="row")
-        cleaned = []
+        cleaned, detected, uncertain = [], 0, collections.Counter()
         for n, _ in kept:
             meaning, lang, text = rows[n - 1]
             if not lang:
-                lang = self._identify(text) if self._identify else "und"
+                guess = self._identify(text) if self._identify else "und"
+                lang = getattr(guess, "lang", guess)
+                detected += 1
+                if getattr(guess, "uncertain", lang == "und"):
+                    uncertain[lang] += 1
             cleaned.append((meaning, lang, text))
-        return cleaned, skipped
+        return cleaned, skipped, detected, uncertain
 
     @staticmethod
     def _make(corpus_id: str, name: str, rows, skipped: SkippedRows = SkippedRows()) -> Corpus:
@@ -300,6 +312,7 @@ class CorpusStore:
         writer.writerows(zip(corpus.ids, corpus.langs, corpus.texts))
         # the .json is written last: a .tsv without it is never trusted (see get)
         atomic_write(self._dir / f"{corpus.corpus_id}.tsv", buffer.getvalue().encode("utf-8"))
-        meta = {"name": corpus.name, "skipped": corpus.skipped.count, "skipped_first": corpus.skipped.first}
+        meta = {"name": corpus.name, "skipped": corpus.skipped.count, "skipped_first": corpus.skipped.first,
+                "detected": corpus.detected_rows, "uncertain": [list(kv) for kv in corpus.uncertain_by_language]}
         atomic_write(self._dir / f"{corpus.corpus_id}.json", json.dumps(meta).encode())
 

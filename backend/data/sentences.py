@@ -34,6 +34,7 @@ class Sentence:
     lang_probability: float
     lang_source: str  # "detected" or "given"
     detector: str = ""  # the language identifier's mode that detected it (backend.models.language_id FULL / FAST)
+    lang_uncertain: bool = False  # detected below its mode's calibrated threshold; never for a given language
 
 
 def check_characters(line: str, number: int, what: str = "Line") -> None:
@@ -120,5 +121,6 @@ def parse_sentences(text: str | None, settings: Settings, identifier: LanguageId
         sentences.append(Sentence(line, "", 0.0, "detected"))  # its language is filled in below
     detect = [i for i, s in enumerate(sentences) if s.lang_source == "detected"]
     for i, guess in zip(detect, identifier.identify_many([sentences[i].text for i in detect], quick_languages)):
-        sentences[i] = Sentence(sentences[i].text, guess.lang, guess.probability, guess.source, guess.detector)
+        sentences[i] = Sentence(sentences[i].text, guess.lang, guess.probability, guess.source, guess.detector,
+                                guess.uncertain)
     return sentences

@@ -23,6 +23,9 @@ class LanguageGuess:
     probability: float  # the detector's confidence; 1.0 when the user gave the language
     source: str  # "detected" or "given"
     detector: str = FULL  # which of Lingua's modes made the guess: FULL or FAST
+    # below its mode's calibrated threshold (settings.langid_threshold_full / _quick), or "und": the
+    # app shows the label as "xx?" and leaves it out of per-language counts
+    uncertain: bool = False
 
 
 def _lingua_detector(languages: tuple[str, ...], low_accuracy: bool = False):
@@ -40,12 +43,21 @@ def _lingua_detector(languages: tuple[str, ...], low_accuracy: bool = False):
     return builder.build(), tuple(by_code)
 
 
-def _guess(detector, text: str) -> tuple[str, float]:
+def _guess(detector, text: str) -> tuple[str, float, float]:
+    """(code, Lingua's confidence, the runner-up language's confidence)."""
     ranked = detector.compute_language_confidence_values(text)
     if not ranked or ranked[0].value <= 0:  # no letters at all (digits, emoji): nothing to go on
-        return "und", 0.0
+        return "und", 0.0, 0.0
     best = ranked[0]
-    return best.language.iso_code_639_1.name.lower(), float(best.value)
+    return best.language.iso_code_639_1.name.lower(), float(best.value), float(ranked[1].value) if len(ranked) > 1 else 0.0
+
+
+def is_sure(probability: float, runner_up: float, threshold: float, ratio: float) -> bool:
+    """A label is sure when Lingua's confidence reaches ``threshold``, or is ``ratio`` times the
+    runner-up's. The second arm keeps English, whose confidence Lingua spreads over the Latin-script
+    languages (0.3-0.5 on whole sentences), when no other language comes close
+    (scripts/calibrate_langid.py fits both numbers)."""
+    return probability >= threshold or probability >= ratio * runner_up
 
 
 # One sentence per script the app's languages use, detected as soon as a worker starts: Lingua loads
@@ -54,7 +66,7 @@ def _guess(detector, text: str) -> tuple[str, float]:
 _WARM_TEXTS = ("The dog is sleeping.", "Собака спит.", "Ο σκύλος κοιμάται.", "الكلب نائم.", "הכלב ישן.",
                "कुत्ता सो रहा है।", "কুকুরটি ঘুমাচ্ছে।", "நாய் தூங்குகிறது.", "కుక్క నిద్రపోతోంది.",
                "狗在睡觉。", "犬が寝ています。", "개가 자고 있다.", "สุนัขกำลังนอนหลับ", "Շունը քնած է։",
-               "ძაღლს სძინავს.")
+               "ძაღლს სძინავს.", "કૂતરો સૂઈ રહ્યો છે.", "ਕੁੱਤਾ ਸੌਂ ਰਿਹਾ ਹੈ।")
 _WORKER_TIMEOUT_S = 300.0  # a worker's first answer waits on its warm-up: seconds idle, minutes on a loaded host
 
 
@@ -164,8 +176,11 @@ class LanguageIdentifier(LoadedModel):
     (``LanguageGuess.detector``), so the app can say so. Then it is closed.
     """
 
-    def __init__(self, languages: tuple[str, ...], spec: ModelSpec | None = None, fast_start: bool = False):
+    def __init__(self, languages: tuple[str, ...], spec: ModelSpec | None = None, fast_start: bool = False,
+                 thresholds: dict[str, tuple[float, float]] | None = None):
         super().__init__(spec or lingua_spec(languages))
+        # {FULL: (threshold, ratio), FAST: (...)}: a guess that is not ``is_sure`` is uncertain
+        self.thresholds = dict(thresholds or {FULL: (0.0, 0.0), FAST: (0.0, 0.0)})
         self._full = _Worker(languages, low_accuracy=False)
         self._fast = _Worker(languages, low_accuracy=True) if fast_start else None
         self.languages = self._full.languages
@@ -189,7 +204,12 @@ class LanguageIdentifier(LoadedModel):
         with worker.lock:
             guesses = worker.identify(list(texts))
         detector = FULL if worker is self._full else FAST
-        return [LanguageGuess(lang, prob, "detected", detector) for lang, prob in guesses]
+        return [LanguageGuess(lang, prob, "detected", detector, self.is_uncertain(lang, prob, second, detector))
+                for lang, prob, second in guesses]
+
+    def is_uncertain(self, lang: str, probability: float, runner_up: float, detector: str = FULL) -> bool:
+        """Whether a detected label falls short of its mode's calibrated rule (or is no language at all)."""
+        return lang == "und" or not is_sure(probability, runner_up, *self.thresholds.get(detector, (0.0, 0.0)))
 
     def identify(self, text: str, quick_ok: bool = False) -> LanguageGuess:
         return self.identify_many([text], quick_ok)[0]
@@ -236,7 +256,9 @@ def _serve(languages: tuple[str, ...], low_accuracy: bool) -> None:
 
 def load_language_identifier(spec, settings: Settings) -> LanguageIdentifier:
     """The registry's loader for the ``langid`` capability."""
-    return LanguageIdentifier(settings.languages, spec, fast_start=settings.langid_fast_start)
+    return LanguageIdentifier(settings.languages, spec, fast_start=settings.langid_fast_start,
+                              thresholds={FULL: (settings.langid_threshold_full, settings.langid_ratio_full),
+                                          FAST: (settings.langid_threshold_quick, settings.langid_ratio_quick)})
 
 
 # Codes that name the same language in different schemes: Whisper (and older ISO 639 usage) on the

@@ -43,11 +43,14 @@ class OcrLine:
     confidence: float  # the recogniser's mean character probability, 0-1
     language: str | None  # BCP-47 from language ID; None when withheld
     problem: str | None = None  # why the reading was withheld: SCRIPT_PROBLEM or LOW_CONFIDENCE
+    language_probability: float = 0.0  # language ID's confidence in ``language``
+    language_uncertain: bool = True  # below the detector's calibrated threshold (or withheld)
 
     def to_dict(self) -> dict:
         """One line of the ``ocr`` API contract."""
         return {"text": self.text, "box": [list(p) for p in self.box], "confidence": round(self.confidence, 4),
-                "language": self.language}
+                "language": self.language, "language_probability": round(self.language_probability, 4),
+                "language_uncertain": self.language_uncertain}
 
     @property
     def bbox(self) -> tuple[int, int, int, int]:
@@ -191,7 +194,8 @@ def recognise_lines(reader: TextReader, image, identify) -> tuple[OcrLine, ...]:
     for box, text, confidence in reader.read(image):
         if not text:
             continue
-        lang = identify(text).lang
-        problem = line_problem(text, confidence, lang)
-        lines.append(OcrLine("" if problem else text, box, confidence, None if problem else lang, problem))
+        guess = identify(text)
+        problem = line_problem(text, confidence, guess.lang)
+        lines.append(OcrLine("" if problem else text, box, confidence, None if problem else guess.lang, problem,
+                             0.0 if problem else guess.probability, bool(problem) or guess.uncertain))
     return tuple(lines)

@@ -214,3 +214,33 @@ def test_the_api_json_is_the_results_to_dict(client, registry, files, endpoint):
     result = case.backend(files, registry)
     expected = result if isinstance(result, dict) else result.to_dict()
     assert _json(api, endpoint) == _json(expected, endpoint)
+
+
+# Issue 29's keys: where a language is detected, its confidence and whether it is uncertain.
+CONFIDENCE_KEYS = {
+    "/similarity": lambda j: [j["language_probability"], j["language_uncertain"]],
+    "/sentiment": lambda j: [[r["language_probability"] for r in j["results"]],
+                             [r["language_uncertain"] for r in j["results"]]],
+    "/load_corpus": lambda j: [j["detected_rows"], j["uncertain_rows"], j["languages_uncertain"]],
+    "/mine": lambda j: [[s["language_probability"] for s in j["languages"].values()],
+                        [s["language_uncertain"] for s in j["languages"].values()]],
+    "/ocr": lambda j: [[x["language_probability"] for x in j["lines"]], [x["language_uncertain"] for x in j["lines"]],
+                       j["language_probability"], j["language_uncertain"], j["segments"], j["segment_similarity"],
+                       j["segment_mutual_nearest"], j["segments_parallel"]],
+}
+
+
+@pytest.mark.parametrize("endpoint", [pytest.param(e, marks=pytest.mark.slow) if e in SLOW else e
+                                      for e in sorted(CONFIDENCE_KEYS)])
+def test_language_confidence_keys_are_in_the_api(client, registry, files, endpoint):
+    case = CASES[endpoint]
+    outputs = client.predict(*case.inputs(files, registry), api_name=endpoint)
+    api = outputs[case.json_output] if isinstance(outputs, tuple) else outputs
+    values = CONFIDENCE_KEYS[endpoint](api)
+    probabilities = [p for v in values for p in (v if isinstance(v, list) else [v]) if isinstance(p, float)]
+    assert all(0 <= p <= 1 for p in probabilities)
+    if endpoint == "/ocr":
+        segment = api["segments"][0]
+        assert set(segment) == {"text", "language", "language_probability", "language_uncertain", "lines", "nearest",
+                                "sentiment", "similarity"}
+        assert [s["language"] for s in api["segments"]] == ["zh"] and api["segment_similarity"] is None

@@ -33,6 +33,8 @@ def test_every_declared_setting_is_read_from_its_variable(tmp_path):
             raw, expected = " Off ", not row.default
         elif row.type is int:
             raw, expected = str(row.default + 7), row.default + 7
+        elif row.type is float:
+            raw, expected = " 0.25 ", 0.25
         elif row.choices:
             other = [c for c in row.choices if c != row.default][0]
             raw, expected = f" {other.upper()} ", other
@@ -76,3 +78,17 @@ def test_deploy_doc_shows_the_current_table():
     assert out.returncode == 0 and out.stdout.strip() == settings_markdown()
     assert settings_markdown() in (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8"), \
         "docs/deploy.md is stale: paste `python -m backend.core.settings --markdown` into 'Every setting'"
+
+
+def test_langid_thresholds_come_from_the_calibration_file():
+    """The defaults are what scripts/calibrate_langid.py wrote; a bad number names its variable."""
+    import json
+
+    from backend.core.settings import LANGID_THRESHOLDS_PATH, load_settings
+
+    written = json.loads(LANGID_THRESHOLDS_PATH.read_text(encoding="utf-8"))
+    settings = load_settings({})
+    assert (settings.langid_threshold_full, settings.langid_threshold_quick) == (written["full"], written["quick"])
+    assert 0 < written["full"] < 1 and 0 < written["quick"] <= 1
+    with pytest.raises(ValueError, match="BABELSCOPE_LANGID_THRESHOLD_QUICK"):
+        load_settings({"BABELSCOPE_LANGID_THRESHOLD_QUICK": "high"})

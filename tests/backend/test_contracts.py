@@ -15,8 +15,11 @@ def _strict(payload) -> dict:
 def test_similarity_contract_matches_the_result():
     analysis = built.similarity_analysis()
     payload = _strict(analysis.to_dict())
-    assert list(payload) == ["model", "engine", "sentences", "languages", "language_source", "language_detector", "matrix", "margin_k",
+    assert list(payload) == ["model", "engine", "sentences", "languages", "language_source", "language_detector",
+                             "language_probability", "language_uncertain", "matrix", "margin_k",
                              "pairs", "comparison", "neutralise", "rank", "neutralisation"]
+    assert payload["language_probability"] == [0.3, 0.9, 0.8, 1.0, 1.0]
+    assert payload["language_uncertain"] == [True, False, False, False, False]
     n = len(analysis.main.sentences)
     assert len(payload["pairs"]) == n * (n - 1) // 2 and np.allclose(payload["matrix"], analysis.main.matrix, atol=1e-6)
     assert payload["language_source"] == list(analysis.language_sources)
@@ -65,6 +68,8 @@ def test_sentiment_contracts_and_unknown_interval():
     payload = _strict(built.sentiment_result().to_dict())
     assert payload["consistency"]["score"] == 0.0 and payload["consistency"]["meanings"][0]["agree"] is False
     assert payload["results"][0]["baseline"]["label"] == "neutral"
+    # the detected label carries its confidence; a given one is certain
+    assert [(r["language_probability"], r["language_uncertain"]) for r in payload["results"]] == [(0.41, True), (1.0, False)]
     evaluation = _strict(built.sentiment_evaluation().to_dict())
     head, offline = evaluation["models"]
     assert head["per_language"][0]["interval"][0] < 0.7 < head["per_language"][0]["interval"][1]

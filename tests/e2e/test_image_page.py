@@ -50,3 +50,18 @@ def test_an_example_runs_on_click(page: Page, app_url):
     page.get_by_text("A notice in German").click()
     expect(page.locator("#image-message")).to_contain_text("de (German)", timeout=240_000)
     expect(page.locator("#image-boxes")).to_contain_text("Achtung!")
+
+
+def test_a_sign_in_five_languages_reads_as_five_segments(page: Page, app_url, screenshots_dir):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Image").click()
+    page.get_by_text("One notice, five languages").click()
+    message = page.locator("#image-message")
+    expect(message).to_contain_text("5 segments", timeout=240_000)
+    expect(message).to_contain_text("The picture is its own parallel text")
+    tags = message.locator("span.lang-tag")
+    expect(tags).to_have_count(6)  # the whole text's label, then one per segment
+    assert [t.inner_text() for t in tags.all()[1:]] == ["en", "de", "fr", "es", "zh"]
+    assert "confidence" in tags.nth(2).get_attribute("title")
+    expect(page.locator("#image-hits")).to_contain_text("segment 5 (zh)")
+    page.screenshot(path=str(screenshots_dir / "image-segments.png"), full_page=True)

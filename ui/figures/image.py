@@ -8,7 +8,7 @@ from backend.core.catalogue import CAPTION_GUIDANCE, OCR_MIN_CONFIDENCE
 from backend.models.ocr import LOW_CONFIDENCE, SCRIPT_PROBLEM, SUPPORTED_SCRIPTS, UNSUPPORTED_SCRIPTS
 from ui.escaping import escape_markdown, isolated_markdown
 from ui.figures.nearest import NEAREST_COLUMNS, nearest_table
-from ui.figures.text import language_label, shorten
+from ui.figures.text import language_label, language_tag, shorten
 
 MAX_DISPLAY_SIDE = 1600  # the picture sent back to the browser; boxes are scaled with it
 SCRIPT_LIMIT = (f"The OCR model reads {SUPPORTED_SCRIPTS}. It cannot read {UNSUPPORTED_SCRIPTS}: "
@@ -36,9 +36,14 @@ def reading_markdown(reading) -> str:
     if reading.status == "text":
         f = reading.features
         n = sum(1 for line in reading.lines if line.text)
+        g = f.language
         parts.append(f"**Text in the picture**: {n} line{'s' * (n != 1)}, "
-                     f"{escape_markdown(language_label(f.language.lang))}, read in {reading.ocr_seconds:.1f} s · "
+                     f"{language_tag(g.lang, g.probability, g.uncertain)} "
+                     f"({escape_markdown(language_label(g.lang).partition(' ')[2].strip('()') or g.lang)}), "
+                     f"read in {reading.ocr_seconds:.1f} s · "
                      f"**Sentiment**: {f.sentiment.label} ({max(f.sentiment.probabilities):.2f}).")
+        if len(reading.segments) > 1:
+            parts.append(segments_markdown(reading))
     elif reading.status == "no_text":
         parts.append(f"**No text found in this picture.** {SCRIPT_LIMIT}")
     if reading.withheld(SCRIPT_PROBLEM):
@@ -62,8 +67,28 @@ def reading_markdown(reading) -> str:
     return "\n\n".join(parts)
 
 
+def segments_markdown(reading) -> str:
+    """One line per segment (its lines, language with confidence, sentiment), and whether the picture
+    is its own parallel text."""
+    rows = []
+    for k, segment in enumerate(reading.segments, 1):
+        g, f = segment.features.language, segment.features
+        numbers = ", ".join(str(i + 1) for i in segment.lines)
+        rows.append(f"{k}. {language_tag(g.lang, g.probability, g.uncertain)} (line{'s' * (len(segment.lines) > 1)} "
+                    f"{numbers}): “<bdi>{escape_markdown(shorten(f.text, 70))}</bdi>” · {f.sentiment.label}")
+    mutual = ", ".join(f"{i + 1} ↔ {j + 1}" for i, j in reading.mutual_segments)
+    verdict = ("**The picture is its own parallel text**: every segment is nearer another segment than any "
+               "corpus sentence (a sign saying one thing in several languages)." if reading.parallel else
+               "The segments are not all nearer each other than the corpus: they say different things.")
+    return (f"**{len(reading.segments)} segments** (consecutive lines in one language), each searched on its own:"
+            + "\n\n" + "\n".join(rows) + "\n\n" + verdict + (f" Mutual nearest segments: {mutual}." if mutual else ""))
+
+
 def _sources(reading):
-    if reading.features is not None:
+    if len(reading.segments) > 1:
+        for k, segment in enumerate(reading.segments, 1):
+            yield f"segment {k} ({segment.features.language.lang})", segment.features
+    elif reading.features is not None:
         yield "text in the picture", reading.features
     if reading.caption is not None:
         yield "caption", reading.caption.features

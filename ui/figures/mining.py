@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from backend.capabilities.mining import MiningResult
 from ui.escaping import escape_markdown
+from ui.figures.text import language_tag
 
 PAIR_COLUMNS = ["score", "source line", "target line", "source", "target", "in gold"]
 TABLE_ROWS = 500
@@ -56,8 +57,9 @@ def summary_markdown(result: MiningResult) -> str:
     shown = f" (the best {TABLE_ROWS:,} below)" if len(result.pairs) > TABLE_ROWS else ""
     lines = [
         f"**{len(result.pairs):,} pairs**{shown} at margin ≥ {result.threshold:g} · "
-        f"{len(src):,} source lines ({escape_markdown(src.lang)}) × {len(tgt):,} target lines "
-        f"({escape_markdown(tgt.lang)}) · {escape_markdown(result.model)} · strategy {result.strategy}, "
+        f"{len(src):,} source lines ({language_tag(src.lang, src.lang_probability, src.lang_uncertain)}) × "
+        f"{len(tgt):,} target lines ({language_tag(tgt.lang, tgt.lang_probability, tgt.lang_uncertain)}) · "
+        f"{escape_markdown(result.model)} · strategy {result.strategy}, "
         f"k={result.k} · engine **{result.engine}**",
     ]
     if result.gold is not None:

@@ -7,14 +7,22 @@ from ui.escaping import code_span, escape_markdown
 
 
 def corpus_markdown(summary: dict) -> str:
-    langs = ", ".join(f"{escape_markdown(k)} {v:,}" for k, v in list(summary["languages"].items())[:30])
+    uncertain = summary.get("languages_uncertain") or {}
+
+    def count(lang: str, n: int) -> str:  # uncertain rows are marked in their language's count
+        return f"{escape_markdown(lang)} {n:,}" + (f" ({uncertain[lang]:,} uncertain)" if uncertain.get(lang) else "")
+
+    langs = ", ".join(count(k, v) for k, v in list(summary["languages"].items())[:30])
     more = " …" if len(summary["languages"]) > 30 else ""
     return (f"**{escape_markdown(summary['name'])}**: {code_span(summary['corpus_id'])} · "
             f"{summary['n_rows']:,} rows · {summary['n_meanings']:,} meanings · "
             f"{len(summary['languages'])} languages ({langs}{more})"
             + (f" · **{summary['skipped_rows']:,} unusable rows skipped** (rows "
                f"{', '.join(map(str, summary['skipped_lines']))}{' …' if summary['skipped_rows'] > len(summary['skipped_lines']) else ''})"
-               if summary.get("skipped_rows") else ""))
+               if summary.get("skipped_rows") else "")
+            + (f" · **{summary['uncertain_rows']:,} of {summary['detected_rows']:,} detected languages are uncertain** "
+               "(language ID's confidence below its calibrated threshold; short lines are hard): give a `lang` "
+               "column to set them" if summary.get("uncertain_rows") else ""))
 
 
 HIT_COLUMNS = ["rank", "score", "cosine", "lang", "text", "meaning id", "translation of the query"]

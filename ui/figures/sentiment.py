@@ -6,14 +6,14 @@ import plotly.graph_objects as go
 
 from backend.models.sentiment import LABELS
 from ui.escaping import code_span, escape_markdown, escape_plotly
-from ui.figures.text import shorten
+from ui.figures.text import language_code, shorten
 
 _SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
 
 
 def sentiment_bar_chart(result) -> go.Figure:
     """Stacked horizontal bars: each sentence's probability of each label."""
-    ticks = [f"{i + 1}·{escape_plotly(p.lang)}" for i, p in enumerate(result.predictions)]
+    ticks = [f"{i + 1}·{escape_plotly(language_code(p.lang, p.lang_uncertain))}" for i, p in enumerate(result.predictions)]
     safe = [escape_plotly(shorten(p.text, 70)) for p in result.predictions]
     fig = go.Figure()
     for k, label in enumerate(LABELS):
@@ -35,7 +35,7 @@ SENTIMENT_COLUMNS = ["#", "sentence", "lang", "label", "P(negative)", "P(neutral
 
 
 def sentiment_table(result) -> pd.DataFrame:
-    rows = [[i + 1, shorten(p.text), p.lang, p.label, *(round(v, 3) for v in p.probabilities),
+    rows = [[i + 1, shorten(p.text), language_code(p.lang, p.lang_uncertain), p.label, *(round(v, 3) for v in p.probabilities),
              p.baseline_label or "", p.meaning_id or ""] for i, p in enumerate(result.predictions)]
     return pd.DataFrame(rows, columns=SENTIMENT_COLUMNS)
 

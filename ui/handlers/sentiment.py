@@ -7,6 +7,7 @@ from backend.capabilities.sentiment import SentimentEvaluation, evaluate_models,
 from backend.data.labelled_sets import bundled_eval_set
 from ui.errors import progress_callback, user_facing
 from ui.figures import sentiment as fig
+from ui.figures.text import uncertain_note
 from ui.zerogpu import gpu
 
 NO_BASELINE = "none"
@@ -21,7 +22,8 @@ def make_sentiment_handler(registry):
         return (
             fig.sentiment_bar_chart(result),
             fig.sentiment_table(result),
-            fig.sentiment_consistency_markdown(result),
+            uncertain_note([(i + 1, p.lang, p.lang_probability, p.lang_uncertain)
+                            for i, p in enumerate(result.predictions)]) + fig.sentiment_consistency_markdown(result),
             result.to_dict(),
         )
 

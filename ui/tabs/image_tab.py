@@ -17,7 +17,8 @@ EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "image.md").read_text(encoding="utf
 EXAMPLE_LABELS = {"sign_zh.png": ("A sign in Chinese", "Our chemistry class starts in five minutes."),
                   "menu_ja.png": ("A menu in Japanese", "Le thé est gratuit."),
                   "notice_de.png": ("A notice in German", "The lift is out of order today."),
-                  "poster_mixed.png": ("A poster in five languages", "Journée portes ouvertes à la bibliothèque")}
+                  "poster_mixed.png": ("A poster in five languages", "Journée portes ouvertes à la bibliothèque"),
+                  "sign_five.png": ("One notice, five languages", "Closed on Mondays.")}
 
 
 class UploadedImage(gr.Image):

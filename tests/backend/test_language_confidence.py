@@ -1,0 +1,127 @@
+"""Language labels that say how sure they are: the calibrated thresholds hold on short lines the
+calibration never saw, given languages are certain, and the flag reaches sentences, corpora and
+mining sides."""
+from __future__ import annotations
+
+import collections
+import csv
+from dataclasses import replace
+
+import pytest
+
+from backend.core.catalogue import APP_LANGUAGES
+from backend.core.settings import ASSETS_DIR
+from backend.data.sentences import parse_sentences
+from backend.models.language_id import FAST, FULL, LanguageIdentifier
+
+SETS = ASSETS_DIR / "langid_short_lines"
+
+
+def _rows(name: str) -> list[dict]:
+    with open(SETS / f"{name}.tsv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def test_the_short_line_sets_are_what_their_readme_says():
+    calibration, heldout = _rows("calibration"), _rows("heldout")
+    assert (len(calibration), len(heldout)) == (592, 444)
+    assert not {r["concept"] for r in calibration} & {r["concept"] for r in heldout}  # held out means held out
+    assert not {r["text"] for r in calibration} & {r["text"] for r in heldout}
+    langs = collections.Counter(r["lang"] for r in heldout)
+    assert set(APP_LANGUAGES) < set(langs) and all(n == 6 for n in langs.values())
+    for row in calibration + heldout:
+        if row["lang"] in {"zh", "ja"}:
+            assert 2 <= len(row["text"]) <= 8, row
+        elif row["lang"] != "th":
+            assert 1 <= len(row["text"].split()) <= 6, row
+
+
+def test_on_held_out_short_lines_unflagged_labels_are_right_96_percent_and_cover_70(registry):
+    """The issue's targets for Lingua's full mode, on lines the thresholds never saw."""
+    identifier = registry.get("langid")
+    assert identifier.wait_until_ready()
+    rows = _rows("heldout")
+    guesses = identifier.identify_many([r["text"] for r in rows])
+    assert {g.detector for g in guesses} == {FULL}
+    unflagged = [g.lang == r["lang"] for g, r in zip(guesses, rows) if not g.uncertain]
+    assert sum(unflagged) / len(unflagged) >= 0.96
+    assert len(unflagged) / len(rows) >= 0.70
+    # a confidence at the threshold is always sure; below it only the ratio arm can make it sure
+    threshold = registry.settings.langid_threshold_full
+    assert all(not g.uncertain for g in guesses if g.probability >= threshold)
+    assert any(not g.uncertain for g in guesses if g.probability < threshold)  # the ratio arm does something
+
+
+def test_the_quick_pass_is_held_to_its_own_stricter_threshold(registry):
+    settings = registry.settings
+    assert settings.langid_threshold_quick > settings.langid_threshold_full
+    identifier = LanguageIdentifier(settings.languages, fast_start=True, thresholds={
+        FULL: (settings.langid_threshold_full, settings.langid_ratio_full),
+        FAST: (settings.langid_threshold_quick, settings.langid_ratio_quick)})
+    try:
+        guesses = identifier.identify_many([r["text"] for r in _rows("heldout")[:60]], quick_ok=True)
+        quick = [g for g in guesses if g.detector == FAST]
+        assert quick and all(not g.uncertain for g in quick if g.probability >= settings.langid_threshold_quick)
+        assert all(g.uncertain for g in quick if g.probability < settings.langid_threshold_quick
+                   and settings.langid_ratio_quick == float("inf"))
+    finally:
+        identifier.close()
+
+
+def test_whole_english_sentences_are_not_flagged(registry):
+    """Lingua spreads its confidence for English over the Latin-script languages: the ratio arm keeps
+    the bundled corpus's English rows sure (a threshold alone flagged 90 of 236)."""
+    from backend.data.corpus import bundled_corpus
+
+    corpus = bundled_corpus()
+    english = [t for lang, t in zip(corpus.langs, corpus.texts) if lang == "en"]
+    guesses = registry.get("langid").identify_many(english)
+    assert sum(g.lang == "en" and not g.uncertain for g in guesses) >= 0.9 * len(english)
+
+
+def test_a_given_language_is_certain_and_a_short_guess_is_flagged(registry):
+    sentences = parse_sentences("fr: Oui\nSend the message\nDie Bibliothek schließt heute Abend um acht Uhr.",
+                                registry.settings, registry.get("langid"))
+    given, short, long = sentences
+    assert (given.lang, given.lang_probability, given.lang_uncertain) == ("fr", 1.0, False)
+    assert short.lang_uncertain and short.lang_probability < registry.settings.langid_threshold_full
+    assert (long.lang, long.lang_uncertain) == ("de", False) and long.lang_probability >= 0.9
+
+
+@pytest.mark.parametrize("code", ["cy", "ga", "is", "la", "yo", "zu"])
+def test_the_widened_languages_are_identified_and_can_be_given(registry, code):
+    identifier = registry.get("langid")
+    assert code in identifier.languages
+    texts = [r["text"] for r in _rows("calibration") + _rows("heldout") if r["lang"] == code]
+    right = sum(g.lang == code for g in identifier.identify_many(texts))
+    assert right >= len(texts) // 2, (code, right, len(texts))
+    assert parse_sentences(f"{code}: {texts[0]}", registry.settings, identifier)[0].lang == code
+
+
+def test_a_corpus_upload_counts_its_uncertain_lines(registry, tmp_path):
+    from backend.data.corpus import CorpusStore
+
+    store = CorpusStore(replace(registry.settings, cache_dir=tmp_path / "cache"),
+                        identify_language=lambda t: registry.get("langid").identify(t))
+    path = tmp_path / "lines.txt"
+    path.write_text("Close the window\nSend the message\n"
+                    "Die Bibliothek schließt heute Abend um acht Uhr.\nМоя бабушка живёт с нами в маленьком доме.\n",
+                    encoding="utf-8")
+    summary = store.load_upload(path).summary()
+    assert summary["detected_rows"] == 4
+    assert summary["uncertain_rows"] == sum(summary["languages_uncertain"].values()) >= 1
+    assert "de" not in summary["languages_uncertain"] and "ru" not in summary["languages_uncertain"]
+    assert all(n <= summary["languages"][lang] for lang, n in summary["languages_uncertain"].items())
+    again = CorpusStore(replace(registry.settings, cache_dir=tmp_path / "cache")).get(summary["corpus_id"])
+    assert again.summary() == summary  # the counts survive a restart (kept beside the TSV)
+
+
+def test_a_mining_side_reports_its_language_confidence(registry):
+    from backend.data.bitext_files import bundled_example, side_from_texts
+
+    src, _, _ = bundled_example("fr", "zh")
+    identify = registry.get("langid").identify
+    side = side_from_texts(src, registry.settings, "fr.txt", identify)
+    assert (side.lang, side.lang_uncertain) == ("fr", False) and 0.5 < side.lang_probability <= 1
+    mixed = side_from_texts(["ok", "no", "yes", "Ciao"], registry.settings, "short.txt", identify)
+    assert mixed.lang_uncertain
