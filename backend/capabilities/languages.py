@@ -12,9 +12,9 @@ from backend.core.errors import InvalidInput, LimitExceeded
 from backend.core.stats import MantelResult
 
 MIN_LANGUAGES = 3  # a Mantel test, a dendrogram and an MDS need three
-CENTER_NOTE = ("With `center`, each language's mean vector is subtracted before the centroids are taken, so "
+CENTER_NOTE = ("With center, each language's mean vector is subtracted before the centroids are taken, so "
                "every centroid sits at (nearly) the origin and the centroid distances are left-over noise, not "
-               "languages. Use `retrieval`, or `none`, `LIR` or `LSAR`, to compare languages.")
+               "languages. Use the retrieval distance, or none, LIR or LSAR, to compare languages.")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@
 """
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,7 +157,7 @@ class MantelResult:
     n_languages: int
     n_pairs: int
     pearson_r_ci: tuple[float, float] | None  # 95% percentile bootstrap over languages
-    permutations: int
+    permutations: int  # relabellings tried (n! when every one was)
 
     def to_dict(self) -> dict:
         return {"pearson_r": self.pearson_r, "spearman_r": self.spearman_r, "p_value": self.p_value,
@@ -174,6 +176,8 @@ def _ranked_matrix(matrix: np.ndarray, upper: tuple[np.ndarray, np.ndarray]) -> 
 
 
 def _centred_unit(values: np.ndarray) -> np.ndarray | None:
+    if values.size < 2:
+        return None
     centred = values - values.mean()
     norm = np.sqrt(centred @ centred)
     return None if norm < 1e-12 * max(1.0, np.abs(values).max()) else centred / norm
@@ -199,7 +203,8 @@ def mantel_test(a, b, control=None, permutations: int = MANTEL_PERMUTATIONS, see
 
     p: one-sided, the share of ``permutations`` random relabellings of a's languages (rows and
     columns together; seeded) whose r is at least the observed one, counting the observed one:
-    (1 + hits) / (1 + permutations). Spearman r: the same on the ranks of each triangle; its
+    (1 + hits) / (1 + permutations). Where n! <= permutations + 1 (n <= 7 for 9,999), every
+    relabelling is tried once instead and p is exact: hits / n!. Spearman r: the same on the ranks of each triangle; its
     p-value uses the same permutations. Pairs are not independent (each language is in n - 1 of
     them), so no Fisher interval on n pairs: the interval is a 95% percentile bootstrap over
     languages (``bootstrap`` resamples, pairs of a language with its own copy left out)."""
@@ -213,8 +218,12 @@ def mantel_test(a, b, control=None, permutations: int = MANTEL_PERMUTATIONS, see
     c = None if control is None else np.asarray(control, dtype=np.float64)
     ranked = {"pearson": (a, b, c)}
     ranked["spearman"] = tuple(None if m is None else _ranked_matrix(m, upper) for m in (a, b, c))
-    rng = np.random.default_rng(seed)
-    perms = np.stack([rng.permutation(n) for _ in range(permutations)]) if permutations else np.zeros((0, n), int)
+    exact = permutations > 0 and math.factorial(n) <= permutations + 1
+    if exact:  # few languages: every relabelling once (the identity among them), an exact p
+        perms = np.array(list(itertools.permutations(range(n))))
+    else:
+        rng = np.random.default_rng(seed)
+        perms = np.stack([rng.permutation(n) for _ in range(permutations)]) if permutations else np.zeros((0, n), int)
     observed, p_values = {}, {}
     for kind, (ma, mb, mc) in ranked.items():
         a_unit, b_unit = _centred_unit(ma[upper]), _centred_unit(mb[upper])
@@ -240,10 +249,13 @@ def mantel_test(a, b, control=None, permutations: int = MANTEL_PERMUTATIONS, see
         stats = permuted[:, 0] if c_unit is None else _partial(permuted[:, 0], permuted[:, 1], r_bc)
         hits = int((stats >= r - 1e-12).sum())
         observed[kind] = round(r, 6)
-        p_values[kind] = round((1 + hits) / (1 + permutations), 6) if permutations else None
+        if exact:
+            p_values[kind] = round(hits / len(perms), 6)
+        else:
+            p_values[kind] = round((1 + hits) / (1 + permutations), 6) if permutations else None
     interval = _bootstrap_interval(a, b, c, bootstrap, seed) if observed["pearson"] is not None else None
     return MantelResult(observed["pearson"], observed["spearman"], p_values["pearson"], p_values["spearman"],
-                        n, len(upper[0]), interval, permutations)
+                        n, len(upper[0]), interval, len(perms) if exact else permutations)
 
 
 def _bootstrap_interval(a, b, c, resamples: int, seed: int) -> tuple[float, float] | None:
