@@ -17,8 +17,8 @@ from ui.handlers.corpus import make_corpus_handlers
 from ui.tabs.diagnostics_tab import render_diagnostics_tab
 from ui.tabs.features_tab import render_features_tab
 from ui.tabs.image_tab import render_image_tab
-from ui.tabs.languages_tab import render_languages_tab
 from ui.tabs.labs_tab import render_labs_tab
+from ui.tabs.languages_tab import render_languages_tab
 from ui.tabs.layers_tab import render_layers_tab
 from ui.tabs.map_tab import render_map_tab
 from ui.tabs.mining_tab import render_mining_tab

@@ -102,7 +102,7 @@ def mds_layout(distances: np.ndarray, seed: int = 0) -> np.ndarray:
     d = np.asarray(distances, dtype=np.float64)
     d = np.clip((d + d.T) / 2, 0.0, None)
     np.fill_diagonal(d, 0.0)
-    if len(d) < 3:
+    if len(d) < 3 or not d.max() > 0:  # all at one point: nothing to lay out
         return np.zeros((len(d), 2))
     mds = MDS(n_components=2, metric="precomputed", init="classical_mds", n_init=1, random_state=seed)
     return mds.fit_transform(d)

@@ -126,9 +126,16 @@ def run_languages(registry, corpus_id: str = "bundled", model_id: str | None = N
 
     ``distance``: ``centroid`` or ``retrieval``; ``layer``: None for the model's sentence vector,
     else a layer index (0 = embeddings); ``languages``: a list or comma list ('' = all)."""
-    from backend.analysis.language_distances import (DISTANCES, average_linkage, centroid_distances,
-                                                      complete_subset, leaf_order, mds_layout,
-                                                      retrieval_distances, same_script_matrix)
+    from backend.analysis.language_distances import (
+        DISTANCES,
+        average_linkage,
+        centroid_distances,
+        complete_subset,
+        leaf_order,
+        mds_layout,
+        retrieval_distances,
+        same_script_matrix,
+    )
     from backend.analysis.neutralisation import check_method
     from backend.core.languages import iso639_3, require_corpus_languages, script_of_language
     from backend.data.uriel import TYPOLOGIES, load_uriel
