@@ -74,7 +74,11 @@ def _check_layer(layer) -> int | None:
 
     if layer is None or (isinstance(layer, str) and not layer.strip()):
         return None
-    return whole_number(layer, "layer")
+    value = whole_number(layer, "layer")
+    if value < 0:
+        raise InvalidInput(f"layer is {value}; layers are numbered from 0 (the embeddings) up. Leave it empty "
+                           "for the model's sentence vector.")
+    return value
 
 
 def _model_vectors(registry, corpus, model_id, chosen, layer, neutralise, rank, progress):

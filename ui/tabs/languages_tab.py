@@ -31,7 +31,7 @@ def render_languages_tab(registry) -> None:
                     distance = gr.Radio([("centroid (1 − cos of language means)", "centroid"),
                                          ("retrieval (1 − bitext P@1)", "retrieval")], value="centroid",
                                         label="Model distance", elem_id="languages-distance")
-                    layer = NumberInput(value=None, precision=0, minimum=0, label="Layer (empty = sentence vector)",
+                    layer = NumberInput(value=None, label="Layer (empty = sentence vector)",
                                         elem_id="languages-layer")
                 languages = gr.Textbox("", label="Languages (comma list; empty = all)", elem_id="languages-languages",
                                        placeholder="en, fr, de, ru, zh, ar, hi, sw",
