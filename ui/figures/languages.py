@@ -90,7 +90,7 @@ def dendrogram_figure(result: LanguageDistances) -> go.Figure:
     _dendrogram(fig, result.model_tree, result, colours, 1)
     _dendrogram(fig, result.genetic_tree, result, colours, 2)
     fig.update_yaxes(title_text="average-linkage height (distance)", row=1, col=1)
-    fig.update_layout(height=520, margin={"l": 50, "r": 10, "t": 40, "b": 10}, legend={"title": "family"},
+    fig.update_layout(height=540, margin={"l": 50, "r": 10, "t": 70, "b": 10}, legend={"title": "family"},
                       hovermode="closest")
     return fig
 

@@ -6,7 +6,6 @@ import gradio as gr
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID
 from ui.handlers.languages import make_languages_handler
-from ui.inputs import NumberInput
 from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
 
@@ -31,8 +30,9 @@ def render_languages_tab(registry) -> None:
                     distance = gr.Radio([("centroid (1 − cos of language means)", "centroid"),
                                          ("retrieval (1 − bitext P@1)", "retrieval")], value="centroid",
                                         label="Model distance", elem_id="languages-distance")
-                    layer = NumberInput(value=None, label="Layer (empty = sentence vector)",
-                                        elem_id="languages-layer")
+                    # a text box: an empty gr.Number shows and sends 0, the embedding layer
+                    layer = gr.Textbox("", label="Layer (empty = sentence vector; 0 = embeddings)",
+                                       elem_id="languages-layer", placeholder="sentence vector")
                 languages = gr.Textbox("", label="Languages (comma list; empty = all)", elem_id="languages-languages",
                                        placeholder="en, fr, de, ru, zh, ar, hi, sw",
                                        info=f"At most {settings.limits.max_distance_languages}; languages "
