@@ -19,6 +19,7 @@ from ui.tabs.diagnostics_tab import render_diagnostics_tab
 from ui.tabs.features_tab import render_features_tab
 from ui.tabs.image_tab import render_image_tab
 from ui.tabs.labs_tab import render_labs_tab
+from ui.tabs.languages_tab import render_languages_tab
 from ui.tabs.layers_tab import render_layers_tab
 from ui.tabs.map_tab import render_map_tab
 from ui.tabs.mining_tab import render_mining_tab
@@ -68,6 +69,7 @@ def build_app(registry) -> gr.Blocks:
             render_features_tab(registry, corpus_handlers)
             render_layers_tab(registry)
             render_alignment_tab(registry)
+            render_languages_tab(registry)
             render_sentiment_tab(registry)
             render_labs_tab(registry)
             render_speech_tab(registry, similarity_text)

@@ -46,3 +46,46 @@ def require_retrieval_languages(chosen: list[str], corpus, corpus_id: str, limit
     if not corpus.has_meanings:
         raise InvalidInput(f"Corpus {corpus_id!r} has no meaning ids, so {undefined} undefined. Upload it "
                            "with an id column shared by translations.")
+
+
+def iso639_3(code: str) -> str | None:
+    """The ISO 639-3 code of a BCP-47 tag (``"fr"`` -> ``"fra"``, ``"sr-Latn"`` -> ``"srp"``), by
+    langcodes; a macrolanguage keeps its macrolanguage code (``"zh"`` -> ``"zho"``), as URIEL files
+    it. None when langcodes cannot parse the tag or knows no 3-letter code for it."""
+    import langcodes
+
+    try:
+        alpha3 = langcodes.Language.get(str(code).strip()).to_alpha3()
+    except (LookupError, ValueError):
+        return None
+    return alpha3 if alpha3 and alpha3 != "und" else None
+
+
+def script_of_language(code: str, texts=()) -> str | None:
+    """The ISO 15924 script a BCP-47 tag is written in: its own script subtag, else CLDR's likely
+    script (langcodes' ``maximize``: ``"sr"`` -> ``"Cyrl"``, ``"zh"`` -> ``"Hans"``). Where CLDR
+    has none, the Unicode script most of ``texts``' letters belong to (``"LATIN"``, ``"CJK"``...),
+    else None."""
+    import langcodes
+
+    try:
+        tag = langcodes.Language.get(str(code).strip())
+        # an unknown tag would maximize to "und"'s likely script (Latin): a guess, so not used
+        script = tag.maximize().script if tag.is_valid() and tag.language else None
+    except (LookupError, ValueError):
+        script = None
+    return script or dominant_script(texts)
+
+
+def dominant_script(texts) -> str | None:
+    """The first word of the Unicode name of most letters in ``texts`` (``"LATIN"``, ``"CYRILLIC"``,
+    ``"CJK"``, ``"ARABIC"``...); None without letters."""
+    import collections
+    import unicodedata
+
+    counts: collections.Counter[str] = collections.Counter()
+    for text in texts:
+        for ch in str(text):
+            if ch.isalpha():
+                counts[unicodedata.name(ch, "UNKNOWN ").split(" ")[0]] += 1
+    return counts.most_common(1)[0][0] if counts else None

@@ -94,6 +94,8 @@ class Limits:
     max_align_pairs: int = setting(2_000, "Sentence pairs in one alignment evaluation upload.")
     max_atlas_rows: int = setting(120_000, "Rows in a feature atlas; larger corpora are sampled.")
     default_atlas_rows: int = setting(2_000, "Rows a feature atlas codes unless asked for more.")
+    # Languages tab: 9,999 permutations of 200 languages take about 3 s a Mantel test on 2 cores.
+    max_distance_languages: int = setting(200, "Languages in one Languages-tab comparison (the CLDR atlas has 157).")
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,11 @@ class Settings:
     ray_min_rows: int = setting(50_000, "Corpora of this many rows or more are embedded on a local Ray Data actor "
                                         "pool (0: always).", minimum=0)
     ray_num_cpus: int = setting(0, "CPUs a local Ray gets (0: all).", minimum=0)
+    # Languages tab (backend.core.stats.mantel_test): p = (1 + hits) / (1 + permutations).
+    mantel_permutations: int = setting(9_999, "Permutations of the languages behind each Mantel p-value.",
+                                       minimum=99)
+    mantel_seed: int = setting(0, "Seed of the Mantel permutations, bootstrap and MDS (same seed, same p).",
+                               minimum=0)
     ray_actors: int = setting(0, "Encoder actors in Ray Data (0: one per CPU Ray has).", minimum=0)
 
     @property

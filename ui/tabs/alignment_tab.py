@@ -6,6 +6,7 @@ import gradio as gr
 from backend.analysis.word_alignment import METHODS
 from backend.capabilities.alignment import default_layer, gold_example_files
 from backend.core.settings import REPO_ROOT
+from ui.figures.alignment import CONTRIBUTION_COLUMNS
 from ui.handlers.alignment import NO_COMPARISON, make_alignment_handlers
 from ui.inputs import NumberInput
 from ui.tabs import model_choices
@@ -52,7 +53,7 @@ def render_alignment_tab(registry) -> None:
             bars = gr.Plot(label="Word pairs adding most and least to the sentence cosine",
                            elem_id="alignment-contributions")
             table = gr.Dataframe(label="Every word pair's share of the sentence cosine, largest first",
-                                 elem_id="alignment-contributions-table", wrap=True, max_height=420)
+                                 elem_id="alignment-contributions-table", headers=CONTRIBUTION_COLUMNS, wrap=True, max_height=420)
         with gr.Accordion("JSON (the API's answer)", open=False):
             payload = gr.JSON(label="align", elem_id="alignment-json")
         for control in (model, method):
