@@ -5,6 +5,7 @@ import gradio as gr
 
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID
+from ui.figures.languages import MANTEL_COLUMNS
 from ui.handlers.languages import make_languages_handler
 from ui.neutralisation import neutralise_inputs
 from ui.tabs import model_choices
@@ -43,7 +44,7 @@ def render_languages_tab(registry) -> None:
                 gr.Markdown(EXPLANATION, elem_id="languages-explanation")
         summary = gr.Markdown(elem_id="languages-summary")
         mantel = gr.Dataframe(label="How far the model's distances follow each URIEL distance (Mantel tests)",
-                              elem_id="languages-mantel", wrap=True)
+                              elem_id="languages-mantel", headers=MANTEL_COLUMNS, wrap=True)
         heatmap = gr.Plot(label="Model distances, in clustering order", elem_id="languages-heatmap")
         dendrograms = gr.Plot(label="Dendrograms: the model (left) and URIEL genetic (right)",
                               elem_id="languages-dendrograms")
