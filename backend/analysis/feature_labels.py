@@ -45,11 +45,18 @@ def text_terms(text: str) -> frozenset[str]:
             terms.update("".join(chars[i:i + 2]) for i in range(max(1, len(chars) - 1)))
         elif len(word) >= 2 and not word.isdigit():
             terms.add(word)
-            if len(word) > PIECE + 1:  # a subword piece, in which inflected forms of one stem meet
-                graphemes = regex.findall(r"\X", word)  # never cut a letter from its marks
-                if len(graphemes) > PIECE + 1:
-                    terms.add("".join(graphemes[:PIECE]) + PIECE_MARK)
+            piece = _piece(word)  # a subword piece, in which inflected forms of one stem meet
+            if piece:
+                terms.add(piece)
     return frozenset(terms)
+
+
+def _piece(word: str) -> str | None:
+    """The first PIECE graphemes of a word longer than PIECE + 1, marked; None for shorter words."""
+    if len(word) <= PIECE + 1:
+        return None
+    graphemes = regex.findall(r"\X", word)  # never cut a letter from its marks
+    return "".join(graphemes[:PIECE]) + PIECE_MARK if len(graphemes) > PIECE + 1 else None
 
 
 class KeywordIndex:
@@ -73,6 +80,14 @@ class KeywordIndex:
         for row, lang in zip(rows, langs):
             pooled.update(self.terms[row])
             by_lang[lang].update(self.terms[row])
+        # a piece stands for several forms of a stem: kept only when the top strings hold two of them
+        forms: dict[str, set[str]] = collections.defaultdict(set)
+        for row in rows:
+            for term in self.terms[row]:
+                if not term.endswith(PIECE_MARK):
+                    piece = _piece(term)
+                    if piece:
+                        forms[piece].add(term)
         scores: dict[str, float] = {}
         groups = [(pooled, len(rows), self.document_frequency, self.n_rows)]
         groups += [(counts, sizes[lang], self.language_frequency[lang], self.language_rows[lang])
@@ -82,6 +97,8 @@ class KeywordIndex:
                 # shared by two top strings, and at least LIFT times as common there as in the
                 # corpus (in the same language): frequent words only where the feature is about them
                 if tf < 2 or tf / size < LIFT * frequency[term] / max(total, 1):
+                    continue
+                if term.endswith(PIECE_MARK) and len(forms[term]) < 2:
                     continue
                 score = tf * math.log(1 + self.n_rows / self.document_frequency[term])
                 scores[term] = max(scores.get(term, 0.0), score)

@@ -21,6 +21,8 @@ def threshold_text(result: MiningResult) -> str:
 
 
 def _seconds(value: float) -> str:
+    if value < 0.01:
+        return f"{value * 1000:.2f} ms"  # the margins of a few hundred lines take well under 1 ms
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
