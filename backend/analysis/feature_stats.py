@@ -2,7 +2,8 @@
 
 Codes are ``idx`` int32 (n, K), -1 padded, and ``val`` float32 (n, K), strongest first per row
 (``backend.vectors.feature_atlas``). From them: per feature its firing counts by language, its
-normalised language entropy and class (neutral, specific, mixed), its strongest strings and label;
+normalised language entropy and class (dense when it fires on more than a set share of the rows;
+else neutral, specific, mixed by entropy), its strongest strings, keywords and label;
 the atlas's entropy histogram and each language's share of language-specific features; the top-k
 overlap of translation pairs against unrelated ones; and P@1 of retrieval through the codes.
 """
@@ -15,9 +16,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from backend.analysis.feature_labels import LABEL_STRINGS, feature_label
+from backend.analysis.feature_labels import LABEL_STRINGS, KeywordIndex, feature_label
 from backend.core.stats import retrieval_hits, wilson_interval
 
+DENSE_SHARE = 0.10  # the largest share of rows a feature may fire on and still be classed by entropy
 NEUTRAL_ENTROPY = 0.9
 SPECIFIC_ENTROPY = 0.3
 MIN_FEATURE_N = 5  # the summary counts features firing on at least this many sentences
@@ -45,14 +47,17 @@ class FeatureCard:
     n: int  # sentences it fires on
     by_language: dict[str, int]
     entropy: float  # normalised language entropy of its firing rates, 0 (one language) .. 1 (even)
-    cls: str  # "language-neutral" | "language-specific" | "mixed"
+    cls: str  # "dense" | "language-neutral" | "language-specific" | "mixed"
     language: str  # the language with the highest firing rate (the API names it only when specific)
-    label: str
+    label: str  # the first keywords, or the strongest string when it has none
     top: tuple[TopString, ...]
+    keywords: tuple[str, ...] = ()  # c-TF-IDF terms its top strings share (backend.analysis.feature_labels)
+    share: float = 0.0  # n / rows of the atlas
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "n": self.n, "entropy": round(self.entropy, 4) + 0.0, "class": self.cls,
-                "language": self.language if self.cls == "language-specific" else None, "label": self.label, "top": [t.to_dict() for t in self.top],
+        return {"id": self.id, "n": self.n, "share": round(self.share, 5), "entropy": round(self.entropy, 4) + 0.0,
+                "class": self.cls, "language": self.language if self.cls == "language-specific" else None,
+                "label": self.label, "keywords": list(self.keywords), "top": [t.to_dict() for t in self.top],
                 "by_language": self.by_language}
 
 
@@ -95,7 +100,13 @@ def language_entropy(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return h / math.log(L) if L > 1 else np.zeros(len(counts))
 
 
-def classify(entropy: float) -> str:
+def classify(entropy: float, share: float = 0.0, dense_share: float = DENSE_SHARE) -> str:
+    """"dense" above ``dense_share`` of the rows (a feature that fires on most sentences is not
+    evidence of a shared meaning), unless it fires in one language only: a feature on nearly every
+    Chinese sentence of an 8-language corpus (12.5% of its rows) says "Chinese", and stays
+    language-specific. Else by language entropy."""
+    if share > dense_share and entropy > SPECIFIC_ENTROPY:
+        return "dense"
     if entropy >= NEUTRAL_ENTROPY:
         return "language-neutral"
     if entropy <= SPECIFIC_ENTROPY:
@@ -176,10 +187,13 @@ def pair_p_at_1(scores_for: Callable[[np.ndarray, np.ndarray], np.ndarray], ids:
     return tuple(out)
 
 
-def feature_summary(texts: Sequence[str], langs: Sequence[str], idx: np.ndarray, val: np.ndarray, n_features: int):
+def feature_summary(texts: Sequence[str], langs: Sequence[str], idx: np.ndarray, val: np.ndarray, n_features: int,
+                    dense_share: float = DENSE_SHARE):
     """(cards of every feature that fires, most sentences first; the entropy histogram; each
     language's share of the language-specific features; per language its counts), for the rows
-    (``texts``, ``langs``) and their codes ``idx``, ``val`` (n, K)."""
+    (``texts``, ``langs``) and their codes ``idx``, ``val`` (n, K). A feature firing on more than
+    ``dense_share`` of the rows is "dense"."""
+    keyword_index = KeywordIndex(texts, langs)
     language_counts = dict(collections.Counter(langs).most_common())
     langs_all = np.asarray(langs)
     languages = list(language_counts)
@@ -203,16 +217,19 @@ def feature_summary(texts: Sequence[str], langs: Sequence[str], idx: np.ndarray,
         tops = [TopString(int(rows[e]), texts[rows[e]], langs[rows[e]], float(vals[e]))
                 for e in entries]
         by_lang = {languages[j]: int(c) for j, c in enumerate(counts[f]) if c}
-        cls = classify(float(h))
+        share = float(n[f]) / max(len(texts), 1)
+        cls = classify(float(h), share, dense_share)
         rates = counts[f] / np.maximum(sizes, 1)
+        label_rows = tops[:LABEL_STRINGS]
+        keywords = keyword_index.keywords([t.row for t in label_rows], [t.lang for t in label_rows])
         cards.append(FeatureCard(int(f), int(n[f]), dict(sorted(by_lang.items(), key=lambda kv: -kv[1])),
                                  float(h), cls, languages[int(rates.argmax())],
-                                 feature_label([t.text for t in tops[:LABEL_STRINGS]], [t.lang for t in tops]),
-                                 tuple(tops[:TOP_STRINGS])))
+                                 feature_label(keywords, tops[0].text if tops else ""),
+                                 tuple(tops[:TOP_STRINGS]), keywords, share))
     cards.sort(key=lambda c: (-c.n, c.id))
     counted = [c for c in cards if c.n >= MIN_FEATURE_N]
     edges = np.linspace(0, 1, HISTOGRAM_BINS + 1)
-    hist, _ = np.histogram([c.entropy for c in counted], bins=edges)
+    hist, _ = np.histogram([c.entropy for c in counted if c.cls != "dense"], bins=edges)  # dense ones apart
     classes = collections.Counter(c.cls for c in counted)
     histogram = {"edges": [round(float(e), 2) for e in edges], "counts": [int(x) for x in hist],
                  "n_features": len(counted), "classes": dict(classes)}

@@ -118,3 +118,115 @@ def score_against_gold(candidates: Sequence[MinedPair], gold: frozenset, thresho
     curve = tuple((float(scores[i]), float(precision[i]), float(recall[i]), float(f1[i])) for i in at[::step])
     return GoldScore(len(gold), p_at, r_at, f_at, best_f1,
                      round(best_threshold, 6) if np.isfinite(best_threshold) else 0.0, curve)
+
+
+# ---------------------------------------------------------------- a threshold without gold
+
+AUTO = "auto"
+AUTO_MIN_CANDIDATES = 8  # fewer margins than this cannot show two modes: keep the fallback
+_EM_STEPS = 200
+
+
+@dataclass(frozen=True)
+class AutoThreshold:
+    threshold: float
+    method: str  # "gmm" | "valley" | "fallback"
+    modes: tuple[float, ...]  # the two modes' centres (low, high) where found
+
+    def describe(self) -> str:
+        if self.method == "gmm":
+            return (f"auto: where a two-component Gaussian mixture of the margins changes side "
+                    f"(modes {self.modes[0]:.4f} and {self.modes[1]:.4f})")
+        if self.method == "valley":
+            return "auto: the emptiest histogram bin between the margins' two modes"
+        return "auto: the margins show no two modes (one population, or too few); the fixed default"
+
+
+def _normal_pdf(x: np.ndarray, mean: float, sd: float) -> np.ndarray:
+    return np.exp(-0.5 * ((x - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
+
+
+def gaussian_mixture_2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A two-component 1-D Gaussian mixture by EM: (weights, means, sds), each (2,), means ascending.
+    Starts from the lower and upper quartiles; the sds have a floor of 1e-3 of the data's spread."""
+    x = np.asarray(x, np.float64)
+    floor = max(float(x.std()) * 1e-3, 1e-9)
+    means = np.percentile(x, [25, 75]).astype(np.float64)
+    sds = np.full(2, max(float(x.std()) / 2, floor))
+    weights = np.full(2, 0.5)
+    for _ in range(_EM_STEPS):
+        dens = np.stack([w * _normal_pdf(x, m, s) for w, m, s in zip(weights, means, sds)], axis=1) + 1e-300
+        resp = dens / dens.sum(axis=1, keepdims=True)
+        nk = resp.sum(axis=0) + 1e-12
+        new_means = (resp * x[:, None]).sum(axis=0) / nk
+        sds = np.maximum(np.sqrt((resp * (x[:, None] - new_means) ** 2).sum(axis=0) / nk), floor)
+        weights = nk / nk.sum()
+        done = np.allclose(new_means, means, rtol=0, atol=floor * 1e-3)
+        means = new_means
+        if done:
+            break
+    order = np.argsort(means)
+    return weights[order], means[order], sds[order]
+
+
+def _mixture_boundary(weights, means, sds) -> float | None:
+    """The point between the two means where both weighted densities are equal (None if none)."""
+    (w1, w2), (m1, m2), (s1, s2) = weights, means, sds
+    # log w1 N(x; m1, s1) = log w2 N(x; m2, s2): a quadratic a x² + b x + c = 0
+    a = 1 / (2 * s2 ** 2) - 1 / (2 * s1 ** 2)
+    b = m1 / s1 ** 2 - m2 / s2 ** 2
+    c = (m2 ** 2 / (2 * s2 ** 2) - m1 ** 2 / (2 * s1 ** 2) + np.log(w1 / s1) - np.log(w2 / s2))
+    roots = [-c / b] if abs(a) < 1e-12 else np.roots([a, b, c])
+    inside = [float(np.real(r)) for r in roots if abs(np.imag(r)) < 1e-12 and m1 < np.real(r) < m2]
+    return min(inside, key=lambda r: abs(r - (m1 + m2) / 2)) if inside else None
+
+
+def histogram_valley(x: np.ndarray, bins: int = 30) -> tuple[float, tuple[float, float]] | None:
+    """The centre of the emptiest bin between the two highest peaks of a smoothed histogram, and
+    the two peaks' centres; None when the histogram has one peak."""
+    counts, edges = np.histogram(np.asarray(x, np.float64), bins=bins)
+    smooth = np.convolve(counts, np.array([1, 2, 1]) / 4, mode="same")
+    centres = (edges[:-1] + edges[1:]) / 2
+    peaks = [i for i in range(len(smooth)) if smooth[i] > 0 and (i == 0 or smooth[i] >= smooth[i - 1])
+             and (i == len(smooth) - 1 or smooth[i] > smooth[i + 1])]
+    if len(peaks) < 2:
+        return None
+    lo, hi = sorted(sorted(peaks, key=lambda i: -smooth[i])[:2])
+    if hi - lo < 2:
+        return None
+    valley = lo + 1 + int(np.argmin(smooth[lo + 1:hi]))
+    return float(centres[valley]), (float(centres[lo]), float(centres[hi]))
+
+
+def bic_gain(x: np.ndarray, weights, means, sds) -> float:
+    """BIC of one Gaussian minus BIC of the two-component mixture (5 parameters against 2):
+    positive when the data are better told as two populations."""
+    two = np.log(sum(w * _normal_pdf(x, m, s) for w, m, s in zip(weights, means, sds)) + 1e-300).sum()
+    one = np.log(_normal_pdf(x, float(x.mean()), max(float(x.std()), 1e-12)) + 1e-300).sum()
+    return float((2 * two - 5 * np.log(x.size)) - (2 * one - 2 * np.log(x.size)))
+
+
+def auto_threshold(scores: np.ndarray, fallback: float) -> AutoThreshold:
+    """A margin threshold from the candidates' own margins, without gold: the candidates of a
+    mining run are a mixture of translations (high margins) and near misses (margins near 1).
+
+    First a two-component Gaussian mixture (EM); when BIC prefers it to one Gaussian, the
+    threshold is where the two weighted components are equally likely, between their means. When the mixture finds no such point, the
+    valley of the smoothed histogram between its two peaks. With fewer than AUTO_MIN_CANDIDATES
+    margins or a single mode, ``fallback``. scores: float (n,) ratio margins."""
+    x = np.asarray(scores, np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < AUTO_MIN_CANDIDATES or float(x.max() - x.min()) < 1e-9:
+        return AutoThreshold(float(fallback), "fallback", ())
+    weights, means, sds = gaussian_mixture_2(x)
+    if bic_gain(x, weights, means, sds) <= 0:
+        # One population (e.g. nearly every candidate a translation): two modes would be invented.
+        return AutoThreshold(float(fallback), "fallback", ())
+    boundary = _mixture_boundary(weights, means, sds)
+    separated = weights.min() >= 0.05 and (means[1] - means[0]) > 0.5 * min(sds)
+    if boundary is not None and separated:
+        return AutoThreshold(round(boundary, 6), "gmm", (round(float(means[0]), 6), round(float(means[1]), 6)))
+    valley = histogram_valley(x)
+    if valley is not None:
+        return AutoThreshold(round(valley[0], 6), "valley", tuple(round(v, 6) for v in valley[1]))
+    return AutoThreshold(float(fallback), "fallback", ())

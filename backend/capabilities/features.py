@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from backend.analysis.feature_stats import (
+    DENSE_SHARE,
     MIN_FEATURE_N,
     NEUTRAL_ENTROPY,
     OVERLAP_K,
@@ -85,6 +86,15 @@ class SentenceFeatures:
     shared: tuple[tuple[int, tuple[int, ...]], ...]  # (feature, sentence indices) across >= 2 languages
     labels: dict[int, str]
     label_source: str
+    dense: frozenset[int] = frozenset()  # columns the atlas calls dense (they fire on most sentences)
+    unseen: frozenset[int] = frozenset()  # columns that never fire in the atlas
+
+    @property
+    def card_feature(self) -> int | None:
+        """The feature the card opens on: the strongest column that is not dense and fires in the
+        atlas (the strongest column at all when none is)."""
+        usable = [f for f in self.columns if f not in self.dense and f not in self.unseen]
+        return usable[0] if usable else (self.columns[0] if self.columns else None)
 
     def to_dict(self) -> dict:
         return {
@@ -97,6 +107,8 @@ class SentenceFeatures:
                 for f, rows in self.shared],
             "labels": {str(f): self.labels.get(f, "") for f in self.columns},
             "label_source": self.label_source,
+            "dense_features": sorted(self.dense),
+            "card_feature": self.card_feature,
             "columns": list(self.columns),
             "values": [[round(float(v), 5) for v in row] for row in self.values],
         }
@@ -130,13 +142,16 @@ def sentence_features(registry, text: str | None, k=DEFAULT_TOP_K, progress: Pro
         rows = tuple(i for i, row in enumerate(top) if any(g == f for g, _ in row))
         if len({langs[i] for i in rows}) >= 2:
             shared.append((f, rows))
-    labels, source = {}, ""
+    labels, source, dense, unseen = {}, "", frozenset(), frozenset()
     if with_labels:
         atlas = feature_atlas(registry, BUNDLED_ID, None, progress)
-        labels = {f: atlas.card(f).label for f in columns if atlas.card(f) is not None}
+        cards = {f: atlas.card(f) for f in columns}
+        labels = {f: c.label for f, c in cards.items() if c is not None}
+        dense = frozenset(f for f, c in cards.items() if c is not None and c.cls == "dense")
+        unseen = frozenset(f for f, c in cards.items() if c is None)
         source = f"the atlas of the bundled corpus ({atlas.n_sentences:,} sentences)"
     return SentenceFeatures(tuple(s.text for s in sentences), langs, k, top, columns, values,
-                            tuple(shared), labels, source)
+                            tuple(shared), labels, source, dense, unseen)
 
 
 # ---------------------------------------------------------------- the atlas
@@ -164,11 +179,23 @@ class FeatureAtlas:
     dense_p_at_1: tuple[PairP1, ...]
     seconds: float
     from_cache: bool
+    dense_share: float = DENSE_SHARE
     _by_id: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_sentences(self) -> int:
         return len(self.corpus)
+
+    @property
+    def share_with_keywords(self) -> float:
+        """The share of the features firing on >= MIN_FEATURE_N sentences that have keywords."""
+        counted = [c for c in self.cards if c.n >= MIN_FEATURE_N]
+        return round(sum(1 for c in counted if c.keywords) / max(len(counted), 1), 4)
+
+    @property
+    def card_feature(self) -> int | None:
+        """The feature the card opens on after the atlas: the one firing most that is not dense."""
+        return next((c.id for c in self.cards if c.cls != "dense"), None)
 
     def card(self, feature: int) -> FeatureCard | None:
         if not self._by_id:
@@ -186,7 +213,9 @@ class FeatureAtlas:
             "coder": self.coder,
             "fires": f"among a sentence's {ATLAS_K} strongest features",
             "min_n": MIN_FEATURE_N,
-            "thresholds": {"neutral": NEUTRAL_ENTROPY, "specific": SPECIFIC_ENTROPY},
+            "thresholds": {"neutral": NEUTRAL_ENTROPY, "specific": SPECIFIC_ENTROPY, "dense": self.dense_share},
+            "share_with_keywords": self.share_with_keywords,
+            "card_feature": self.card_feature,
             "entropy_histogram": self.entropy_histogram,
             "share_language_specific": self.share_language_specific,
             "by_language": self.by_language,
@@ -254,7 +283,9 @@ def _build_atlas(registry, whole: Corpus, corpus: Corpus, coder: SparseCoder, pr
     idx, val, from_cache = atlas_codes(coder, corpus, registry.settings.cache_dir, progress)
     if progress:
         progress(0.9, "Summarising the features")
-    cards, histogram, share, by_language = feature_summary(corpus.texts, corpus.langs, idx, val, coder.n_features)
+    dense_share = dense_share_of(registry.settings)
+    cards, histogram, share, by_language = feature_summary(corpus.texts, corpus.langs, idx, val, coder.n_features,
+                                                           dense_share)
     ids, langs = np.asarray(corpus.ids), np.asarray(corpus.langs)
     rng = np.random.default_rng(0)
     same = row_pairs(ids, langs, True, MAX_PAIRS, rng)
@@ -281,8 +312,14 @@ def _build_atlas(registry, whole: Corpus, corpus: Corpus, coder: SparseCoder, pr
         translation_jaccard=mean_interval(top_jaccard(idx, same)),
         unrelated_jaccard=mean_interval(top_jaccard(idx, other)),
         sparse_p_at_1=sparse_p1, dense_p_at_1=dense_p1,
-        seconds=time.perf_counter() - start, from_cache=from_cache)
+        seconds=time.perf_counter() - start, from_cache=from_cache, dense_share=dense_share)
     return atlas
+
+
+def dense_share_of(settings: Settings) -> float:
+    """settings.dense_feature_percent as a share, held to 1..10% (the issue's bound: above a tenth
+    of the rows a feature is dense, whatever the setting says)."""
+    return min(max(settings.dense_feature_percent, 1), 10) / 100
 
 
 # ---------------------------------------------------------------- lookup

@@ -25,9 +25,12 @@ from typing import Callable
 import numpy as np
 
 from backend.analysis.margins import (
+    AUTO,
     STRATEGIES,
+    AutoThreshold,
     GoldScore,
     MinedPair,
+    auto_threshold,
     length_ratio_ok,
     margins_from_knn,
     score_against_gold,
@@ -41,9 +44,11 @@ from backend.data.bitext_files import Side
 DEFAULT_STRATEGY = "intersection"
 DEFAULT_K = MARGIN_K
 MAX_K = 32
+# "auto": picked per run from the candidates' own margins (backend.analysis.margins.auto_threshold).
+DEFAULT_THRESHOLD = AUTO
 # Margins of e5-style models sit near 1; a mutual nearest neighbour above 1.02 is usually a
-# translation on the bundled example (the gold curve finds the best threshold for your data).
-DEFAULT_THRESHOLD = 1.02
+# translation on the bundled example. Auto falls back to it when the margins show no two modes.
+FALLBACK_THRESHOLD = 1.02
 # UTF-8 bytes, not characters: a Chinese sentence is a third as many characters as its English
 # translation but about as many bytes, so one ratio serves every script.
 DEFAULT_MAX_LENGTH_RATIO = 3.0
@@ -55,28 +60,40 @@ ProgressFn = Callable[[float, str], None]
 @dataclass(frozen=True)
 class MiningResult:
     model: str
-    engine: str  # "in-process" or "ray"
+    engine: str  # the embedding engine that computed the vectors: "in-process" or "ray"
     source: Side
     target: Side
     strategy: str
     k: int
-    threshold: float
-    pairs: tuple[MinedPair, ...]  # at or above the threshold, best first
+    threshold: float | str  # as asked: a number, or "auto"
+    pairs: tuple[MinedPair, ...]  # at or above the threshold used, best first
     candidate_scores: np.ndarray  # float64: every candidate's margin before the threshold (histogram)
     gold: GoldScore | None
-    seconds: dict = field(default_factory=dict)  # per stage: encode, index, knn, margin
+    seconds: dict = field(default_factory=dict)  # per stage, in order: read, encode, index, knn, margin, select
     notes: tuple[str, ...] = ()
     gold_pairs: frozenset = frozenset()  # the gold (source line, target line) pairs scored against, 1-based
+    picked: AutoThreshold | None = None  # how the threshold was chosen (None: a fixed number)
+    encoded_rows: int = 0  # distinct lines embedded by this run (the others came from the vector store)
+
+    @property
+    def threshold_used(self) -> float:
+        return self.picked.threshold if self.picked is not None else float(self.threshold)
+
+    @property
+    def threshold_method(self) -> str:
+        """"fixed" (the number asked for), or auto's "gmm", "valley" or "fallback"."""
+        return self.picked.method if self.picked is not None else "fixed"
 
     def to_dict(self) -> dict:
         """The ``/mine`` API contract."""
         out = {"model": self.model, "engine": self.engine, "n_source": len(self.source),
                "n_target": len(self.target), "strategy": self.strategy, "k": self.k,
-               "threshold": self.threshold, "n_pairs": len(self.pairs),
-               "pairs": [p.to_dict() for p in self.pairs[:API_TOP_PAIRS]],
-               "languages": {role: {"lang": side.lang, "language_probability": round(side.lang_probability, 4),
-                                    "language_uncertain": side.lang_uncertain}
-                             for role, side in (("source", self.source), ("target", self.target))}}
+                "threshold": self.threshold, "threshold_used": self.threshold_used,
+                "threshold_method": self.threshold_method, "n_pairs": len(self.pairs),
+                "pairs": [p.to_dict() for p in self.pairs[:API_TOP_PAIRS]],
+                "languages": {role: {"lang": side.lang, "language_probability": round(side.lang_probability, 4),
+                                     "language_uncertain": side.lang_uncertain}
+                              for role, side in (("source", self.source), ("target", self.target))}}
         if self.gold is not None:
             out.update(precision=self.gold.precision, recall=self.gold.recall, f1=self.gold.f1,
                        best_f1=self.gold.best_f1, best_threshold=self.gold.best_threshold)
@@ -121,32 +138,40 @@ def margin_candidates(x: np.ndarray, y: np.ndarray, k: int, settings, timings: d
     return forward, backward
 
 
-def check_options(strategy: str, k, threshold, settings) -> tuple[str, int, float]:
+def check_threshold(threshold) -> float | str:
+    """``"auto"`` (also for None or an empty value) or a finite number; anything else is refused."""
+    if threshold is None or (isinstance(threshold, str) and threshold.strip().lower() in ("", AUTO)):
+        return AUTO
+    try:
+        number = float(threshold)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"threshold must be a number or 'auto', got {str(threshold)[:20]!r}.") from exc
+    if not np.isfinite(number):
+        raise InvalidInput("threshold must be a finite number (margins are around 1; try 1.02) or 'auto'.")
+    return number
+
+
+def check_options(strategy: str, k, threshold, settings) -> tuple[str, int, float | str]:
     strategy = (strategy or DEFAULT_STRATEGY).strip().lower()
     if strategy not in STRATEGIES:
         raise InvalidInput(f"Unknown strategy {strategy[:40]!r}. Use one of: {', '.join(STRATEGIES)}.")
-    k_int = whole_number(k, "k", 1, MAX_K)
-    try:
-        threshold = float(threshold)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"threshold must be a number, got {str(threshold)[:20]!r}.") from exc
-    if not np.isfinite(threshold):
-        raise InvalidInput("threshold must be a finite number (margins are around 1; try 1.02).")
-    return strategy, k_int, threshold
+    return strategy, whole_number(k, "k", 1, MAX_K), check_threshold(threshold)
 
 
 def mine(registry, source: Side, target: Side, model_id: str | None = None, strategy: str = DEFAULT_STRATEGY,
-         k: int = DEFAULT_K, threshold: float = DEFAULT_THRESHOLD, gold: frozenset | None = None,
+         k: int = DEFAULT_K, threshold: float | str = DEFAULT_THRESHOLD, gold: frozenset | None = None,
          max_length_ratio: float | None = DEFAULT_MAX_LENGTH_RATIO, engine: str | None = None,
-         progress: ProgressFn | None = None) -> MiningResult:
-    """Mine translation pairs between two sides; see the module docstring for the method."""
+         progress: ProgressFn | None = None, timings: dict | None = None) -> MiningResult:
+    """Mine translation pairs between two sides; see the module docstring for the method.
+    ``threshold``: a margin, or "auto" (picked from this run's candidates, without gold).
+    ``timings``: seconds of stages before this call (``read``), kept first in ``seconds``."""
     from backend.vectors.store import embed_corpus
 
     settings = registry.settings
     model_id = model_id or settings.default_model("embeddings")
     settings.resolve("embeddings", model_id)
     strategy, k, threshold = check_options(strategy, k, threshold, settings)
-    timings: dict[str, float] = {}
+    timings = dict(timings or {})
     start = time.perf_counter()
     x, run_x = embed_corpus(registry, source.as_corpus("src"), model_id, _part(progress, 0.0, 0.45), engine=engine)
     y, run_y = embed_corpus(registry, target.as_corpus("tgt"), model_id, _part(progress, 0.45, 0.9), engine=engine)
@@ -154,17 +179,23 @@ def mine(registry, source: Side, target: Side, model_id: str | None = None, stra
     if progress:
         progress(0.92, f"Nearest neighbours both ways (k={k}) and margins")
     forward, backward = margin_candidates(np.asarray(x), np.asarray(y), k, settings, timings)
+    start = time.perf_counter()
     chosen = select_pairs(forward, backward, strategy)
     candidates = [MinedPair(source.lines[i], target.lines[j], source.texts[i], target.texts[j], float(m), float(c))
                   for i, j, m, c in chosen
                   if max_length_ratio is None or length_ratio_ok(source.texts[i], target.texts[j], max_length_ratio)]
-    pairs = tuple(p for p in candidates if p.score >= threshold)
-    gold_score = score_against_gold(candidates, gold, threshold) if gold else None
+    scores = np.array([p.score for p in candidates], dtype=np.float64)
+    picked = auto_threshold(scores, FALLBACK_THRESHOLD) if threshold == AUTO else None
+    used = picked.threshold if picked is not None else threshold
+    pairs = tuple(p for p in candidates if p.score >= used)
+    timings["select"] = time.perf_counter() - start
+    gold_score = score_against_gold(candidates, gold, used) if gold else None
     engines = {run_x.engine, run_y.engine}
     notes = tuple(dict.fromkeys(n for n in (run_x.note, run_y.note) if n))
+    computed = sum(run.n_unique if run.computed else 0 for run in (run_x, run_y))
     return MiningResult(model_id, "ray" if "ray" in engines else "in-process", source, target, strategy, k, threshold,
-                        pairs, np.array([p.score for p in candidates]), gold_score,
-                        {key: round(v, 4) for key, v in timings.items()}, notes, frozenset(gold or ()))
+                        pairs, scores, gold_score, {key: round(v, 6) for key, v in timings.items()}, notes,
+                        frozenset(gold or ()), picked, computed)
 
 
 def _part(progress: ProgressFn | None, lo: float, hi: float) -> ProgressFn | None:

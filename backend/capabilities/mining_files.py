@@ -5,6 +5,8 @@ Every file handed out is named by its content (backend.core.export_files.content
 users never overwrite each other's, and the same side or the same pairs are one file."""
 from __future__ import annotations
 
+import time
+
 from backend.capabilities.mining import (
     DEFAULT_K,
     DEFAULT_MAX_LENGTH_RATIO,
@@ -24,7 +26,7 @@ EXPORT_FOLDER = "babelscope-mining"
 
 def mine_files(registry, source: tuple[str, str] | None, target: tuple[str, str] | None,
                gold: tuple[str, str] | None = None, model_id: str | None = None, strategy: str = DEFAULT_STRATEGY,
-               k: int = DEFAULT_K, threshold: float = DEFAULT_THRESHOLD, drop_duplicates: bool = True,
+               k: int = DEFAULT_K, threshold: float | str = DEFAULT_THRESHOLD, drop_duplicates: bool = True,
                max_length_ratio: float | None = DEFAULT_MAX_LENGTH_RATIO, progress=None) -> MiningResult:
     """Mine two uploaded sides. ``source``, ``target``, ``gold``: (path, name shown in messages);
     a side's language is language ID's most common guess unless the file gives one."""
@@ -34,10 +36,12 @@ def mine_files(registry, source: tuple[str, str] | None, target: tuple[str, str]
     def identify(text: str):
         return registry.get("langid").identify(text)
 
+    start = time.perf_counter()
     src, tgt = (read_side(path, name, registry.settings, identify, drop_duplicates) for path, name in (source, target))
     gold_pairs = read_gold(*gold, src, tgt) if gold is not None else None
     return mine(registry, src, tgt, model_id, strategy, k, threshold, gold=gold_pairs,
-                max_length_ratio=max_length_ratio, progress=progress)
+                max_length_ratio=max_length_ratio, progress=progress,
+                timings={"read": time.perf_counter() - start})
 
 
 def pair_files(result: MiningResult) -> tuple[str, str]:

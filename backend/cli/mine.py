@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--gold", default=None, help="gold pairs TSV: source_line<TAB>target_line, 1-based")
     parser.add_argument("--strategy", default=DEFAULT_STRATEGY, choices=STRATEGIES)
     parser.add_argument("--k", type=int, default=DEFAULT_K)
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument("--threshold", default=DEFAULT_THRESHOLD,
+                        help="a ratio margin (e.g. 1.02), or auto (default): picked from this run's margins")
     parser.add_argument("--keep-duplicates", action="store_true", help="keep repeated lines")
     parser.add_argument("--max-length-ratio", type=float, default=DEFAULT_MAX_LENGTH_RATIO,
                         help="drop pairs whose UTF-8 lengths differ more than this factor (0: keep all)")
@@ -65,11 +67,13 @@ def main(argv=None) -> int:
         bar.set_description_str(text[:120], refresh=True)
 
     try:
+        start = time.perf_counter()
         src = read_side(args.source, None, settings, identify, drop_duplicates=not args.keep_duplicates)
         tgt = read_side(args.target, None, settings, identify, drop_duplicates=not args.keep_duplicates)
         gold = read_gold(args.gold, None, src, tgt) if args.gold else None
         result = mine(registry, src, tgt, args.model, args.strategy, args.k, args.threshold, gold=gold,
-                      max_length_ratio=args.max_length_ratio or None, engine=args.engine, progress=progress)
+                      max_length_ratio=args.max_length_ratio or None, engine=args.engine, progress=progress,
+                      timings={"read": time.perf_counter() - start})
     except BackendError as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)

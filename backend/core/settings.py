@@ -166,6 +166,10 @@ class Settings:
     mantel_seed: int = setting(0, "Seed of the Mantel permutations, bootstrap and MDS (same seed, same p).",
                                minimum=0)
     ray_actors: int = setting(0, "Encoder actors in Ray Data (0: one per CPU Ray has).", minimum=0)
+    # Features tab: a feature firing on more than this share of an atlas's rows is "dense" (it fires
+    # everywhere, so it says nothing about a language); neutral/specific/mixed are among the others.
+    dense_feature_percent: int = setting(10, "Features firing on more than this percent of an atlas's rows are "
+                                             "called dense, not language-neutral (1 to 10; above 10 counts as 10).")
 
     @property
     def models(self) -> dict[str, tuple[ModelSpec, ...]]:

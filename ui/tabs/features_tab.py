@@ -6,7 +6,7 @@ import gradio as gr
 from backend.capabilities.features import DEFAULT_TOP_K, MAX_TOP_K
 from backend.core.settings import REPO_ROOT
 from backend.data.corpus import BUNDLED_ID
-from ui.figures.features import LOOKUP_COLUMNS, TOP_COLUMNS
+from ui.figures.features import FEATURE_COLUMNS, LOOKUP_COLUMNS, TOP_COLUMNS
 from ui.handlers.features import make_features_handlers
 from ui.inputs import NumberInput, SliderInput
 
@@ -83,7 +83,7 @@ def render_features_tab(registry, corpus_handlers) -> None:
                               headers=["source", "target", "n", "sparse P@1", "dense P@1"],
                               elem_id="features-p-at-1", max_height=320)
         features = gr.Dataframe(label="Features (most sentences first, up to 500)", elem_id="features-table",
-                                headers=["feature", "n", "entropy", "class", "language", "label", "strongest string"],
+                                headers=FEATURE_COLUMNS,
                                 wrap=True, max_height=420)
         with gr.Accordion("JSON (the API's answer)", open=False):
             atlas_payload = gr.JSON(label="feature_atlas", elem_id="features-atlas-json")
@@ -101,13 +101,17 @@ def render_features_tab(registry, corpus_handlers) -> None:
         with gr.Accordion("JSON (the API's answer)", open=False):
             card_payload = gr.JSON(label="feature_card", elem_id="features-card-json")
 
-        run.click(on_compute, inputs=[text, k], outputs=[heatmap, shared, top, pick, payload], api_name="features")
+        card_inputs, card_outputs = [corpus, max_rows, feature], [card, where, card_payload]
+        # Each run opens the card on its strongest feature that is not dense (one firing on most rows).
+        run.click(on_compute, inputs=[text, k], outputs=[heatmap, shared, top, pick, feature, payload],
+                  api_name="features").success(on_card, inputs=card_inputs, outputs=card_outputs,
+                                               api_visibility="private")
         atlas_run.click(on_atlas, inputs=[corpus, max_rows],
-                        outputs=[summary, histogram, specific, p_at_1, features, atlas_payload],
-                        api_name="feature_atlas")
+                        outputs=[summary, histogram, specific, p_at_1, features, feature, atlas_payload],
+                        api_name="feature_atlas").success(on_card, inputs=card_inputs, outputs=card_outputs,
+                                                          api_visibility="private")
         upload.upload(on_load, inputs=upload, outputs=[gr.JSON(visible=False), upload_info, corpus],
                       api_visibility="private")
-        card_inputs, card_outputs = [corpus, max_rows, feature], [card, where, card_payload]
         card_run.click(on_card, inputs=card_inputs, outputs=card_outputs, api_name="feature_card")
         heatmap.change(None, js=HEATMAP_CLICK_JS, api_visibility="private")
         pick.input(on_pick, inputs=pick, outputs=feature, api_visibility="private").then(

@@ -46,8 +46,9 @@ def render_mining_tab(registry) -> None:
                 with gr.Row():
                     k = SliderInput(1, MAX_K, value=DEFAULT_K, step=1, label="k (neighbours for the margin)",
                                     elem_id="mining-k")
-                    threshold = NumberInput(value=DEFAULT_THRESHOLD, label="Margin threshold",
-                                            elem_id="mining-threshold", step=0.005)
+                    threshold = gr.Textbox(value=DEFAULT_THRESHOLD, label="Margin threshold: auto or a number",
+                                           elem_id="mining-threshold", max_lines=1,
+                                           info="auto picks it from this run's margins, between their two modes")
                 with gr.Row():
                     drop_duplicates = gr.Checkbox(value=True, label="Drop duplicate lines",
                                                   elem_id="mining-drop-duplicates")
