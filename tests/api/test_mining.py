@@ -6,7 +6,7 @@ from gradio_client.exceptions import AppError
 from backend.data.bitext_files import bundled_example
 
 KEYS = {"model", "engine", "n_source", "n_target", "strategy", "k", "threshold", "threshold_used", "threshold_method",
-        "n_pairs", "pairs"}
+        "n_pairs", "pairs", "languages"}
 GOLD_KEYS = {"precision", "recall", "f1", "best_f1", "best_threshold"}
 
 

@@ -9,7 +9,8 @@ from scripts.render_image_examples import EXAMPLES_DIR, render_lines
 from tests.support.speech_audio import png_header
 
 pytestmark = pytest.mark.slow
-KEYS = ["lines", "text", "language", "nearest", "similarity", "sentiment", "caption"]
+KEYS = ["lines", "text", "language", "language_probability", "language_uncertain", "nearest", "similarity",
+        "sentiment", "caption", "segments", "segment_similarity", "segment_mutual_nearest", "segments_parallel"]
 
 
 def corpus_text(meaning: str, lang: str) -> str:
@@ -30,7 +31,8 @@ def test_ocr_contract_on_an_example(client):
     assert list(payload) == KEYS and payload["caption"] is None
     assert payload["language"] == "zh" and payload["text"] == text and "请勿吸烟" in text.splitlines()
     for line in payload["lines"]:
-        assert set(line) == {"text", "box", "confidence", "language"} and len(line["box"]) == 4
+        assert set(line) == {"text", "box", "confidence", "language", "language_probability",
+                         "language_uncertain"} and len(line["box"]) == 4
         assert all(len(point) == 2 for point in line["box"]) and 0 < line["confidence"] <= 1
     assert payload["nearest"] and all(h["lang"] != "zh" for h in payload["nearest"])
     assert payload["similarity"] is None and payload["sentiment"]["label"] in payload["sentiment"]["scores"]
