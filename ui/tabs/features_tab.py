@@ -5,7 +5,6 @@ import gradio as gr
 
 from backend.capabilities.features import DEFAULT_TOP_K, MAX_TOP_K
 from backend.core.settings import REPO_ROOT
-from backend.data.corpus import BUNDLED_ID
 from ui.figures.features import FEATURE_COLUMNS, LOOKUP_COLUMNS, TOP_COLUMNS
 from ui.handlers.features import make_features_handlers
 from ui.inputs import NumberInput, SliderInput
@@ -39,10 +38,10 @@ HEATMAP_CLICK_JS = """
 """
 EXAMPLE = "The dog is sleeping on the sofa.\nDer Hund schläft auf dem Sofa.\n狗在沙发上睡觉。\nLe chien dort sur le canapé."
 
+from ui.tabs import corpus_dropdown
+
 
 def render_features_tab(registry, corpus_handlers) -> None:
-    from ui.handlers.corpus import corpus_choices
-
     on_load = corpus_handlers[0]
     on_compute, on_atlas, on_card, on_pick = make_features_handlers(registry)
     limits = registry.settings.limits
@@ -66,8 +65,7 @@ def render_features_tab(registry, corpus_handlers) -> None:
 
         gr.Markdown("## Feature atlas of a corpus")
         with gr.Row():
-            corpus = gr.Dropdown(corpus_choices(registry), value=BUNDLED_ID, label="Corpus",
-                                 elem_id="features-corpus", allow_custom_value=True)
+            corpus = corpus_dropdown(registry, "features")
             max_rows = NumberInput(value=limits.default_atlas_rows, precision=0, label="Rows at most (max_rows)",
                                    minimum=10, maximum=limits.max_atlas_rows, elem_id="features-max-rows",
                                    info="Above this, a sample of whole meanings. Each corpus is coded once, then "

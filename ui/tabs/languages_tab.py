@@ -4,27 +4,22 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.core.settings import REPO_ROOT
-from backend.data.corpus import BUNDLED_ID
 from ui.figures.languages import MANTEL_COLUMNS
 from ui.handlers.languages import make_languages_handler
 from ui.neutralisation import neutralise_inputs
-from ui.tabs import model_choices
+from ui.tabs import UPLOAD_HINT, corpus_dropdown, model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "languages.md").read_text(encoding="utf-8").split("\n## ")[0]
 
 
 def render_languages_tab(registry) -> None:
-    from ui.handlers.corpus import corpus_choices
-
     on_run = make_languages_handler(registry)
     settings = registry.settings
     models = model_choices(settings)
     with gr.Tab("Languages", id="languages"):
         with gr.Row():
             with gr.Column(scale=3):
-                corpus = gr.Dropdown(corpus_choices(registry), value=BUNDLED_ID, label="Corpus",
-                                     elem_id="languages-corpus", allow_custom_value=True,
-                                     info="An upload from the Search tab works too: paste its corpus_id.")
+                corpus = corpus_dropdown(registry, "languages", UPLOAD_HINT)
                 with gr.Row():
                     model = gr.Dropdown(models, value=settings.default_model("embeddings"), label="Model",
                                         elem_id="languages-model", allow_custom_value=True)

@@ -4,26 +4,21 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.core.settings import REPO_ROOT
-from backend.data.corpus import BUNDLED_ID
 from ui.figures.layers import TABLE_COLUMNS
 from ui.handlers.layers import make_layers_handlers
-from ui.tabs import model_choices
+from ui.tabs import UPLOAD_HINT, corpus_dropdown, model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "layers.md").read_text(encoding="utf-8").split("\n## ")[0]
 
 
 def render_layers_tab(registry) -> None:
-    from ui.handlers.corpus import corpus_choices
-
     on_run = make_layers_handlers(registry)[0]
     settings = registry.settings
     models = model_choices(settings, "layers")
     with gr.Tab("Layers", id="layers"):
         with gr.Row():
             with gr.Column(scale=3):
-                corpus = gr.Dropdown(corpus_choices(registry), value=BUNDLED_ID, label="Corpus",
-                                     elem_id="layers-corpus", allow_custom_value=True,
-                                     info="An upload from the Search tab works too: paste its corpus_id.")
+                corpus = corpus_dropdown(registry, "layers", UPLOAD_HINT)
                 languages = gr.Textbox("", label="Languages (comma list; empty = all)", elem_id="layers-languages",
                                        placeholder="en, fr, de, zh",
                                        info=f"At most {settings.limits.max_bitext_languages}; above "

@@ -6,12 +6,12 @@ import gradio as gr
 
 from backend.analysis.projection import METHODS
 from backend.core.settings import REPO_ROOT
-from backend.data.corpus import BUNDLED_ID, bundled_corpus
+from backend.data.corpus import bundled_corpus
 from ui.figures.map import MAP_CLUSTER_COLUMNS, NEIGHBOUR_COLUMNS, SELECTION_COLUMNS
 from ui.handlers.map import make_map_handlers
 from ui.inputs import NumberInput
 from ui.neutralisation import neutralise_inputs
-from ui.tabs import model_choices
+from ui.tabs import UPLOAD_HINT, corpus_dropdown, model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "map.md").read_text(encoding="utf-8")
 METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE (small sets)"}
@@ -46,8 +46,6 @@ sync();
 
 def render_map_tab(registry, similarity_text: gr.Textbox | None = None,
                    search_corpus: gr.Dropdown | None = None) -> None:
-    from ui.handlers.corpus import corpus_choices
-
     h = make_map_handlers(registry)
     settings = registry.settings
     cap = settings.limits.max_map_points
@@ -56,9 +54,7 @@ def render_map_tab(registry, similarity_text: gr.Textbox | None = None,
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row():
-                    corpus = gr.Dropdown(corpus_choices(registry), value=BUNDLED_ID, label="Corpus",
-                                         elem_id="map-corpus", allow_custom_value=True,
-                                         info="An upload from the Search tab works too: paste its corpus_id.")
+                    corpus = corpus_dropdown(registry, "map", UPLOAD_HINT)
                     model = gr.Dropdown(models, value=settings.default_model("embeddings"), label="Model",
                                         elem_id="map-model", allow_custom_value=True)
                 with gr.Row():

@@ -12,19 +12,17 @@ from backend.capabilities.mining import (
     MAX_K,
 )
 from backend.core.settings import REPO_ROOT
-from backend.data.corpus import BUNDLED_ID, bundled_corpus
+from backend.data.corpus import bundled_corpus
 from ui.figures.mining import PAIR_COLUMNS
 from ui.handlers.mining import DEFAULT_OPTIONS, make_mining_handlers
 from ui.inputs import NumberInput, SliderInput
-from ui.tabs import model_choices
+from ui.tabs import corpus_dropdown, model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "mining.md").read_text(encoding="utf-8").split("\n## ")[0]
 SIDE_TYPES = [".txt", ".csv", ".tsv", ".jsonl"]
 
 
 def render_mining_tab(registry) -> None:
-    from ui.handlers.corpus import corpus_choices
-
     on_mine, on_example, on_corpus_side, on_corpus_change, on_options = make_mining_handlers(registry)
     settings = registry.settings
     bundled_langs = list(bundled_corpus().language_counts)
@@ -64,8 +62,7 @@ def render_mining_tab(registry) -> None:
                                                 elem_id="mining-example-target")
                         example = gr.Button("Load the bundled example", elem_id="mining-example")
                     with gr.Row():
-                        corpus = gr.Dropdown(corpus_choices(registry), value=BUNDLED_ID, label="Corpus",
-                                             elem_id="mining-corpus", allow_custom_value=True)
+                        corpus = corpus_dropdown(registry, "mining")
                         corpus_lang = gr.Dropdown(bundled_langs, value=None, label="Language",
                                                   elem_id="mining-corpus-lang", allow_custom_value=True)
                         use_source = gr.Button("Use as source", elem_id="mining-use-source")

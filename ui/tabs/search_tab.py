@@ -4,11 +4,11 @@ from __future__ import annotations
 import gradio as gr
 
 from backend.core.settings import REPO_ROOT
-from backend.data.corpus import BUNDLED_ID, bundled_corpus
+from backend.data.corpus import bundled_corpus
 from ui.figures.search import HIT_COLUMNS
 from ui.inputs import SliderInput
 from ui.neutralisation import neutralise_inputs
-from ui.tabs import model_choices
+from ui.tabs import corpus_dropdown, model_choices
 
 EXPLANATION = (REPO_ROOT / "docs" / "tabs" / "search.md").read_text(encoding="utf-8")
 UPLOAD_TYPES = [".csv", ".tsv", ".jsonl", ".txt", ".tmx", ".po", ".mo"]
@@ -16,16 +16,13 @@ UPLOAD_TYPES = [".csv", ".tsv", ".jsonl", ".txt", ".tmx", ".po", ".mo"]
 
 def render_search_tab(registry, handlers) -> gr.Dropdown:
     """Returns the corpus dropdown: the Language map sends a selection there."""
-    from ui.handlers.corpus import corpus_choices
-
     on_load, on_corpus_change, on_search, _ = handlers
     settings = registry.settings
     models = model_choices(settings)
     with gr.Tab("Search", id="search"):
         with gr.Row():
             with gr.Column(scale=3):
-                corpus = gr.Dropdown(corpus_choices(registry), value=BUNDLED_ID, label="Corpus",
-                                     elem_id="search-corpus", allow_custom_value=True)
+                corpus = corpus_dropdown(registry, "search")
                 corpus_info = gr.Markdown(elem_id="search-corpus-info")
                 query = gr.Textbox(label="Query, in any language", lines=2, elem_id="search-query",
                                    value="Il a neigé toute la nuit et les routes sont encore fermées.")
