@@ -14,20 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+from functools import partial
 
-from common import BENCH_CACHE, machine, median, report  # noqa: E402
+from common import BENCH_CACHE, machine, median, report, timeit  # noqa: E402
 
 from backend.capabilities.alignment import align_eval  # noqa: E402
 from backend.core.settings import load_settings  # noqa: E402
 from backend.data.alignment_files import GOLD_LINKS, GOLD_PAIRS  # noqa: E402
 from backend.registry import build_registry  # noqa: E402
-
-
-def _seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -53,9 +47,10 @@ def main() -> None:
             order = list(times) if r % 2 == 0 else list(times)[::-1]
             for name in order:
                 if name == "baseline":
-                    times[name].append(_seconds(lambda: model.pooled_layers(texts)))
+                    times[name].append(timeit(lambda: model.pooled_layers(texts), repeats=1, warmup=0)[0])
                 else:
-                    times[name].append(_seconds(lambda: align_eval(registry, str(pairs), str(gold), model_id, name)))
+                    run = partial(align_eval, registry, str(pairs), str(gold), model_id, name)
+                    times[name].append(timeit(run, repeats=1, warmup=0)[0])
         base = median(times["baseline"])
         for name, values in times.items():
             figures[f"{model_id}.{name}.pairs_per_s"] = round(n / median(values), 1)

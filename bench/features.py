@@ -14,20 +14,13 @@ feature is the same, and the mean Jaccard of the top-8 sets.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-from common import BENCH_CACHE, median, real_sentences, report  # noqa: E402
+from common import BENCH_CACHE, median, real_sentences, report, timeit  # noqa: E402
 
 from backend.capabilities.features import sparse_coder  # noqa: E402
 from backend.core.settings import load_settings  # noqa: E402
 from backend.registry import build_registry  # noqa: E402
-
-
-def _seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -45,9 +38,10 @@ def main() -> None:
     fast.codes(texts[:16]), threaded.codes(texts[:4]), single.sparse(texts[0], top_k=8, fmt="indices")  # warm-up
     plain_s, threaded_s, ours_s = [], [], []
     for _ in range(rounds):
-        plain_s.append(_seconds(lambda: [single.sparse(t, top_k=32, fmt="indices") for t in texts]))
-        threaded_s.append(_seconds(lambda: threaded.codes(texts, 32)))
-        ours_s.append(_seconds(lambda: fast.codes(texts, 32)))
+        plain_s.append(timeit(lambda: [single.sparse(t, top_k=32, fmt="indices") for t in texts],
+                              repeats=1, warmup=0)[0])
+        threaded_s.append(timeit(lambda: threaded.codes(texts, 32), repeats=1, warmup=0)[0])
+        ours_s.append(timeit(lambda: fast.codes(texts, 32), repeats=1, warmup=0)[0])
     ours, theirs = fast.codes(texts, 8), threaded.codes(texts, 8)
     top1 = np.mean([len(a[0]) > 0 and len(b[0]) > 0 and a[0][0] == b[0][0] for a, b in zip(ours, theirs)])
     jaccard = np.mean([len(set(a[0]) & set(b[0])) / max(1, len(set(a[0]) | set(b[0]))) for a, b in zip(ours, theirs)])
