@@ -33,7 +33,7 @@ import numpy as np
 from backend.core.errors import InvalidInput
 from backend.core.normalise import l2_normalise
 from backend.core.sampling import score_sample
-from backend.core.validation import whole_number
+from backend.core.validation import one_of, whole_number
 
 METHODS = ("none", "center", "lir", "lsar")
 RANKED = ("lir", "lsar")  # the methods that take a rank
@@ -45,8 +45,7 @@ COMPARE_RANKS = (1, 2, 4, 8)  # the comparison table's ranks (LSAR's capped at l
 def check_method(method, rank=None) -> tuple[str, int | None]:
     """(method, rank) validated: rank None for the unranked methods, an int in 1..MAX_RANK otherwise."""
     method = str(method or "none").strip().lower()
-    if method not in METHODS:
-        raise InvalidInput(f"Unknown neutralisation {str(method)[:40]!r}. Use one of: {', '.join(METHODS)}.")
+    one_of(method, METHODS, "neutralisation")
     if method not in RANKED:
         return method, None
     if rank in (None, ""):

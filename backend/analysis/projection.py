@@ -23,6 +23,7 @@ from backend.core.errors import InvalidInput
 from backend.core.normalise import l2_normalise
 from backend.core.sampling import SCORE_SAMPLE, score_sample
 from backend.core.stats import silhouette
+from backend.core.validation import one_of
 
 METHODS = ("umap", "pca", "tsne")
 MIN_POINTS = 10
@@ -188,8 +189,7 @@ def umap_layout(vectors: np.ndarray, fast: bool = True, seed: int | None = None,
 
 def project(vectors: np.ndarray, method: str, seed: int = 0, fast: bool = True) -> np.ndarray:
     """float32 (n, 2) layout of ``vectors`` (n, d) by ``method`` ("umap", "pca" or "tsne")."""
-    if method not in METHODS:
-        raise InvalidInput(f"Unknown projection method {str(method)[:40]!r}. Use one of: {', '.join(METHODS)}.")
+    one_of(method, METHODS, "projection method")
     vectors = np.asarray(vectors, dtype=np.float32)
     if method == "pca":
         from sklearn.decomposition import PCA

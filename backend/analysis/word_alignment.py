@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from backend.core.errors import InvalidInput
+from backend.core.validation import one_of
 
 METHODS = ("argmax", "itermax", "match")
 WORD_MODES = ("auto", "spaces")
@@ -58,8 +59,7 @@ def split_words(text: str, mode: str = "auto") -> list[tuple[int, int]]:
             spans.append((start, start + len(part)))
             start += len(part) + 1
         return spans
-    if mode != "auto":
-        raise InvalidInput(f"Unknown word splitting {str(mode)[:40]!r}: choose one of {', '.join(WORD_MODES)}.")
+    one_of(mode, WORD_MODES, "word splitting")
     spans: list[tuple[int, int]] = []
     start = None
     for k, ch in enumerate(text):
@@ -167,8 +167,7 @@ def align(sim: np.ndarray, method: str = "argmax", source_ok: np.ndarray | None 
           target_ok: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Links [(i, j)] sorted, from a word x word similarity (n, m). Words marked not ok (no tokens)
     take no part."""
-    if method not in METHODS:
-        raise InvalidInput(f"Unknown alignment method {str(method)[:40]!r}: choose one of {', '.join(METHODS)}.")
+    one_of(method, METHODS, "alignment method")
     sim = np.asarray(sim, dtype=np.float64)
     n, m = sim.shape
     rows = np.flatnonzero(source_ok) if source_ok is not None else np.arange(n)

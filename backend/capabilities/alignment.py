@@ -33,7 +33,7 @@ from backend.analysis.word_alignment import (
 )
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.core.export_files import content_file
-from backend.core.validation import whole_number
+from backend.core.validation import one_of, whole_number
 from backend.data.alignment_files import GOLD_DIR, read_gold, read_pairs
 
 BEST_LAYERS = GOLD_DIR / "best_layers.json"
@@ -62,12 +62,6 @@ def gold_example_files() -> tuple[str, str]:
 
     return (content_file("alignment", GOLD_PAIRS.name, GOLD_PAIRS.read_bytes()),
             content_file("alignment", GOLD_LINKS.name, GOLD_LINKS.read_bytes()))
-
-
-def _check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
-    if value not in choices:
-        raise InvalidInput(f"Unknown {what} {str(value)[:40]!r}: choose one of {', '.join(choices)}.")
-    return value
 
 
 @dataclass(frozen=True)
@@ -153,8 +147,8 @@ def align_pair(registry, source: str, target: str, model_id: str | None = None, 
     """Align the words of ``source`` and ``target`` at ``layer`` (0 = embeddings; None = the model's
     best on the bundled gold set)."""
     settings = registry.settings
-    method = _check_choice(method or "argmax", METHODS, "alignment method")
-    words = _check_choice(words or "auto", WORD_MODES, "word splitting")
+    method = one_of(method or "argmax", METHODS, "alignment method")
+    words = one_of(words or "auto", WORD_MODES, "word splitting")
     src = _side(source, words, "source", settings)
     tgt = _side(target, words, "target", settings)
     model_id, model = _layer_model(registry, model_id, progress)
@@ -244,8 +238,8 @@ def align_eval(registry, pairs: str | None, gold: str | None = None, model_id: s
     settings = registry.settings
     if not pairs:
         raise InvalidInput("Upload a file of sentence pairs: one pair a line, the source, a tab, the target.")
-    method = _check_choice(method or "argmax", METHODS, "alignment method")
-    words = _check_choice(words or "spaces", WORD_MODES, "word splitting")
+    method = one_of(method or "argmax", METHODS, "alignment method")
+    words = one_of(words or "spaces", WORD_MODES, "word splitting")
     pairs_name = pairs_name or "The pairs file"
     rows = read_pairs(pairs, pairs_name, settings)
     sides = [(_side(s, words, "source", settings, f"{pairs_name}, line {k}: "),

@@ -50,7 +50,7 @@ from backend.core.languages import require_corpus_languages
 from backend.core.memory import KeyedLocks
 from backend.core.palette import language_palette
 from backend.core.sampling import SCORE_SAMPLE, stratified_sample
-from backend.core.validation import whole_number
+from backend.core.validation import one_of, whole_number
 from backend.data.corpus import Corpus
 
 # Bump when the layout code changes: cached layouts from older code are then not reused.
@@ -203,8 +203,7 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
     limits = settings.limits
     model_id = model_id or settings.default_model("embeddings")
     settings.resolve("embeddings", model_id)
-    if method not in METHODS:
-        raise InvalidInput(f"Unknown projection method {str(method)[:40]!r}. Use one of: {', '.join(METHODS)}.")
+    one_of(method, METHODS, "projection method")
     max_points = _check_max_points(limits.max_map_points if max_points in (None, "") else max_points,
                                    limits.max_map_points)
     corpus = registry.corpora.get(corpus_id)

@@ -38,7 +38,7 @@ from backend.analysis.margins import (
 )
 from backend.core.errors import InvalidInput
 from backend.core.stats import MARGIN_K
-from backend.core.validation import whole_number
+from backend.core.validation import one_of, whole_number
 from backend.data.bitext_files import Side
 
 DEFAULT_STRATEGY = "intersection"
@@ -103,7 +103,7 @@ class MiningResult:
 def _knn(queries: np.ndarray, base: np.ndarray, k: int, settings, timings: dict) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest rows of ``base`` for every query: cosines (n, k) and row numbers (n, k).
     Adds the index build and search seconds to ``timings["index"]`` and ``timings["knn"]``."""
-    from backend.vectors.index import set_search_param, build_index, calibrate_search, index_factory_string
+    from backend.vectors.index import build_index, calibrate_search, index_factory_string, set_search_param
 
     start = time.perf_counter()
     # Exact while a batched search is cheap (settings.limits.mine_exact_max), then the tiers of Search
@@ -153,8 +153,7 @@ def check_threshold(threshold) -> float | str:
 
 def check_options(strategy: str, k, threshold, settings) -> tuple[str, int, float | str]:
     strategy = (strategy or DEFAULT_STRATEGY).strip().lower()
-    if strategy not in STRATEGIES:
-        raise InvalidInput(f"Unknown strategy {strategy[:40]!r}. Use one of: {', '.join(STRATEGIES)}.")
+    one_of(strategy, STRATEGIES, "strategy")
     return strategy, whole_number(k, "k", 1, MAX_K), check_threshold(threshold)
 
 

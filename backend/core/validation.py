@@ -21,3 +21,11 @@ def whole_number(value, name: str, low: int | None = None, high: int | None = No
     if low is not None and high is not None and not low <= whole <= high:
         raise LimitExceeded(f"{name} is {whole}; it must be between {low} and {high:,}.")
     return whole
+
+
+def one_of(value, choices, what: str) -> str:
+    """``value`` if it is among ``choices``; else InvalidInput naming ``what`` and the choices
+    ("Unknown strategy 'x'. Use one of: intersection, forward.")."""
+    if value not in choices:
+        raise InvalidInput(f"Unknown {what} {str(value)[:40]!r}. Use one of: {', '.join(choices)}.")
+    return value
