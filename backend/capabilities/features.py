@@ -165,6 +165,7 @@ class FeatureAtlas:
     seconds: float
     from_cache: bool
     _by_id: dict = field(default_factory=dict, repr=False, compare=False)
+    engine: str = "in-process"  # what computed the missing shards of codes: "in-process" or "ray"
 
     @property
     def n_sentences(self) -> int:
@@ -199,6 +200,7 @@ class FeatureAtlas:
             "features": [c.to_dict() for c in self.cards[:max_features]],
             "seconds": round(self.seconds, 3),
             "from_cache": self.from_cache,
+            "engine": self.engine,
         }
 
 
@@ -251,7 +253,9 @@ def _build_atlas(registry, whole: Corpus, corpus: Corpus, coder: SparseCoder, pr
     from backend.vectors.store import corpus_embeddings
 
     start = time.perf_counter()
-    idx, val, from_cache = atlas_codes(coder, corpus, registry.settings.cache_dir, progress)
+    idx, val, run = atlas_codes(registry, coder, corpus, progress, feature_model=registry.get("features").spec.id,
+                                encoder_model=DENSE_MODEL)
+    from_cache = not run.computed
     if progress:
         progress(0.9, "Summarising the features")
     cards, histogram, share, by_language = feature_summary(corpus.texts, corpus.langs, idx, val, coder.n_features)
@@ -281,7 +285,7 @@ def _build_atlas(registry, whole: Corpus, corpus: Corpus, coder: SparseCoder, pr
         translation_jaccard=mean_interval(top_jaccard(idx, same)),
         unrelated_jaccard=mean_interval(top_jaccard(idx, other)),
         sparse_p_at_1=sparse_p1, dense_p_at_1=dense_p1,
-        seconds=time.perf_counter() - start, from_cache=from_cache)
+        seconds=time.perf_counter() - start, from_cache=from_cache, engine=run.engine)
     return atlas
 
 

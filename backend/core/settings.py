@@ -134,6 +134,12 @@ class Settings:
                                         "pool (0: always).", minimum=0)
     ray_num_cpus: int = setting(0, "CPUs a local Ray gets (0: all).", minimum=0)
     ray_actors: int = setting(0, "Encoder actors in Ray Data (0: one per CPU Ray has).", minimum=0)
+    # float16 halves the disk and read of vector shards; measured: no change to P@1 or mining F1 at
+    # 3 decimals (docs/scale.md). Vectors are read back as float32 (FAISS and BLAS want it).
+    float16_min_rows: int = setting(100_000, "Vector shards of corpora with this many distinct texts or more are "
+                                             "stored as float16 (0: always).", minimum=0)
+    ray_knn_blocks: int = setting(0, "Query blocks of mining's k-NN on Ray above mine_exact_max (0: two per CPU "
+                                     "Ray has).", minimum=0)
 
     @property
     def models(self) -> dict[str, tuple[ModelSpec, ...]]:
