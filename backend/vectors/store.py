@@ -332,11 +332,14 @@ def ray_start_error(address: str, exc: BaseException) -> str:
     wants token authentication, which a client without the token sees as a refused connection."""
     where = address or "a local Ray"
     text = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+    token = ("on the client set RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN (or the file "
+             "~/.ray/auth_token); `ray get-auth-token` on the head node prints it. See docs/scale.md.")
     advice = "Check BABELSCOPE_RAY_ADDRESS (is the cluster up? `ray status` on its head node), or unset it."
     if "auth" in f"{type(exc).__name__} {exc}".lower():
-        advice = ("The cluster uses token authentication: on the client set RAY_AUTH_MODE=token and the cluster's "
-                  "token in RAY_AUTH_TOKEN (or the file ~/.ray/auth_token); `ray get-auth-token` on the head node "
-                  "prints it. See docs/scale.md.")
+        advice = f"The cluster uses token authentication: {token}"
+    elif address and not os.environ.get("RAY_AUTH_TOKEN"):
+        # Without RAY_AUTH_MODE=token a refused token reads as a plain connection failure.
+        advice += f" A cluster started with `ray start` uses token authentication (Ray 2.60): {token}"
     return f"Ray could not start ({where}: {text}). {advice}"
 
 
