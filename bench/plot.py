@@ -19,9 +19,8 @@ import json
 import math
 from pathlib import Path
 
-from common import REPO_ROOT, RESULTS  # noqa: E402 - also puts the repo on sys.path
-
 from chromium import save_png  # noqa: E402
+from common import REPO_ROOT, RESULTS  # noqa: E402 - also puts the repo on sys.path
 
 SIZES = ("10k", "30k", "100k", "1m")
 OURS, BASELINE, GUIDE = "#1f77b4", "#d62728", "#9a9a9a"

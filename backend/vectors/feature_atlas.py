@@ -1,66 +1,70 @@
 """SAE codes of a corpus on disk, and the computed atlases in memory: a per-corpus store, like the
-corpus vectors (``backend.vectors.store``), for the Features tab's atlas.
+corpus vectors, for the Features tab's atlas.
 
 Every distinct text of a corpus is coded once by a ``backend.models.sae`` coder and kept truncated
 to its ``ATLAS_K`` strongest features ("fires on a sentence" means: is among these 32), which keeps
-the CLDR atlas at ~30 MB. Shards are ``.npz`` (no pickle) written atomically, keyed by the corpus
-fingerprint and the coder's fingerprint, so an interrupted run resumes and an upgrade never serves
-stale codes.
+the CLDR atlas at ~30 MB. The codes go through the corpus pipeline of ``backend.vectors.store``
+(:func:`~backend.vectors.store.compute_rows`): shards (``.npz``, no pickle) written atomically,
+keyed by the corpus fingerprint and the coder's fingerprint, so an interrupted run resumes and an
+upgrade never serves stale codes; in-process or on Ray Data by the same rule as the vectors.
 """
 from __future__ import annotations
 
 import collections
-import hashlib
-import io
-import math
 import threading
-from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
 import numpy as np
 
-from backend.core.atomic_files import atomic_write, file_slug
+from backend.core.settings import Settings
 from backend.data.corpus import Corpus
 from backend.models.sae import SparseCoder
+from backend.vectors.store import CorpusRun, RowJob, compute_rows
 
 ProgressFn = Callable[[float, str], None]
 ATLAS_K = 32  # features kept per sentence in an atlas ("fires" = among these)
-SHARD_ROWS = 1_024
+SHARD_ROWS = 2_048  # a shard of codes takes ~10-30 s on 2 cores: a kill loses little, Ray gets enough items
 
 Atlas = TypeVar("Atlas")
 
 
-def atlas_codes(coder: SparseCoder, corpus: Corpus, cache_dir: Path, progress: ProgressFn | None = None
-                ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(idx int32 (n, ATLAS_K), val float32 (n, ATLAS_K), from_cache) for every row of ``corpus``.
+class CodeRows:
+    """The codes job's row function: idx int32 (n, ATLAS_K), -1 padded, and val float32 (n, ATLAS_K)."""
 
-    Distinct texts are coded once, in shards of SHARD_ROWS written atomically as ``.npz`` under
-    ``<cache>/features/<corpus fingerprint>__<coder key>/``: an interrupted run resumes."""
-    key = hashlib.sha256(f"{coder.fingerprint}|k{ATLAS_K}".encode()).hexdigest()[:12]
-    root = cache_dir / "features" / f"{corpus.fingerprint}__{file_slug(coder.engine, 60)}__{key}"
-    texts, inverse = np.unique(np.asarray(corpus.texts, dtype=object), return_inverse=True)
-    n_shards = max(1, math.ceil(len(texts) / SHARD_ROWS))
-    idx = np.full((len(texts), ATLAS_K), -1, dtype=np.int32)
-    val = np.zeros((len(texts), ATLAS_K), dtype=np.float32)
-    from_cache = True
-    for shard in range(n_shards):
-        lo, hi = shard * SHARD_ROWS, min(len(texts), (shard + 1) * SHARD_ROWS)
-        path = root / f"shard_{shard:05d}.npz"
-        if path.exists():
-            with np.load(path, allow_pickle=False) as data:
-                idx[lo:hi], val[lo:hi] = data["idx"], data["val"]
-            continue
-        from_cache = False
-        part = (lambda f, d: progress and progress((lo + f * (hi - lo)) / len(texts),
-                                                   f"SAE codes of {len(texts):,} distinct texts: {d}"))
-        codes = coder.codes(list(texts[lo:hi]), ATLAS_K, part if progress else None)
-        for r, (i, v) in enumerate(codes):
-            idx[lo + r, :len(i)], val[lo + r, :len(v)] = i[:ATLAS_K], v[:ATLAS_K]
-        buffer = io.BytesIO()
-        np.savez(buffer, idx=idx[lo:hi], val=val[lo:hi])
-        atomic_write(path, buffer.getvalue())
-    inverse = inverse.ravel()
-    return idx[inverse], val[inverse], from_cache
+    def __init__(self, coder: SparseCoder):
+        self.coder = coder
+        self.fingerprint = f"{coder.fingerprint}|k{ATLAS_K}"
+
+    def __call__(self, texts: list) -> dict:
+        idx = np.full((len(texts), ATLAS_K), -1, dtype=np.int32)
+        val = np.zeros((len(texts), ATLAS_K), dtype=np.float32)
+        for r, (i, v) in enumerate(self.coder.codes(texts, ATLAS_K) if texts else ()):
+            idx[r, :len(i[:ATLAS_K])], val[r, :len(v[:ATLAS_K])] = i[:ATLAS_K], v[:ATLAS_K]
+        return {"idx": idx, "val": val}
+
+
+def load_code_rows(settings: Settings, job: RowJob) -> CodeRows:
+    """On a Ray worker: the SAE over ``job.source_id``'s encoder, loaded as the registry does."""
+    from backend.models.encoders import load_encoder
+    from backend.models.sae import load_sparse_head
+
+    head = load_sparse_head(settings.resolve("features", job.model_id), settings)
+    return CodeRows(head.coder_for(load_encoder(settings.resolve("embeddings", job.source_id), settings)))
+
+
+def atlas_codes(registry, coder: SparseCoder, corpus: Corpus, progress: ProgressFn | None = None, *,
+                feature_model: str, encoder_model: str, engine: str | None = None, shard_rows: int | None = None,
+                on_shard: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, CorpusRun]:
+    """(idx int32 (n, ATLAS_K), val float32 (n, ATLAS_K), how they were got) for every row of ``corpus``.
+
+    feature_model, encoder_model: the model ids the registry loaded ``coder`` from (a Ray worker
+    loads the same). engine: as :func:`backend.vectors.store.compute_rows`."""
+    rows = CodeRows(coder)
+    job = RowJob("features", f"SAE codes ({coder.engine})", feature_model, rows.fingerprint, ("idx", "val"),
+                 load_code_rows, shard_rows=SHARD_ROWS, source_id=encoder_model)
+    out, run = compute_rows(registry, corpus, job, rows, progress, engine=engine, shard_rows=shard_rows,
+                            on_shard=on_shard)
+    return out["idx"], out["val"], run
 
 
 class AtlasStore(Generic[Atlas]):

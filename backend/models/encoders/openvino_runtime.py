@@ -160,12 +160,16 @@ class E5OpenVINOEncoder(Encoder):
     tokenisation, its windows for long texts, "query: " + mean pooling + L2 norm, as ``E5().query``."""
 
     def __init__(self, spec: ModelSpec, model_dir: Path, ir_dir: Path, precision: str | None = None,
-                 compiled_cache: Path | None = None):
+                 compiled_cache: Path | None = None, quantised: bool = False):
+        """``quantised``: ``ir_dir`` holds the int8 graph (backend.models.encoders.e5_int8); its
+        remaining float ops run at ``precision``."""
         super().__init__(spec)
         self._tokenizer = E5Tokenizer.from_dir(model_dir)
         self._dim = int(read_json(model_dir / "config.json")["hidden_size"])
         self._compiled, self._inputs, self.precision, self.engine_version = _compile(ir_dir, precision,
                                                                                      compiled_cache)
+        if quantised:
+            self.precision = "int8"
         self.engine = f"openvino-{self.precision}"
 
     @property
