@@ -4,7 +4,7 @@ import math
 import pytest
 from gradio_client.exceptions import AppError
 
-LAYER_KEYS = {"model", "layers", "p_at_1", "p_at_1_ci", "silhouette_language", "silhouette_meaning", "n"}
+LAYER_KEYS = {"model", "layers", "p_at_1", "p_at_1_ci", "silhouette_language", "silhouette_meaning", "n", "engine"}
 
 
 def test_layers_endpoint_takes_corpus_model_languages(client):
@@ -19,6 +19,7 @@ def test_layers_returns_one_value_per_layer(client):
     assert set(curves) == LAYER_KEYS
     assert curves["model"] == "all-MiniLM-L6-v2" and curves["layers"] == list(range(7))
     assert curves["n"] == 4 * 3 * 220
+    assert curves["engine"] in ("in-process", "ray")
     for key in ("p_at_1", "p_at_1_ci", "silhouette_language", "silhouette_meaning"):
         assert len(curves[key]) == 7
     for p, (low, high) in zip(curves["p_at_1"], curves["p_at_1_ci"]):
