@@ -54,7 +54,7 @@ clean:
 
 # Benchmarks (bench/): ratios against a baseline measured in the same run, merged into
 # bench/results/latest.json. Never part of `make test`; nothing asserts a timing.
-BENCH_SCRIPTS := bench/encode.py bench/search.py bench/umap.py bench/app.py bench/map.py bench/mine.py bench/ocr.py bench/features.py
+BENCH_SCRIPTS := bench/encode.py bench/search.py bench/umap.py bench/app.py bench/map.py bench/mine.py bench/ocr.py bench/features.py bench/cluster.py
 bench: install-dev system-deps
 	set -e; for s in $(BENCH_SCRIPTS); do HF_HUB_OFFLINE=1 $(PY) $$s; done
 	HF_HUB_OFFLINE=1 $(PY) bench/plot.py  # docs/performance_scaling.png from latest.json

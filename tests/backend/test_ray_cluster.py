@@ -7,8 +7,6 @@ shards, the rerun must compute only the missing ones, and the pairs must equal a
 The cluster is stopped by the session ids of the processes this test started, never `ray stop`
 (other Ray instances on the machine are not ours)."""
 import json
-import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -19,71 +17,18 @@ from pathlib import Path
 import pytest
 
 from backend.data.corpus import bundled_corpus, cldr_corpus
-from tests.support.network import free_port
+from tests.support.ray_cluster import local_cluster
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-RAY = str(Path(sys.executable).with_name("ray"))
 N = 1_500  # lines a side
 SHARD_ROWS = 100  # 15 shards a side: a kill leaves some written, some missing
 
 
-def _node_args() -> list[str]:
-    ports = ("--node-manager-port", "--object-manager-port", "--runtime-env-agent-port",
-             "--dashboard-agent-grpc-port", "--dashboard-agent-listen-port", "--metrics-export-port")
-    args = [arg for name in ports for arg in (name, str(free_port()))]
-    return args + ["--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--disable-usage-stats",
-                   "--object-store-memory", str(200 * 1024 * 1024)]
-
-
-def _ours(sessions: set[int]) -> list[int]:
-    """Pids of live processes in the sessions this test started (``ray start`` daemonises its children)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[3]) in sessions and fields[0] != "Z":  # field 6 of stat: the session id
-            pids.append(int(entry.name))
-    return pids
-
-
-def _stop(sessions: set[int]) -> None:
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        for pid in _ours(sessions):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.time() + wait
-        while _ours(sessions) and time.time() < deadline:
-            time.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    token = secrets.token_hex(32)
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
-    temp = tempfile.mkdtemp(prefix="bsray")  # short: Ray's socket paths must fit in 107 bytes
-    gcs = free_port()
-    sessions: set[int] = set()
-    logs = Path(temp) / "start.log"
-    try:
-        for args in (["--head", "--port", str(gcs), "--include-dashboard=false", "--temp-dir", temp],
-                     ["--address", f"127.0.0.1:{gcs}"]):
-            with logs.open("a") as log:
-                started = subprocess.Popen([RAY, "start", *args, *_node_args()], env=env, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
-            sessions.add(started.pid)
-            assert started.wait(timeout=180) == 0, logs.read_text()[-3000:]
-        yield {"address": f"127.0.0.1:{gcs}", "token": token, "env": env}
-    finally:
-        _stop(sessions)
-        subprocess.run(["rm", "-rf", temp], check=False)
+    with local_cluster(nodes=2, num_cpus=1) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
