@@ -98,6 +98,11 @@ def test_a_label_the_added_languages_prior_changed_is_flagged(registry):
     identifier = registry.get("langid")
     assert identifier.is_uncertain("it", 0.99, 0.0, FULL, prior_changed=True)
     assert not identifier.is_uncertain("it", 0.99, 0.0, FULL)
+    # Lingua's first choice is Mongolian (0.57) and Shona: the prior gives the old language back, flagged,
+    # with Lingua's own (lower) confidence
+    for text, lang in (("Файлды ашу", "kk"), ("Odaberite jezik", "hr")):
+        guess = identifier.identify(text)
+        assert (guess.lang, guess.uncertain) == (lang, True) and guess.probability < 0.5, guess
 
 
 @pytest.mark.parametrize("quick", [False, True], ids=["full", "quick"])
