@@ -90,5 +90,8 @@ def test_langid_thresholds_come_from_the_calibration_file():
     settings = load_settings({})
     assert (settings.langid_threshold_full, settings.langid_threshold_quick) == (written["full"], written["quick"])
     assert 0 < written["full"] < 1 and 0 < written["quick"] <= 1
+    assert (settings.langid_added_weight_full, settings.langid_added_weight_quick) == (
+        written["full_added_weight"], written["quick_added_weight"])
+    assert all(0 < written[f"{mode}_added_weight"] <= 1 for mode in ("full", "quick"))
     with pytest.raises(ValueError, match="BABELSCOPE_LANGID_THRESHOLD_QUICK"):
         load_settings({"BABELSCOPE_LANGID_THRESHOLD_QUICK": "high"})

