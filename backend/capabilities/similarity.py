@@ -90,7 +90,7 @@ class SimilarityAnalysis:
     language_sources: tuple[str, ...]  # "detected" or "given" per sentence
     other: SimilarityResult | None = None
     comparison: ModelComparison | None = None
-    # backend.models.language_id.FAST when its low-accuracy first pass detected any sentence's language (the
+    # backend.models.language_id.FAST when its quick first pass detected any sentence's language (the
     # first seconds after start), FULL when only the full model did, "" when every language was given
     language_detector: str = ""
     # per sentence: the detector's confidence (1.0 where the user gave the language), and whether it is
