@@ -46,6 +46,16 @@ CSS = """
 @media (max-width: 760px) {
   .table-wrap th, .table-wrap .body-cell { min-width: 6.5em !important; }
 }
+/* Markdown tables (the map's scores) break between words only, never inside "1,760" or "before",
+   and scroll sideways when that leaves them wider than the screen. */
+.prose table { display: block; max-width: 100%; overflow-x: auto; }
+.prose td, .prose th { word-break: normal !important; overflow-wrap: normal !important; }
+/* A phone (tests/e2e/test_phone_width.py, 390 px): each field of a row takes the whole width. Side
+   by side, two or three fields got ~140 px each: a dropdown cut its value ("Bundled paralle"), a
+   checkbox's label wrapped a word a line. */
+@media (max-width: 640px) {
+  .form > .block { min-width: 100% !important; }
+}
 """
 
 HEADER = """# Babelscope

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -141,6 +142,8 @@ class SelectedPoint:
     text: str
     x: float
     y: float
+    language_probability: float = 1.0  # language ID's confidence; 1.0 where the corpus gave the language
+    language_uncertain: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,14 +153,22 @@ class MapSelection:
     points: tuple[SelectedPoint, ...]  # the first SELECT_ROWS, in map order
     meaning_ids: tuple[str, ...]  # distinct, sorted
     language_mix: tuple[tuple[str, int], ...]  # most frequent first
+    # per language, the selected points whose label is uncertain (all of them, not only those listed)
+    languages_uncertain: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def n_uncertain(self) -> int:
+        return sum(n for _, n in self.languages_uncertain)
 
     def to_dict(self) -> dict:
         """The ``/map_select`` API contract."""
         return {"how": self.how, "n_selected": self.n_selected, "ids": list(self.meaning_ids),
                 "rows": [{"point": p.point, "row": p.row, "id": p.id, "lang": p.lang, "text": p.text,
-                          "x": round(p.x, 5), "y": round(p.y, 5)} for p in self.points],
+                          "x": round(p.x, 5), "y": round(p.y, 5), "language_probability": p.language_probability,
+                          "language_uncertain": p.language_uncertain} for p in self.points],
                 "rows_truncated": self.n_selected > len(self.points),
-                "language_mix": dict(self.language_mix)}
+                "language_mix": dict(self.language_mix),
+                "n_uncertain": self.n_uncertain, "languages_uncertain": dict(self.languages_uncertain)}
 
 
 def parse_box(box) -> tuple[float, float, float, float] | None:
@@ -215,20 +226,27 @@ def select_points(result, ids=(), box=None, cluster: int | None = None, points=N
     langs = np.asarray(result.langs)[chosen]
     codes, counts = np.unique(langs, return_counts=True)
     order = np.argsort(-counts, kind="stable")
+    probabilities, uncertain = getattr(result, "probabilities", ()), getattr(result, "uncertain", ())
     listed = tuple(SelectedPoint(int(i), int(result.rows[i]), result.ids[i], result.langs[i], result.texts[i],
-                                 float(coords[i, 0]), float(coords[i, 1])) for i in chosen[:SELECT_ROWS])
+                                 float(coords[i, 0]), float(coords[i, 1]),
+                                 float(probabilities[i]) if len(probabilities) else 1.0,
+                                 bool(uncertain[i]) if len(uncertain) else False) for i in chosen[:SELECT_ROWS])
+    doubtful = Counter(result.langs[i] for i in chosen if uncertain[i]) if len(uncertain) else Counter()
     return MapSelection(given[0], int(chosen.size), listed,
                         tuple(sorted({result.ids[i] for i in chosen if result.ids[i]})),
-                        tuple((str(codes[j]), int(counts[j])) for j in order))
+                        tuple((str(codes[j]), int(counts[j])) for j in order),
+                        tuple(sorted(doubtful.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
 def similarity_lines(selection: MapSelection, limit: int) -> str:
     """The selection as Similarity tab input: one 'lang: text' line per sentence (the prefix sets
-    the language), at most ``limit``."""
+    the language; an uncertain label gets none, so Similarity detects it again and shows its doubt),
+    at most ``limit``."""
     if selection.n_selected > limit:
         raise LimitExceeded(f"The selection has {selection.n_selected:,} sentences; Similarity compares at most "
                             f"{limit}. Select a smaller region or fewer meanings.")
-    return "\n".join(f"{p.lang}: {' '.join(p.text.split())}" for p in selection.points)
+    return "\n".join(f"{'' if p.language_uncertain else p.lang + ': '}{' '.join(p.text.split())}"
+                     for p in selection.points)
 
 
 # ---------------------------------------------------------------- where a sentence lands

@@ -13,7 +13,7 @@ import json
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,6 +88,10 @@ class MapResult:
     languages: tuple[str, ...] = ()  # the languages asked for (empty = all)
     hdbscan_points: np.ndarray | None = None  # int (m,): the points HDBSCAN clustered
     hdbscan_labels: np.ndarray | None = None  # int (m,): their labels, -1 = noise
+    # per point: language ID's confidence in its language (1.0 where the corpus gave it) and whether
+    # it is uncertain (drawn faded, "xx?" in hover and tables); empty when every language was given
+    probabilities: tuple[float, ...] = ()
+    uncertain: tuple[bool, ...] = ()
 
     def to_dict(self) -> dict:
         """The ``project_map`` API contract (documented in README: keep keys stable)."""
@@ -111,11 +115,24 @@ class MapResult:
             "palette": language_palette(sorted(set(self.langs))), "renderer": RENDERER,
             "bytes_per_point": bytes_per_point(len(set(self.langs)), int(self.kmeans_labels.max()) + 1 if self.n_points else 1),
             "neutralise": self.neutralise, "rank": self.rank,
+            "n_uncertain": sum(self.uncertain), "languages_uncertain": self.languages_uncertain,
         }
 
     @property
     def n_points(self) -> int:
         return len(self.rows)
+
+    def language_probability(self, point: int) -> float:
+        return self.probabilities[point] if self.probabilities else 1.0
+
+    def language_uncertain(self, point: int) -> bool:
+        return bool(self.uncertain) and self.uncertain[point]
+
+    @property
+    def languages_uncertain(self) -> dict[str, int]:
+        """Uncertain points per language, most first (only languages that have some)."""
+        counts = Counter(lang for lang, u in zip(self.langs, self.uncertain) if u)
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _check_max_points(max_points, cap: int) -> int:
@@ -245,11 +262,14 @@ def project_map(registry, corpus_id: str, model_id: str | None, method: str, lan
         coords, kmeans_labels, hdb_rows, hdb_labels, scores, seconds, cached = _layout(
             path, rows, space, vectors, centered, method, ids, langs, texts, progress)
     clusters = summarise_clusters(space, langs, texts, kmeans_labels, hdb_rows, hdb_labels)
+    detected = bool(corpus.probabilities)
     return MapResult(corpus.corpus_id, corpus.name, model_id, method, bool(center), coords.astype(np.float32),
                      rows.astype(np.int64), ids, langs, texts, len(candidates), len(rows) < len(candidates),
                      max_points, scores, kmeans_labels, clusters, len(hdb_rows), int((hdb_labels == -1).sum()),
                      seconds, cached, neutralise, rank, tuple(chosen), np.asarray(hdb_rows, dtype=np.int64),
-                     np.asarray(hdb_labels, dtype=np.int32))
+                     np.asarray(hdb_labels, dtype=np.int32),
+                     tuple(corpus.language_probability(int(i)) for i in rows) if detected else (),
+                     tuple(corpus.language_uncertain(int(i)) for i in rows) if detected else ())
 
 
 class MapStore:
@@ -288,10 +308,13 @@ class MapPoint:
     lang: str
     text: str
     cluster: int  # K-means cluster
+    language_probability: float = 1.0
+    language_uncertain: bool = False
 
     def to_dict(self) -> dict:
         """What the renderer's ``map_point`` server function answers."""
-        return {"point": self.point, "id": self.id, "lang": self.lang, "text": self.text, "cluster": self.cluster}
+        return {"point": self.point, "id": self.id, "lang": self.lang, "text": self.text, "cluster": self.cluster,
+                "language_probability": self.language_probability, "language_uncertain": self.language_uncertain}
 
 
 def point_info(result, index) -> MapPoint:
@@ -299,7 +322,8 @@ def point_info(result, index) -> MapPoint:
     i = whole_number(index, "A point index")
     if not 0 <= i < result.n_points:
         raise InvalidInput(f"Point {i} is not on this map (it has {result.n_points:,} points).")
-    return MapPoint(i, result.ids[i], result.langs[i], result.texts[i], int(result.kmeans_labels[i]))
+    return MapPoint(i, result.ids[i], result.langs[i], result.texts[i], int(result.kmeans_labels[i]),
+                    result.language_probability(i), result.language_uncertain(i))
 
 
 def current_map(registry, drawn: MapResult | None, corpus_id: str, model_id: str | None, method: str, languages=(),
@@ -342,24 +366,16 @@ def export_map(result: MapResult) -> str:
 
 
 def selection_corpus(registry, result: MapResult | None, selection: MapSelection | None) -> Corpus:
-    """The selected points of ``result`` as a corpus of their own (an upload: id, lang, text), so
-    that the Search tab can search within them."""
-    import csv
-    import tempfile
-    from pathlib import Path
-
+    """The selected points of ``result`` as a corpus of their own (id, lang, text rows), so that the
+    Search tab can search within them; detected languages keep their confidence and doubt."""
     if result is None or selection is None or selection.n_selected == 0:
         raise InvalidInput("Select some points first (drag a box on the map, or select meanings).")
     chosen = select_points(result, points=[p.point for p in selection.points])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
-    writer.writerow(["id", "lang", "text"])
-    writer.writerows((p.id, p.lang, " ".join(p.text.split())) for p in chosen.points)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "map-selection.tsv"
-        path.write_text(buffer.getvalue(), encoding="utf-8")
-        return registry.corpora.load_upload(path, name=f"Map selection: {chosen.n_selected:,} rows of "
-                                                       f"{result.corpus_name}")
+    rows = [(p.id, p.lang, " ".join(p.text.split())) for p in chosen.points]
+    confidence = {k: (p.language_probability, p.language_uncertain) for k, p in enumerate(chosen.points)
+                  if p.language_probability < 1.0 or p.language_uncertain}
+    return registry.corpora.store_rows(rows, f"Map selection: {chosen.n_selected:,} rows of {result.corpus_name}",
+                                       confidence)
 
 
 def place_on_map(registry, result, text: str, k: int = PLACE_K) -> MapPlacement:

@@ -61,9 +61,21 @@ class Corpus:
     detected_rows: int = 0  # upload rows whose language came from language ID (no language column value)
     # per language, the detected rows below the detector's calibrated threshold (shown as "xx?")
     uncertain_by_language: tuple[tuple[str, int], ...] = ()
+    # per row: language ID's confidence (1.0 where the file gave the language) and whether it fell
+    # below the detector's calibrated rule; empty when every row's language was given
+    probabilities: tuple[float, ...] = ()
+    uncertain: tuple[bool, ...] = ()
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def language_probability(self, row: int) -> float:
+        """Language ID's confidence in row ``row``'s language; 1.0 where the language was given."""
+        return self.probabilities[row] if self.probabilities else 1.0
+
+    def language_uncertain(self, row: int) -> bool:
+        """Whether row ``row``'s detected language is uncertain (shown as "xx?"); never for a given one."""
+        return bool(self.uncertain) and self.uncertain[row]
 
     @functools.cached_property
     def language_counts(self) -> dict[str, int]:
@@ -219,7 +231,7 @@ def screen_rows(rows: list[tuple[int, str]], settings: Settings, name: str, what
 def _corpus_bytes(corpus: Corpus) -> int:
     """Approximate resident bytes of a corpus: its strings (CPython str ~ 50 B + 1-4 B a char) and tuples."""
     chars = sum(len(t) for t in corpus.texts) + sum(len(i) + len(lang) for i, lang in zip(corpus.ids, corpus.langs))
-    return 2 * chars + 3 * 60 * len(corpus)
+    return 2 * chars + 3 * 60 * len(corpus) + 40 * len(corpus.probabilities)  # + the confidence tuples
 
 
 class CorpusStore:
@@ -252,7 +264,9 @@ class CorpusStore:
         rows = _read_tsv_rows(path)
         meta = json.loads(path.with_suffix(".json").read_text())
         skipped = SkippedRows(meta.get("skipped", 0), tuple((n, why) for n, why in meta.get("skipped_first", [])))
-        corpus = replace(self._make(corpus_id, meta["name"], rows, skipped), detected_rows=meta.get("detected", 0),
+        confidence = {int(row): (float(p), bool(u)) for row, p, u in meta.get("row_confidence", [])}
+        corpus = replace(self._make(corpus_id, meta["name"], rows, skipped, confidence),
+                         detected_rows=meta.get("detected", 0),
                          uncertain_by_language=tuple((lang, n) for lang, n in meta.get("uncertain", [])))
         self._loaded.put(corpus_id, corpus)
         return corpus
@@ -268,16 +282,41 @@ class CorpusStore:
             raise LimitExceeded(f"{name} is {size:,} bytes; the limit is {self.settings.limits.max_upload_bytes:,}.")
         data = path.read_bytes()
         corpus_id = "u" + hashlib.sha256(data).hexdigest()[:16]
+        meta = self._dir / f"{corpus_id}.json"
+        # an upload stored before rows kept their confidence is parsed again (the same id)
+        if meta.exists() and "row_confidence" in json.loads(meta.read_text()):
+            return self.get(corpus_id)
+        rows, skipped, confidence = self._clean(corpus_rows(data, name), name)
+        return self._store(corpus_id, name, rows, skipped, confidence)
+
+    def store_rows(self, rows: list[tuple[str, str, str]], name: str,
+                   confidence: dict[int, tuple[float, bool]] | None = None) -> Corpus:
+        """A corpus made of rows taken from another (a map selection): (meaning id, language, text)
+        rows, already screened, and their languages' confidence by row index (rows not in it were
+        given), kept as they were rather than detected again. Its id is a hash of both."""
+        confidence = confidence or {}
+        digest = hashlib.sha256(json.dumps([rows, sorted(confidence.items())]).encode("utf-8"))
+        corpus_id = "u" + digest.hexdigest()[:16]
         if (self._dir / f"{corpus_id}.json").exists():
             return self.get(corpus_id)
-        rows, skipped, detected, uncertain = self._clean(corpus_rows(data, name), name)
-        corpus = replace(self._make(corpus_id, name, rows, skipped), detected_rows=detected,
+        return self._store(corpus_id, name, rows, SkippedRows(), confidence)
+
+    def _store(self, corpus_id: str, name: str, rows, skipped: SkippedRows,
+               confidence: dict[int, tuple[float, bool]]) -> Corpus:
+        corpus = self._make(corpus_id, name, rows, skipped, confidence)
+        uncertain = collections.Counter(corpus.langs[row] for row, (_, unsure) in confidence.items() if unsure)
+        corpus = replace(corpus, detected_rows=len(confidence),
                          uncertain_by_language=tuple(sorted(uncertain.items(), key=lambda kv: (-kv[1], kv[0]))))
         self._save(corpus)
         self._loaded.put(corpus_id, corpus)
         return corpus
 
-    def _clean(self, rows, name: str) -> tuple[list[tuple[str, str, str]], SkippedRows, int, collections.Counter]:
+    def _clean(self, rows, name: str) -> tuple[list[tuple[str, str, str]], SkippedRows, dict[int, tuple[float, bool]]]:
+        """Screened rows, and language ID's (confidence, uncertain) for each row whose language it found,
+        by row index. A row with no language whose text starts with ``xx: `` (a code from the app's
+        list) has that language and loses the prefix, as in the Similarity box."""
+        from backend.data.sentences import language_prefix
+
         limits = self.settings.limits
         rows = [(str(i).strip(), str(lang).strip(), str(t).strip()) for i, lang, t in rows if str(t).strip()]
         if not rows:
@@ -287,22 +326,38 @@ class CorpusStore:
                                 "Upload a sample.")
         kept, skipped = screen_rows([(n, text) for n, (_, _, text) in enumerate(rows, start=1)],
                                     self.settings, name, what="row")
-        cleaned, detected, uncertain = [], 0, collections.Counter()
+        known = set(self.settings.languages)
+        cleaned, confidence = [], {}
         for n, _ in kept:
             meaning, lang, text = rows[n - 1]
-            if not lang:
+            prefix = None if lang else language_prefix(text)
+            if prefix and prefix[0] in known and prefix[1]:
+                lang, text = prefix
+            elif not lang:
                 guess = self._identify(text) if self._identify else "und"
                 lang = getattr(guess, "lang", guess)
-                detected += 1
-                if getattr(guess, "uncertain", lang == "und"):
-                    uncertain[lang] += 1
+                confidence[len(cleaned)] = (round(float(getattr(guess, "probability", 0.0)), 4),
+                                            bool(getattr(guess, "uncertain", lang == "und")))
             cleaned.append((meaning, lang, text))
-        return cleaned, skipped, detected, uncertain
+        return cleaned, skipped, confidence
 
     @staticmethod
-    def _make(corpus_id: str, name: str, rows, skipped: SkippedRows = SkippedRows()) -> Corpus:
+    def _make(corpus_id: str, name: str, rows, skipped: SkippedRows = SkippedRows(),
+              confidence: dict[int, tuple[float, bool]] | None = None) -> Corpus:
         ids, langs, texts = zip(*rows)
-        return Corpus(corpus_id, name, tuple(ids), tuple(langs), tuple(texts), skipped)
+        probabilities, uncertain = (), ()
+        if confidence:
+            probabilities = tuple(confidence.get(i, (1.0, False))[0] for i in range(len(texts)))
+            uncertain = tuple(confidence.get(i, (1.0, False))[1] for i in range(len(texts)))
+        return Corpus(corpus_id, name, tuple(ids), tuple(langs), tuple(texts), skipped,
+                      probabilities=probabilities, uncertain=uncertain)
+
+    @staticmethod
+    def _confidence_of(corpus: Corpus) -> dict[int, tuple[float, bool]]:
+        if not corpus.probabilities:
+            return {}
+        return {row: (p, u) for row, (p, u) in enumerate(zip(corpus.probabilities, corpus.uncertain))
+                if p < 1.0 or u}
 
     def _save(self, corpus: Corpus) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)
@@ -313,6 +368,8 @@ class CorpusStore:
         # the .json is written last: a .tsv without it is never trusted (see get)
         atomic_write(self._dir / f"{corpus.corpus_id}.tsv", buffer.getvalue().encode("utf-8"))
         meta = {"name": corpus.name, "skipped": corpus.skipped.count, "skipped_first": corpus.skipped.first,
-                "detected": corpus.detected_rows, "uncertain": [list(kv) for kv in corpus.uncertain_by_language]}
+                "detected": corpus.detected_rows, "uncertain": [list(kv) for kv in corpus.uncertain_by_language],
+                # [row, language ID's confidence, 1 if uncertain] for each row whose language was detected
+                "row_confidence": [[row, p, int(u)] for row, (p, u) in self._confidence_of(corpus).items()]}
         atomic_write(self._dir / f"{corpus.corpus_id}.json", json.dumps(meta).encode())
 

@@ -68,6 +68,13 @@ def check_characters(line: str, number: int, what: str = "Line") -> None:
         )
 
 
+def language_prefix(line: str) -> tuple[str, str] | None:
+    """(code, the rest) of a line that starts with ``xx: `` ("sw: Mbwa analala." gives ("sw",
+    "Mbwa analala.")); None without one. The code is not checked against any list here."""
+    match = _PREFIX.match(line)
+    return (match.group(1), match.group(2).strip()) if match else None
+
+
 def split_lines(text: str | None, settings: Settings, min_count: int = 1) -> list[tuple[int, str]]:
     """Non-blank lines with their 1-based line numbers, checked against the limits."""
     limits = settings.limits
@@ -105,10 +112,8 @@ def parse_sentences(text: str | None, settings: Settings, identifier: LanguageId
     (each Sentence's ``detector`` says which did; the caller must show it)."""
     sentences = []
     for number, line in split_lines(text, settings, min_count=min_count):
-        match = _PREFIX.match(line)
-        code = match.group(1) if match else None
+        code, body = language_prefix(line) or (None, "")
         if code and code in identifier.languages:
-            body = match.group(2).strip()
             if not body:
                 raise InvalidInput(f"Line {number} has a language prefix but no sentence after it.")
             sentences.append(Sentence(body, code, 1.0, "given"))

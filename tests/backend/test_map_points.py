@@ -83,7 +83,8 @@ def test_hover_info_and_the_map_store(pca_map):
     info = point_info(store.recall(token), 5)
     assert info.text == pca_map.texts[5] and info.lang == pca_map.langs[5] and info.id == pca_map.ids[5]
     assert info.to_dict() == {"point": 5, "id": pca_map.ids[5], "lang": pca_map.langs[5], "text": pca_map.texts[5],
-                              "cluster": int(pca_map.kmeans_labels[5])}
+                              "cluster": int(pca_map.kmeans_labels[5]), "language_probability": 1.0,
+                              "language_uncertain": False}  # the bundled corpus gives every language
     store.remember(pca_map), store.remember(pca_map)
     with pytest.raises(InvalidInput, match="Draw the map"):
         store.recall(token)  # evicted: the oldest of three in a store of two

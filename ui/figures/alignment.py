@@ -85,15 +85,27 @@ def alignment_picture(result: PairAlignment, title: str) -> go.Figure:
     linked_t = {j for _, j in result.alignments}
     for y, labels, x, linked, position in ((1, src, xs, linked_s, "top center"),
                                            (0, tgt, xt, linked_t, "bottom center")):
-        traces.append(dict(type="scatter", x=x, y=[y] * len(labels), mode="markers+text", text=labels,
+        traces.append(dict(type="scatter", x=x, y=[y] * len(labels), mode="markers+text",
+                           text=_staggered(labels, above=y == 1),
                            textposition=position, hoverinfo="text", hovertext=labels, showlegend=False,
                            textfont=dict(size=14, color=[LINK if k in linked else GREY for k in range(len(labels))]),
                            marker=dict(size=7, color=[LINK if k in linked else GREY for k in range(len(labels))])))
     return plain_figure(traces, dict(
-        title=dict(text=escape_plotly(title), x=0.5, font=dict(size=14)), height=260,
+        title=dict(text=escape_plotly(title), x=0.5, font=dict(size=14)), height=290,
         margin=dict(l=20, r=20, t=40, b=10), plot_bgcolor="white",
-        xaxis=dict(visible=False, range=[-0.8, width - 0.2]), yaxis=dict(visible=False, range=[-0.6, 1.6]),
+        xaxis=dict(visible=False, range=[-0.8, width - 0.2]), yaxis=dict(visible=False, range=[-0.9, 1.9]),
     ))
+
+
+STAGGER_FROM = 6  # words a side from which every other label sits a line farther out
+
+
+def _staggered(labels: list[str], above: bool) -> list[str]:
+    """Every other label a line farther from its row when a side has many words: side by side, the
+    labels of a 9-word sentence ran together on a phone ("Thewitnessdid")."""
+    if len(labels) < STAGGER_FROM:
+        return labels
+    return [label if k % 2 == 0 else (f"{label}<br> " if above else f" <br>{label}") for k, label in enumerate(labels)]
 
 
 def _pair_label(result: PairAlignment, i, j) -> str:

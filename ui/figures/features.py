@@ -31,9 +31,10 @@ def feature_heatmap(result: SentenceFeatures) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, hovertext=hover, hoverinfo="text", colorscale="Viridis",
                                colorbar=dict(title="activation", thickness=12), xgap=1, ygap=1))
     fig.update_layout(
-        title=dict(text=f"Top-{result.k} SAE features per sentence ({SHARED_MARK} = shared by 2+ languages)",
+        # two short lines: one long one was cut at both ends on a phone
+        title=dict(text=f"Top-{result.k} SAE features per sentence<br>{SHARED_MARK} = shared by 2+ languages",
                    x=0.5, font=dict(size=14)),
-        margin=dict(l=10, r=10, t=40, b=10), height=max(340, 120 + 34 * len(rows)),
+        margin=dict(l=10, r=10, t=60, b=10), height=max(340, 120 + 34 * len(rows)),
         yaxis=dict(autorange="reversed", type="category"),
         xaxis=dict(tickangle=-60, type="category", title="feature id"),
     )

@@ -84,14 +84,16 @@ def _dendrogram(fig, tree, result, colours, col: int) -> None:
 def dendrogram_figure(result: LanguageDistances) -> go.Figure:
     """Model clustering (left) and URIEL genetic clustering (right), leaves coloured by family."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.06, subplot_titles=(
-        f"Model: {escape_plotly(result.model_id)} ({escape_plotly(result.distance)})",
-        "Genetic: URIEL family features"))
+        f"Model: {escape_plotly(result.model_id)}<br>({escape_plotly(result.distance)})",
+        "Genetic: URIEL<br>family features"))  # two lines each: on a phone one line ran into the other
     colours = family_colours(result)
     _dendrogram(fig, result.model_tree, result, colours, 1)
     _dendrogram(fig, result.genetic_tree, result, colours, 2)
     fig.update_yaxes(title_text="average-linkage height (distance)", row=1, col=1)
-    fig.update_layout(height=540, margin={"l": 50, "r": 10, "t": 70, "b": 10}, legend={"title": "family"},
-                      hovermode="closest")
+    # the family legend under the trees, not beside them: on a phone beside them it left each tree
+    # ~100 px and the two titles ran into each other
+    fig.update_layout(height=600, margin={"l": 50, "r": 10, "t": 90, "b": 10}, hovermode="closest",
+                      legend={"title": "family", "orientation": "h", "yanchor": "top", "y": -0.12, "x": 0})
     return fig
 
 
@@ -142,9 +144,11 @@ def mds_figure(result: LanguageDistances) -> go.Figure:
             hovertext=[f"{labels[indices[p]]} · {escape_plotly(family)} · script "
                        f"{escape_plotly(result.scripts[indices[p]] or '?')}" for p in at], hoverinfo="text"))
     shapes = ", ".join(f"{escape_plotly(s)} {SYMBOLS[k % len(SYMBOLS)]}" for k, s in enumerate(scripts[:12]))
-    fig.update_layout(title={"text": f"MDS of the model distances · colour = family · shape = script ({shapes})",
+    # three short lines (a phone cut one long one at both ends)
+    fig.update_layout(title={"text": f"MDS of the model distances<br>colour = family · shape = script<br>"
+                                     f"<span style='font-size:10px'>{shapes}</span>",
                              "x": 0.5, "font": {"size": 12}},
-                      height=560, margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"title": "family"},
+                      height=580, margin={"l": 10, "r": 10, "t": 80, "b": 10}, legend={"title": "family"},
                       xaxis={"zeroline": False, "showticklabels": False},
                       yaxis={"zeroline": False, "showticklabels": False, "scaleanchor": "x"})
     return fig

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ui.escaping import escape_markdown
-from ui.figures.text import language_label, shorten
+from ui.figures.text import language_code, language_label, shorten
 
 MAP_LINE_MEANINGS = 150  # translation lines are drawn for a sample of meanings: more is a hairball
 
@@ -13,10 +13,17 @@ MAP_LINE_MEANINGS = 150  # translation lines are drawn for a sample of meanings:
 def map_view_value(result, token: str) -> dict:
     """What the map's WebGL renderer (ui/static/map_renderer.js) receives: the binary points
     (backend.analysis.map_payload.encode_points, base64), each language code's colour and name, a title and
-    the token its hover asks back with. Strings reach the page through textContent, never as HTML."""
+    the token its hover asks back with. Strings reach the page through textContent, never as HTML.
+    ``uncertain``: a bit per point (numpy packbits, base64), set where language ID was not sure of
+    the point's language; the renderer draws those faded. Absent when no label is uncertain."""
+    import base64
+
     from backend.analysis.map_payload import encode_points
 
     payload = encode_points(result.coords, result.langs, result.kmeans_labels).to_dict()
+    if any(result.uncertain):
+        bits = np.packbits(np.asarray(result.uncertain, dtype=bool))
+        payload["uncertain"] = base64.b64encode(bits.tobytes()).decode("ascii")
     centred = "mean-centred per language" if result.centered else "not centred"
     sampled = f" · sampled from {result.n_available:,}" if result.sampled else ""
     return {**payload, "names": [language_label(code) for code in payload["languages"]], "token": token,
@@ -60,28 +67,42 @@ SELECTION_COLUMNS = ["point", "language", "meaning id", "text"]
 
 
 def selection_table(selection) -> pd.DataFrame:
-    """The selected sentences (the first SELECT_ROWS), plain text."""
-    return pd.DataFrame([[p.point, p.lang, p.id, p.text] for p in selection.points], columns=SELECTION_COLUMNS)
+    """The selected sentences (the first SELECT_ROWS), plain text; an uncertain language as "xx?"."""
+    return pd.DataFrame([[p.point, language_code(p.lang, p.language_uncertain), p.id, p.text]
+                         for p in selection.points], columns=SELECTION_COLUMNS)
 
 
 def selection_markdown(selection) -> str:
     """How many points, by which criterion, and the language mix."""
     if selection.n_selected == 0:
         return "**No points selected.** Drag a larger box, or check the meaning ids."
-    mix = " · ".join(f"{escape_markdown(language_label(lang))} {n:,} ({n / selection.n_selected:.0%})"
-                     for lang, n in selection.language_mix[:12])
+    doubtful = dict(selection.languages_uncertain)
+
+    def share(lang: str, n: int) -> str:
+        unsure = f", {doubtful[lang]:,} uncertain" if doubtful.get(lang) else ""
+        return f"{escape_markdown(language_label(lang))} {n:,} ({n / selection.n_selected:.0%}{unsure})"
+
+    mix = " · ".join(share(lang, n) for lang, n in selection.language_mix[:12])
     more = f" · and {len(selection.language_mix) - 12} more" if len(selection.language_mix) > 12 else ""
     listed = (f" The table lists the first {len(selection.points):,}." if selection.n_selected > len(selection.points)
               else "")
+    unsure = (f"\n\n**{selection.n_uncertain:,} of them {'has' if selection.n_uncertain == 1 else 'have'} an "
+              "uncertain language label** (`xx?` in the table: "
+              "language ID was not sure; they are counted under that language above). In the uploaded file, start "
+              "such a line with its code and a colon (`fr: `) to set it." if selection.n_uncertain else "")
     return (f"**{selection.n_selected:,} points selected** (by {selection.how}), "
-            f"{len(selection.meaning_ids):,} meanings.{listed}\n\nLanguage mix: {mix}{more}")
+            f"{len(selection.meaning_ids):,} meanings.{listed}\n\nLanguage mix: {mix}{more}{unsure}")
 
 
 NEIGHBOUR_COLUMNS = ["rank", "language", "meaning id", "text", "cosine distance"]
 
 
-def neighbours_table(placement) -> pd.DataFrame:
-    return pd.DataFrame([[k + 1, n.lang, n.id, n.text, round(n.distance, 4)] for k, n in enumerate(placement.neighbours)],
+def neighbours_table(placement, result=None) -> pd.DataFrame:
+    """The placed sentence's nearest points; with the map ``result``, an uncertain language as "xx?"."""
+    def lang(n) -> str:
+        return language_code(n.lang, result is not None and result.language_uncertain(n.point))
+
+    return pd.DataFrame([[k + 1, lang(n), n.id, n.text, round(n.distance, 4)] for k, n in enumerate(placement.neighbours)],
                         columns=NEIGHBOUR_COLUMNS)
 
 
@@ -119,11 +140,27 @@ MAP_CLUSTER_COLUMNS = ["algorithm", "cluster", "size", "most central sentence", 
 
 
 def map_clusters_table(result, limit: int = 60) -> pd.DataFrame:
-    """K-means then HDBSCAN clusters, largest first; plain text (no HTML rendering)."""
+    """K-means then HDBSCAN clusters, largest first; plain text (no HTML rendering). A language's
+    uncertain labels are marked in the mix ("fr 12, 3 uncertain")."""
+    uncertain = np.asarray(result.uncertain, dtype=bool) if any(result.uncertain) else None
+    langs = np.asarray(result.langs)
+    members = {"kmeans": (np.arange(result.n_points), np.asarray(result.kmeans_labels)),
+               "hdbscan": (np.asarray(result.hdbscan_points if result.hdbscan_points is not None else [], dtype=np.int64),
+                           np.asarray(result.hdbscan_labels if result.hdbscan_labels is not None else [], dtype=np.int64))}
+
+    def doubt(algorithm: str, cluster: int, lang: str) -> str:
+        if uncertain is None:
+            return ""
+        points, labels = members[algorithm]
+        inside = points[labels == cluster]
+        k = int(np.sum(uncertain[inside] & (langs[inside] == lang)))
+        return f", {k} uncertain" if k else ""
+
     rows = []
     for algorithm in ("kmeans", "hdbscan"):
         for c in [c for c in result.clusters if c.algorithm == algorithm][:limit // 2]:
-            mix = " · ".join(f"{lang} {n}" for lang, n in c.languages[:6]) + (" …" if len(c.languages) > 6 else "")
+            mix = (" · ".join(f"{lang} {n}{doubt(algorithm, c.cluster, lang)}" for lang, n in c.languages[:6])
+                   + (" …" if len(c.languages) > 6 else ""))
             rows.append([("K-means" if algorithm == "kmeans" else f"HDBSCAN (n={result.hdbscan_n:,})"), c.cluster,
                          c.size, shorten(c.label, 70), c.label_lang, mix, c.top_share,
                          "⚠ one language" if c.one_language else ""])

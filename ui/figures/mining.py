@@ -67,10 +67,11 @@ def gold_curve(result: MiningResult) -> go.Figure | None:
     fig.add_vline(x=result.threshold_used, line_dash="dash", line_color="#888")
     fig.add_trace(go.Scatter(x=[gold.best_threshold], y=[gold.best_f1], mode="markers", name="best F1",
                              marker=dict(size=11, color="#c44e52", symbol="star")))
-    fig.update_layout(title=dict(text=f"Against {gold.n_gold:,} gold pairs: best F1 {gold.best_f1:.3f} "
-                                      f"at {gold.best_threshold:.4f}", x=0.5),
-                      xaxis_title="margin threshold (pairs at or above it are kept)", yaxis_title="score",
-                      yaxis_range=[0, 1.02], height=340, margin=dict(l=50, r=20, t=50, b=45))
+    # two short lines and a short axis title: on a phone one long line was cut
+    fig.update_layout(title=dict(text=f"Best F1 {gold.best_f1:.3f} at {gold.best_threshold:.4f}<br>"
+                                      f"against {gold.n_gold:,} gold pairs", x=0.5),
+                      xaxis_title="threshold (pairs at or above it kept)", yaxis_title="score",
+                      yaxis_range=[0, 1.02], height=380, margin=dict(l=50, r=20, t=90, b=45))
     return fig
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ui.escaping import code_span, escape_markdown
+from ui.figures.text import language_code, language_tag
 
 
 def corpus_markdown(summary: dict) -> str:
@@ -21,19 +22,21 @@ def corpus_markdown(summary: dict) -> str:
                f"{', '.join(map(str, summary['skipped_lines']))}{' …' if summary['skipped_rows'] > len(summary['skipped_lines']) else ''})"
                if summary.get("skipped_rows") else "")
             + (f" · **{summary['uncertain_rows']:,} of {summary['detected_rows']:,} detected languages are uncertain** "
-               "(language ID's confidence below its calibrated threshold; short lines are hard): give a `lang` "
-               "column to set them" if summary.get("uncertain_rows") else ""))
+               "(language ID's confidence below its calibrated threshold; short lines are hard), shown as `xx?`: "
+               "start such a line with its code and a colon (`fr: Bonjour`), or give a `lang` column, to set "
+               "it" if summary.get("uncertain_rows") else ""))
 
 
 HIT_COLUMNS = ["rank", "score", "cosine", "lang", "text", "meaning id", "translation of the query"]
 
 
 def search_hits_table(result) -> pd.DataFrame:
-    """Hits, best first. Shown as plain text (no Markdown/HTML rendering)."""
+    """Hits, best first; an uncertain language as "xx?". Shown as plain text (no Markdown/HTML rendering)."""
     def mark(hit) -> str:
         return "" if hit.same_meaning is None else ("✓ yes" if hit.same_meaning else "")
 
-    rows = [[h.rank, round(h.score, 4), round(h.cosine, 4), h.lang, h.text, h.id, mark(h)] for h in result.hits]
+    rows = [[h.rank, round(h.score, 4), round(h.cosine, 4), language_code(h.lang, h.language_uncertain), h.text,
+             h.id, mark(h)] for h in result.hits]
     return pd.DataFrame(rows, columns=HIT_COLUMNS)
 
 
@@ -48,4 +51,14 @@ def index_markdown(result) -> str:
     return (f"Index **{escape_markdown(info.factory)}** over {info.n:,} × {info.dim} vectors on {where} ({built}; "
             f"{accuracy}) · "
             f"query language **{escape_markdown(result.query_lang)}** · scoring **{'CSLS' if result.csls else 'cosine'}**"
-            f"{meaning}")
+            f"{meaning}{uncertain_hits_markdown(result.hits)}")
+
+
+def uncertain_hits_markdown(hits) -> str:
+    """A line naming the hits whose language label is uncertain (rank·``xx?``, confidence on hover)."""
+    shown = [f"{h.rank}·{language_tag(h.lang, h.language_probability, True)}" for h in hits if h.language_uncertain]
+    if not shown:
+        return ""
+    return (f"\n\n**{len(shown)} of {len(hits)} hits {'has' if len(shown) == 1 else 'have'} an uncertain language label** (shown as `xx?`; hover "
+            f"for language ID's confidence): {', '.join(shown)}. In the uploaded file, start such a line with its "
+            "code and a colon (`fr: `) to set it.")

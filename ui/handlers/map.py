@@ -81,7 +81,7 @@ def make_map_handlers(registry):
     def on_map_place(result, text, corpus, model, method, languages, center, max_points):
         result = current_map(registry, result, corpus, model, method, languages, center, max_points)
         placement = place_on_map(registry, result, text)
-        return placement, fig.neighbours_table(placement), placement.to_dict()
+        return placement, fig.neighbours_table(placement, result), placement.to_dict()
 
     @user_facing
     def on_map_to_similarity(selection):

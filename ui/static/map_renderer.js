@@ -34,7 +34,7 @@
       gl_FragColor = v_colour;
     }`;
   const CELLS = 256; // the hover grid: 256 x 256 cells over the uint16 space
-  const ALPHA = 204, DIM_ALPHA = 18;
+  const ALPHA = 204, DIM_ALPHA = 18, UNSURE_ALPHA = 64; // an uncertain language label is drawn faded
 
   function decode(payload) {
     const raw = atob(payload.data);
@@ -46,8 +46,15 @@
     // copies where an offset is not aligned for its type
     const view = (Type, offset) => offset % Type.BYTES_PER_ELEMENT === 0
       ? new Type(buf, offset, n) : new Type(buf.slice(offset, offset + n * Type.BYTES_PER_ELEMENT));
+    // ``uncertain``: one bit a point (numpy packbits order), set where language ID was not sure
+    let unsure = null;
+    if (payload.uncertain) {
+      const bits = atob(payload.uncertain);
+      unsure = new Uint8Array(n);
+      for (let i = 0; i < n; i++) unsure[i] = (bits.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1;
+    }
     return {
-      n, bytes,
+      n, bytes, unsure,
       x: view(Uint16Array, 0), y: view(Uint16Array, 2 * n),
       lang: view(Lang, 4 * n), cluster: view(Cluster, (4 + payload.lang_bytes) * n),
     };
@@ -167,7 +174,11 @@
 
     _legend() {
       const counts = new Uint32Array(this.payload.languages.length);
-      for (let i = 0; i < this.points.n; i++) counts[this.points.lang[i]]++;
+      const unsure = new Uint32Array(this.payload.languages.length);
+      for (let i = 0; i < this.points.n; i++) {
+        counts[this.points.lang[i]]++;
+        if (this.points.unsure && this.points.unsure[i]) unsure[this.points.lang[i]]++;
+      }
       const order = [...counts.keys()].sort((a, b) => counts[b] - counts[a]);
       const names = this.payload.names || this.payload.languages;
       this.legend.append(el("div", {className: "bsmap-legend-title"}, "Language"));
@@ -176,7 +187,8 @@
         const item = el("button", {type: "button", className: "bsmap-legend-item"});
         const swatch = el("span", {className: "bsmap-swatch"});
         swatch.style.background = this.payload.colours[code];
-        item.append(swatch, el("span", {}, `${names[code]} (${counts[code].toLocaleString("en")})`));
+        const doubt = unsure[code] ? `, ${unsure[code].toLocaleString("en")} uncertain` : "";
+        item.append(swatch, el("span", {}, `${names[code]} (${counts[code].toLocaleString("en")}${doubt})`));
         item.dataset.code = String(code);
         item.addEventListener("click", () => this.toggleLanguage(code));
         this.legend.append(item);
@@ -203,7 +215,7 @@
     }
 
     setColours() {
-      const {n, lang, cluster} = this.points;
+      const {n, lang, cluster, unsure} = this.points;
       const rgb = this.payload.colours.map(hexToRgb);
       const colours = new Uint8Array(4 * n);
       const filtering = this.langFilter.size > 0 || this.clusterFilter >= 0;
@@ -214,7 +226,7 @@
         colours[4 * i] = shown ? c[0] : 190;
         colours[4 * i + 1] = shown ? c[1] : 190;
         colours[4 * i + 2] = shown ? c[2] : 190;
-        colours[4 * i + 3] = shown ? ALPHA : DIM_ALPHA;
+        colours[4 * i + 3] = !shown ? DIM_ALPHA : (unsure && unsure[i] ? UNSURE_ALPHA : ALPHA);
       }
       const gl = this.gl;
       gl.bindBuffer(gl.ARRAY_BUFFER, this.colourBuffer);
@@ -406,11 +418,12 @@
 
     colourAlpha(i) {
       const filtering = this.langFilter.size > 0 || this.clusterFilter >= 0;
-      if (!filtering) return ALPHA;
-      const {lang, cluster} = this.points;
+      const {lang, cluster, unsure} = this.points;
+      const full = unsure && unsure[i] ? UNSURE_ALPHA : ALPHA;
+      if (!filtering) return full;
       const shown = (this.langFilter.size === 0 || this.langFilter.has(lang[i]))
         && (this.clusterFilter < 0 || cluster[i] === this.clusterFilter);
-      return shown ? ALPHA : DIM_ALPHA;
+      return shown ? full : DIM_ALPHA;
     }
 
     async showHover(i, px, py) {
@@ -433,8 +446,11 @@
         }
       }
       if (this.hovered !== i || !info) return;
+      // "fr? (language ID 0.24, uncertain)" where language ID was not sure of the label
+      const lang = info.language_uncertain
+        ? `${info.lang}? (language ID ${Number(info.language_probability).toFixed(2)}, uncertain)` : info.lang;
       tip.replaceChildren(el("div", {className: "bsmap-tip-text", dir: "auto"}, info.text),
-                          el("div", {className: "bsmap-tip-meta"}, `${info.lang} · ${info.id || "no meaning id"} · point ${i}`));
+                          el("div", {className: "bsmap-tip-meta"}, `${lang} · ${info.id || "no meaning id"} · point ${i}`));
     }
 
     _events() {
@@ -517,7 +533,15 @@
     .bsmap-legend-item { display: flex; gap: 6px; align-items: center; text-align: left; border: 0; background: none;
       padding: 1px 2px; cursor: pointer; font: inherit; }
     .bsmap-legend-item.bsmap-off { opacity: 0.35; }
-    .bsmap-swatch { width: 12px; height: 12px; border-radius: 50%; flex: none; }`;
+    .bsmap-swatch { width: 12px; height: 12px; border-radius: 50%; flex: none; }
+    /* a phone: the legend goes under the map, which keeps the whole width */
+    @media (max-width: 640px) {
+      .bsmap-body { flex-direction: column; }
+      .bsmap-stage { flex: none; height: 420px; }
+      .bsmap-legend { width: auto; height: auto; max-height: 180px; flex-direction: row; flex-wrap: wrap; gap: 2px 10px; }
+      .bsmap-legend-title { width: 100%; }
+      .bsmap-status { margin-left: 0; }
+    }`;
 
   function ensureStyle() {
     if (document.getElementById("bsmap-style")) return;
