@@ -230,8 +230,12 @@ def test_uncertain_languages_are_faded_counted_and_told_on_hover(page: Page, app
     dist = np.linalg.norm(xy[:, None] - xy[None], axis=2)
     np.fill_diagonal(dist, np.inf)
     unsure = [i for i, f in enumerate(faded) if f]
-    lonely = max(unsure, key=lambda i: dist[i].min())  # the uncertain point farthest from any other
-    page.mouse.move(*_screen_of(page, *xy[lonely]))
+    # an uncertain point well inside the map (the layout's edge meets the stage's border) and apart from the rest
+    centre = np.median(xy, axis=0)
+    lonely = max(unsure, key=lambda i: dist[i].min() - 0.5 * float(np.linalg.norm(xy[i] - centre)))
+    page.locator("#map-view .bsmap-stage").scroll_into_view_if_needed()  # the mouse reaches only what is on screen
+    page.mouse.move(0, 0)
+    page.mouse.move(*_screen_of(page, *xy[lonely]), steps=5)
     tooltip = page.locator("#map-view .bsmap-tooltip")
     expect(tooltip).to_contain_text(rows[lonely]["text"], timeout=30_000)
     expect(tooltip).to_contain_text(f"{rows[lonely]['lang']}? (language ID 0.")

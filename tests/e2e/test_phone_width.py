@@ -66,6 +66,7 @@ def _run_tabs(page: Page, every: bool) -> None:
     (screenshots for a person to look at) the slower ones too, but Speech, Image and Labs."""
     _open_tab(page, "Similarity")
     page.get_by_role("button", name="Three meanings × 6 languages").click()
+    expect(page.get_by_label("Sentences, one per line, in any languages")).not_to_have_value("")
     page.get_by_role("button", name="Compute similarity").click()
     expect(page.locator("#similarity-heatmap .js-plotly-plot")).to_be_visible(timeout=180_000)
     _open_tab(page, "Search")
@@ -85,6 +86,7 @@ def _run_tabs(page: Page, every: bool) -> None:
         return
     _open_tab(page, "Sentiment")
     page.get_by_role("button", name="Example: 4 meanings × 8 languages").click()
+    expect(page.locator("#sentiment-input textarea")).not_to_have_value("")
     page.get_by_role("button", name="Classify sentiment").click()
     expect(page.locator("#sentiment-chart .js-plotly-plot")).to_be_visible(timeout=180_000)
     _open_tab(page, "Mining")

@@ -123,10 +123,12 @@ def contributions_figure(result: PairAlignment, k: int = 8) -> go.Figure:
                marker=dict(color=["#009E73" if c.share >= 0 else "#D55E00" for c in shown]),
                hovertemplate="%{y}: %{x:.4f}<extra></extra>")
     return plain_figure([bar], dict(
-        title=dict(text=escape_plotly(f"Why the sentences are similar ({result.model_id}, layer {result.layer}): "
-                                      f"word-pair shares of the cosine {result.sentence_cosine:.3f}"),
-                   x=0.5, font=dict(size=13)),
-        height=max(300, 60 + 22 * len(shown)), margin=dict(l=10, r=10, t=40, b=30),
+        # one short line just above the bars (the block's label says what they are): a long title was cut
+        # at both ends, on a phone and beside the table
+        title=dict(text=escape_plotly(f"{result.model_id}, layer {result.layer} · sentence cosine "
+                                      f"{result.sentence_cosine:.3f}"),
+                   x=0.5, font=dict(size=13), yref="paper", y=1, yanchor="bottom", pad=dict(b=12)),
+        height=max(300, 70 + 22 * len(shown)), margin=dict(l=10, r=10, t=60, b=30),
         yaxis=dict(autorange="reversed", automargin=True), xaxis=dict(title=dict(text="share of the cosine")),
     ))
 

@@ -92,7 +92,7 @@ def dendrogram_figure(result: LanguageDistances) -> go.Figure:
     fig.update_yaxes(title_text="average-linkage height (distance)", row=1, col=1)
     # the family legend under the trees, not beside them: on a phone beside them it left each tree
     # ~100 px and the two titles ran into each other
-    fig.update_layout(height=600, margin={"l": 50, "r": 10, "t": 90, "b": 10}, hovermode="closest",
+    fig.update_layout(height=620, margin={"l": 50, "r": 10, "t": 110, "b": 10}, hovermode="closest",
                       legend={"title": "family", "orientation": "h", "yanchor": "top", "y": -0.12, "x": 0})
     return fig
 

@@ -68,10 +68,11 @@ def gold_curve(result: MiningResult) -> go.Figure | None:
     fig.add_trace(go.Scatter(x=[gold.best_threshold], y=[gold.best_f1], mode="markers", name="best F1",
                              marker=dict(size=11, color="#c44e52", symbol="star")))
     # two short lines and a short axis title: on a phone one long line was cut
-    fig.update_layout(title=dict(text=f"Best F1 {gold.best_f1:.3f} at {gold.best_threshold:.4f}<br>"
-                                      f"against {gold.n_gold:,} gold pairs", x=0.5),
+    # one short line just above the plot: a long one was cut on a phone, a second line hid under the label
+    fig.update_layout(title=dict(text=f"Best F1 {gold.best_f1:.3f} at {gold.best_threshold:.4f}", x=0.5, yref="paper",
+                                 y=1, yanchor="bottom", pad=dict(b=12)),
                       xaxis_title="threshold (pairs at or above it kept)", yaxis_title="score",
-                      yaxis_range=[0, 1.02], height=380, margin=dict(l=50, r=20, t=90, b=45))
+                      yaxis_range=[0, 1.02], height=360, margin=dict(l=50, r=20, t=70, b=45))
     return fig
 
 

@@ -72,7 +72,7 @@ def render_mining_tab(registry) -> None:
         summary = gr.Markdown(elem_id="mining-summary")
         with gr.Row():
             histogram = gr.Plot(label="Margin histogram", elem_id="mining-histogram")
-            curve = gr.Plot(label="Precision, recall, F1 vs threshold (with gold)", elem_id="mining-curve")
+            curve = gr.Plot(label="Precision, recall, F1 (gold)", elem_id="mining-curve")
         pairs = gr.Dataframe(label="Mined pairs, best first", elem_id="mining-pairs", wrap=True, max_height=480,
                              headers=PAIR_COLUMNS)
         with gr.Row():
