@@ -82,8 +82,11 @@ def test_layouts_are_cached_on_disk(registry, e5_map):
     assert again.from_cache and again.seconds == 0.0
     np.testing.assert_array_equal(again.coords, e5_map.coords)
     assert again.scores == e5_map.scores
-    files = list((registry.settings.cache_dir / "layouts").glob("*.npz"))
-    assert files and all(f.name.startswith(bundled_corpus().fingerprint) for f in files)
+    # Keyed by the corpus's fingerprint (other tests' uploads and CLDR share the session's cache)
+    fingerprint = bundled_corpus().fingerprint
+    bundled = list((registry.settings.cache_dir / "layouts").glob("bundled-*.npz"))
+    files = [f for f in bundled if f.name.startswith(fingerprint)]
+    assert files and files == bundled
     with np.load(files[0], allow_pickle=False) as data:  # plain arrays, no pickled objects
         assert data["coords"].dtype == np.float32
 
