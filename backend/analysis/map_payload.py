@@ -18,13 +18,13 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.languages import uncertain_counts
 from backend.core.palette import language_colour
 
 RENDERER = "webgl"  # ui/static/map_renderer.js draws every map, whatever its size
@@ -231,11 +231,12 @@ def select_points(result, ids=(), box=None, cluster: int | None = None, points=N
                                  float(coords[i, 0]), float(coords[i, 1]),
                                  float(probabilities[i]) if len(probabilities) else 1.0,
                                  bool(uncertain[i]) if len(uncertain) else False) for i in chosen[:SELECT_ROWS])
-    doubtful = Counter(result.langs[i] for i in chosen if uncertain[i]) if len(uncertain) else Counter()
+    doubtful = uncertain_counts([result.langs[i] for i in chosen], [uncertain[i] for i in chosen]) \
+        if len(uncertain) else ()
     return MapSelection(given[0], int(chosen.size), listed,
                         tuple(sorted({result.ids[i] for i in chosen if result.ids[i]})),
                         tuple((str(codes[j]), int(counts[j])) for j in order),
-                        tuple(sorted(doubtful.items(), key=lambda kv: (-kv[1], kv[0]))))
+                        doubtful)
 
 
 def similarity_lines(selection: MapSelection, limit: int) -> str:

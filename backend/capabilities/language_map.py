@@ -13,7 +13,7 @@ import json
 import secrets
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +46,7 @@ from backend.analysis.projection import (
 from backend.core.atomic_files import atomic_write
 from backend.core.errors import InvalidInput, LimitExceeded
 from backend.core.export_files import unique_file
-from backend.core.languages import require_corpus_languages
+from backend.core.languages import require_corpus_languages, uncertain_counts
 from backend.core.memory import KeyedLocks
 from backend.core.palette import language_palette
 from backend.core.sampling import SCORE_SAMPLE, stratified_sample
@@ -131,8 +131,7 @@ class MapResult:
     @property
     def languages_uncertain(self) -> dict[str, int]:
         """Uncertain points per language, most first (only languages that have some)."""
-        counts = Counter(lang for lang, u in zip(self.langs, self.uncertain) if u)
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return dict(uncertain_counts(self.langs, self.uncertain))
 
 
 def _check_max_points(max_points, cap: int) -> int:

@@ -1,6 +1,8 @@
 """Language lists as the API and the tabs pass them: one parser, one check against a corpus."""
 from __future__ import annotations
 
+from collections import Counter
+
 from backend.core.errors import InvalidInput
 
 
@@ -89,3 +91,10 @@ def dominant_script(texts) -> str | None:
             if ch.isalpha():
                 counts[unicodedata.name(ch, "UNKNOWN ").split(" ")[0]] += 1
     return counts.most_common(1)[0][0] if counts else None
+
+
+def uncertain_counts(langs, uncertain) -> tuple[tuple[str, int], ...]:
+    """(language, rows whose label is uncertain) for each language that has some, most first, ties by
+    code: what the corpus summary, the map and a map selection report as ``languages_uncertain``."""
+    counts = Counter(lang for lang, unsure in zip(langs, uncertain) if unsure)
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

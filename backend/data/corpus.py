@@ -20,6 +20,7 @@ from pathlib import Path
 
 from backend.core.atomic_files import atomic_write
 from backend.core.errors import InvalidInput, LimitExceeded
+from backend.core.languages import uncertain_counts
 from backend.core.memory import BoundedLRU
 from backend.core.settings import ASSETS_DIR, Settings
 from backend.data.upload_parsers import corpus_rows
@@ -304,9 +305,8 @@ class CorpusStore:
     def _store(self, corpus_id: str, name: str, rows, skipped: SkippedRows,
                confidence: dict[int, tuple[float, bool]]) -> Corpus:
         corpus = self._make(corpus_id, name, rows, skipped, confidence)
-        uncertain = collections.Counter(corpus.langs[row] for row, (_, unsure) in confidence.items() if unsure)
         corpus = replace(corpus, detected_rows=len(confidence),
-                         uncertain_by_language=tuple(sorted(uncertain.items(), key=lambda kv: (-kv[1], kv[0]))))
+                         uncertain_by_language=uncertain_counts(corpus.langs, corpus.uncertain))
         self._save(corpus)
         self._loaded.put(corpus_id, corpus)
         return corpus
